@@ -1,0 +1,141 @@
+//! The slice of JSON-RPC 2.0 / MCP that the browser client speaks, and the JSON shapes our tools
+//! and resources return. The server builds its side with `rmcp`; these types are what both
+//! agree on over the wire.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Protocol revision the browser client asks for in `initialize`.
+pub const PROTOCOL_VERSION: &str = "2025-06-18";
+pub const SESSION_HEADER: &str = "Mcp-Session-Id";
+pub const PROTOCOL_VERSION_HEADER: &str = "MCP-Protocol-Version";
+
+pub const TOOL_GET_USER_DATA: &str = "get_user_data";
+pub const RESOURCE_PROFILE: &str = "user://profile";
+pub const RESOURCE_STATS: &str = "user://stats";
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct JsonRpcRequest {
+    pub jsonrpc: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Value>,
+}
+
+impl JsonRpcRequest {
+    #[must_use]
+    pub fn call(id: u64, method: &str, params: Value) -> Self {
+        Self { jsonrpc: "2.0".into(), id: Some(Value::from(id)), method: method.into(), params: Some(params) }
+    }
+
+    #[must_use]
+    pub fn notification(method: &str) -> Self {
+        Self { jsonrpc: "2.0".into(), id: None, method: method.into(), params: None }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct JsonRpcError {
+    pub code: i64,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct JsonRpcResponse {
+    pub jsonrpc: String,
+    #[serde(default)]
+    pub id: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<JsonRpcError>,
+}
+
+/// Extracts the JSON-RPC messages from a streamable-HTTP response body, which is either plain
+/// JSON or a `text/event-stream` whose `data:` lines carry JSON.
+#[must_use]
+pub fn messages_from_body(content_type: &str, body: &str) -> Vec<Value> {
+    if content_type.starts_with("text/event-stream") {
+        let mut out = Vec::new();
+        for event in body.split("\n\n") {
+            let data: Vec<&str> = event
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(|d| d.strip_prefix(' ').unwrap_or(d))
+                .collect();
+            if data.is_empty() {
+                continue;
+            }
+            if let Ok(v) = serde_json::from_str(&data.join("\n")) {
+                out.push(v);
+            }
+        }
+        out
+    } else {
+        match serde_json::from_str::<Value>(body) {
+            Ok(Value::Array(items)) => items,
+            Ok(v) => vec![v],
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// Arguments of the `get_user_data` tool.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GetUserDataArgs {
+    /// `"current"` or the caller's own user id.
+    pub user_id: String,
+}
+
+/// What `get_user_data` returns: the caller's own account record.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserData {
+    pub user_id: String,
+    pub username: String,
+    pub status: String,
+    #[serde(default)]
+    pub last_login: Option<String>,
+}
+
+/// The `user://profile` resource.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserProfile {
+    pub user_id: String,
+    pub username: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    pub role: String,
+    pub created_at: String,
+}
+
+/// The `user://stats` resource.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserStats {
+    pub user_id: String,
+    pub logins: i64,
+    pub active_tokens: i64,
+    pub authorized_clients: i64,
+    #[serde(default)]
+    pub last_login: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_sse_and_json_bodies() {
+        let sse = "id: 0\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n: keep-alive\n\ndata: {\"jsonrpc\":\"2.0\",\n";
+        let msgs = messages_from_body("text/event-stream", sse);
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(msgs[0]["id"], 1);
+        let json = messages_from_body("application/json", r#"{"jsonrpc":"2.0","id":2,"result":{}}"#);
+        assert_eq!(json[0]["id"], 2);
+        assert!(messages_from_body("application/json", "not json").is_empty());
+    }
+}

@@ -1,0 +1,93 @@
+//! Scope names and space-separated scope sets (RFC 6749 §3.3).
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Read the caller's own profile, stats and user data through MCP.
+pub const USER: &str = "user";
+/// Every scope the authorization server knows, in the order it advertises them.
+pub const SUPPORTED: &[&str] = &[USER];
+/// What the MCP endpoint needs; advertised in the 401 challenge.
+pub const MCP_REQUIRED: &[&str] = &[USER];
+
+/// A set of scope tokens, kept sorted so that its string form is canonical.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScopeSet(BTreeSet<String>);
+
+impl ScopeSet {
+    /// Parses a space-separated scope string. Returns `None` when a token contains characters
+    /// outside RFC 6749's `scope-token` grammar (`%x21 / %x23-5B / %x5D-7E`).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut set = BTreeSet::new();
+        for token in s.split(' ').filter(|t| !t.is_empty()) {
+            let ok = token
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+            if !ok {
+                return None;
+            }
+            set.insert(token.to_owned());
+        }
+        Some(Self(set))
+    }
+
+    #[must_use]
+    pub fn from_names(names: &[&str]) -> Self {
+        Self(names.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    #[must_use]
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0.contains(scope)
+    }
+
+    #[must_use]
+    pub fn is_subset_of(&self, other: &Self) -> bool {
+        self.0.is_subset(&other.0)
+    }
+
+    /// Scopes in `self` that `allowed` does not contain.
+    #[must_use]
+    pub fn unknown_in(&self, allowed: &[&str]) -> Vec<String> {
+        self.0.iter().filter(|s| !allowed.contains(&s.as_str())).cloned().collect()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+}
+
+impl fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let joined: Vec<&str> = self.iter().collect();
+        f.write_str(&joined.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_canonicalises() {
+        let s = ScopeSet::parse("  user   admin user ").expect("valid");
+        assert_eq!(s.to_string(), "admin user");
+        assert!(s.contains("user"));
+        assert!(ScopeSet::from_names(&["user"]).is_subset_of(&s));
+        assert_eq!(s.unknown_in(SUPPORTED), vec!["admin".to_owned()]);
+    }
+
+    #[test]
+    fn rejects_bad_tokens() {
+        assert!(ScopeSet::parse("us\"er").is_none());
+        assert!(ScopeSet::parse("a\\b").is_none());
+        assert!(ScopeSet::parse("caf\u{e9}").is_none());
+        assert!(ScopeSet::parse("").expect("empty is valid").is_empty());
+    }
+}

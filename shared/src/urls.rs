@@ -1,0 +1,168 @@
+//! Route paths (one place for both sides) and the URL rules of RFC 8414, RFC 9728 and RFC 8707.
+
+use url::Url;
+
+pub const AS_METADATA: &str = "/.well-known/oauth-authorization-server";
+pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+pub const PROTECTED_RESOURCE_METADATA: &str = "/.well-known/oauth-protected-resource";
+pub const AUTHORIZE: &str = "/authorize";
+pub const AUTHORIZE_LOGIN: &str = "/authorize/login";
+pub const AUTHORIZE_CONSENT: &str = "/authorize/consent";
+pub const TOKEN: &str = "/token";
+pub const REGISTER: &str = "/register";
+pub const INTROSPECT: &str = "/introspect";
+pub const MCP: &str = "/mcp";
+/// The SPA's redirect target, relative to its origin.
+pub const SPA_CALLBACK: &str = "/callback";
+
+/// Why a URL was refused as a resource identifier or redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlError {
+    NotAbsolute,
+    BadScheme,
+    HasFragment,
+    HttpNotLoopback,
+    HasCredentials,
+}
+
+impl std::fmt::Display for UrlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::NotAbsolute => "must be an absolute URL",
+            Self::BadScheme => "must use https (or http on a loopback host)",
+            Self::HasFragment => "must not contain a fragment",
+            Self::HttpNotLoopback => "http is only allowed for loopback hosts (127.0.0.1, [::1], localhost)",
+            Self::HasCredentials => "must not contain user information",
+        })
+    }
+}
+
+/// True for `localhost`, `127.0.0.0/8` and `[::1]`.
+#[must_use]
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks a redirect URI for registration: absolute http(s), no fragment, no userinfo, and
+/// plain http only on loopback (OAuth 2.1 §2.3.1, RFC 8252 §7.3).
+pub fn validate_redirect_uri(raw: &str) -> Result<Url, UrlError> {
+    let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
+    web_url_rules(&url)?;
+    Ok(url)
+}
+
+fn web_url_rules(url: &Url) -> Result<(), UrlError> {
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(url) => {}
+        "http" => return Err(UrlError::HttpNotLoopback),
+        _ => return Err(UrlError::BadScheme),
+    }
+    if url.fragment().is_some() {
+        return Err(UrlError::HasFragment);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlError::HasCredentials);
+    }
+    if url.host().is_none() {
+        return Err(UrlError::NotAbsolute);
+    }
+    Ok(())
+}
+
+/// The canonical form of a resource indicator (RFC 8707 §2, MCP "Canonical Server URI"):
+/// lowercase scheme and host, default port dropped, no fragment or query, no trailing slash
+/// (`HTTPS://A.example:443/mcp/` → `https://a.example/mcp`).
+pub fn canonical_resource(raw: &str) -> Result<String, UrlError> {
+    let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
+    web_url_rules(&url)?;
+    // `Url` already lowercases scheme and host and drops default ports.
+    let mut out = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        out.push_str(&format!(":{port}"));
+    }
+    let path = url.path().trim_end_matches('/');
+    out.push_str(path);
+    Ok(out)
+}
+
+/// RFC 9728 §3.1: the metadata URL inserts the well-known segment between host and path.
+/// `https://rs.example/mcp` → `https://rs.example/.well-known/oauth-protected-resource/mcp`.
+#[must_use]
+pub fn protected_resource_metadata_url(resource: &Url) -> String {
+    well_known_for(resource, PROTECTED_RESOURCE_METADATA)
+}
+
+/// RFC 8414 §3.1: same construction for the authorization server metadata of an issuer.
+#[must_use]
+pub fn authorization_server_metadata_url(issuer: &Url) -> String {
+    well_known_for(issuer, AS_METADATA)
+}
+
+fn well_known_for(base: &Url, well_known: &str) -> String {
+    let origin = base.origin().ascii_serialization();
+    let path = base.path().trim_end_matches('/');
+    format!("{origin}{well_known}{path}")
+}
+
+/// The origin of a URL as a browser writes it in the `Origin` header.
+#[must_use]
+pub fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).expect("test url")
+    }
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(validate_redirect_uri("https://app.example/cb").is_ok());
+        assert!(validate_redirect_uri("http://127.0.0.1:8080/callback").is_ok());
+        assert!(validate_redirect_uri("http://localhost/callback").is_ok());
+        assert!(validate_redirect_uri("http://[::1]:3000/cb").is_ok());
+        assert_eq!(validate_redirect_uri("/callback"), Err(UrlError::NotAbsolute));
+        assert_eq!(validate_redirect_uri("http://app.example/cb"), Err(UrlError::HttpNotLoopback));
+        assert_eq!(validate_redirect_uri("https://app.example/cb#x"), Err(UrlError::HasFragment));
+        assert_eq!(validate_redirect_uri("javascript:alert(1)"), Err(UrlError::BadScheme));
+        assert_eq!(validate_redirect_uri("ftp://127.0.0.1/cb"), Err(UrlError::BadScheme));
+        assert_eq!(validate_redirect_uri("https://u:p@app.example/cb"), Err(UrlError::HasCredentials));
+    }
+
+    #[test]
+    fn canonical_resource_forms() {
+        assert_eq!(canonical_resource("HTTPS://RS.Example:443/mcp/").as_deref(), Ok("https://rs.example/mcp"));
+        assert_eq!(canonical_resource("http://127.0.0.1:8000/mcp").as_deref(), Ok("http://127.0.0.1:8000/mcp"));
+        assert_eq!(canonical_resource("https://rs.example/").as_deref(), Ok("https://rs.example"));
+        assert!(canonical_resource("https://rs.example/mcp#frag").is_err());
+    }
+
+    #[test]
+    fn well_known_urls() {
+        assert_eq!(
+            protected_resource_metadata_url(&u("https://rs.example/mcp")),
+            "https://rs.example/.well-known/oauth-protected-resource/mcp"
+        );
+        assert_eq!(
+            protected_resource_metadata_url(&u("http://127.0.0.1:8000")),
+            "http://127.0.0.1:8000/.well-known/oauth-protected-resource"
+        );
+        assert_eq!(
+            authorization_server_metadata_url(&u("https://as.example/tenant1")),
+            "https://as.example/.well-known/oauth-authorization-server/tenant1"
+        );
+        assert_eq!(
+            authorization_server_metadata_url(&u("http://127.0.0.1:9000/")),
+            "http://127.0.0.1:9000/.well-known/oauth-authorization-server"
+        );
+    }
+}
