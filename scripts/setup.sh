@@ -5,71 +5,110 @@
 #
 # usage: scripts/setup.sh [--e2e]   (--e2e also installs Chromium and the Playwright packages)
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-export PATH="$HOME/.cargo/bin:$PATH"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+LOG_TAG="setup"
+cd "$ROOT"
 
 TRUNK_VERSION=0.22.1
 BINARYEN_VERSION=132.0.0
+NODE_MAJOR_MIN=20
 want_e2e=0
-[ "${1:-}" = "--e2e" ] && want_e2e=1
+for arg in "$@"; do
+  case "$arg" in
+    --e2e) want_e2e=1 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) die "unknown argument: $arg (usage: scripts/setup.sh [--e2e])" ;;
+  esac
+done
 
-log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_updated=0
 apt_install() {
-  if ! command -v apt-get >/dev/null; then log "no apt-get: please install $* yourself"; return 1; fi
-  if [ $apt_updated = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  command -v apt-get >/dev/null || die "no apt-get: please install $* yourself"
+  if [ $apt_updated = 0 ]; then as_root apt-get update -qq >&2; apt_updated=1; fi
+  log "apt-get install $*"
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
 
-# 1. The wasm32 standard library: rustup first, Debian's rustc-web as the fallback.
-wasm_std_present() {
-  ls "$(rustc --print sysroot)"/lib/rustlib/wasm32-unknown-unknown/lib/libcore-*.rlib >/dev/null 2>&1
-}
-if wasm_std_present; then
-  :
-elif timeout 180 rustup target add wasm32-unknown-unknown >&2 && wasm_std_present; then
-  log "added wasm32-unknown-unknown with rustup"
-else
-  log "rustup could not add wasm32; using Debian's rustc-web with build-std (scripts/debian-cargo)"
-  apt_install rustc-web cargo-web rust-web-src lld-22
-  mkdir -p "$root/target/debian-wasm-shim"
-  ln -sf "$root/scripts/debian-cargo" "$root/target/debian-wasm-shim/cargo"
+# Two scripts (dev.sh, test.sh) may run setup at once: never run two `cargo install`s together.
+mkdir -p "$ROOT/target"
+exec 9>"$ROOT/target/.setup.lock"
+if ! flock -n 9; then
+  log "another setup.sh is running; waiting for it"
+  flock 9
 fi
 
-# 2. wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock exactly.
+# 0. Basics that a minimal image may lack.
+if ! command -v cargo >/dev/null || ! command -v rustc >/dev/null; then
+  die "cargo/rustc not found: install Rust with rustup (https://rustup.rs) first"
+fi
+command -v curl >/dev/null || apt_install curl ca-certificates
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge "$NODE_MAJOR_MIN" ] \
+  || die "Node.js >= $NODE_MAJOR_MIN is needed (found $(node --version)); Debian 12's own nodejs is 18"
+
+# 1. The wasm32 standard library: rustup first, Debian's rustc-web as the fallback.
+wasm_std_present() {
+  compgen -G "$(rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown/lib/libcore-*.rlib" >/dev/null
+}
+if wasm_std_present; then
+  rm -f "$DEBIAN_SHIM_DIR/cargo"
+elif timeout 180 rustup target add wasm32-unknown-unknown >&2 && wasm_std_present; then
+  log "added wasm32-unknown-unknown with rustup"
+  rm -f "$DEBIAN_SHIM_DIR/cargo"
+else
+  log "rustup could not add wasm32; using Debian's rustc-web with build-std (scripts/debian-cargo)"
+  if [ ! -x /usr/bin/rustc ] || [ ! -d /usr/lib/rustlib/src/rust ] || ! command -v wasm-ld-22 >/dev/null; then
+    apt_install rustc-web cargo-web rust-web-src lld-22
+  fi
+  mkdir -p "$DEBIAN_SHIM_DIR"
+  ln -sf "$ROOT/scripts/debian-cargo" "$DEBIAN_SHIM_DIR/cargo"
+fi
+
+# 2. wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock exactly (re-installed when the
+#    lock moves). `--locked` fails on a yanked entry in its own lock file, so it is left out.
 [ -f Cargo.lock ] || cargo generate-lockfile >&2
-wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+[ -n "$wb_version" ] || die "no wasm-bindgen entry in Cargo.lock"
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
-  log "installing wasm-bindgen-cli $wb_version (several minutes, once)"
+  log "installing wasm-bindgen-cli $wb_version (about 7 minutes on 2 cores, once)"
   cargo install wasm-bindgen-cli --version "$wb_version" --force >&2
 fi
 
-# 3. Trunk itself.
+# 3. Trunk itself (0.22.x declares rustc 1.96.1 but builds and works with 1.95).
 if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
   log "installing trunk $TRUNK_VERSION (about 15 minutes on 2 cores, once)"
-  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version >&2
+  cargo install trunk --version "$TRUNK_VERSION" --locked --ignore-rust-version --force >&2
 fi
 
-# 4. wasm-opt from npm's binaryen (Debian's is too old and breaks wasm in Chromium).
-tools="$root/target/tools"
-if [ "$("$tools/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{print $NF}')" != "version_${BINARYEN_VERSION%%.*}" ] \
-   && [ "$("$tools/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSION%%.*}" ]; then
-  log "installing binaryen $BINARYEN_VERSION from npm"
-  mkdir -p "$tools"
-  npm install --prefix "$tools" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION" >&2
+# 4. wasm-opt from npm's binaryen (Debian's binaryen 108 produces wasm that breaks in Chromium).
+#    Its `--version` prints `wasm-opt version 132 (version_132)`.
+wasm_opt="$ROOT/target/tools/node_modules/.bin/wasm-opt"
+if ! "$wasm_opt" --version 2>/dev/null | grep -q "(version_${BINARYEN_VERSION%%.*})"; then
+  log "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm into target/tools"
+  mkdir -p "$ROOT/target/tools"
+  npm install --prefix "$ROOT/target/tools" --save-exact --no-audit --no-fund --silent \
+    "binaryen@$BINARYEN_VERSION" >&2
+  "$wasm_opt" --version | grep -q "(version_${BINARYEN_VERSION%%.*})" \
+    || die "wasm-opt from binaryen@$BINARYEN_VERSION does not report version_${BINARYEN_VERSION%%.*}"
 fi
 
-# 5. Browser and Playwright for the end-to-end tests.
+# 5. Browser and Playwright for the end-to-end tests (no Playwright browser download: Debian's
+#    chromium is used, see tests/e2e/playwright.config.ts).
 if [ $want_e2e = 1 ]; then
-  if ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ]; then
+  if [ ! -x /usr/bin/chromium ]; then
     log "installing Debian's chromium"
     apt_install chromium
   fi
-  if [ ! -d tests/e2e/node_modules/@playwright/test ]; then
-    log "installing Playwright (no browser download)"
-    (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent) >&2
+  e2e="$ROOT/tests/e2e"
+  stamp="$e2e/node_modules/.package-lock.sha256"
+  lock_sum=$(sha256sum "$e2e/package-lock.json" | awk '{print $1}')
+  if [ ! -d "$e2e/node_modules/@playwright/test" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+    log "installing the Playwright packages (npm ci, no browser download)"
+    (cd "$e2e" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent) >&2
+    echo "$lock_sum" >"$stamp"
   fi
 fi
-log "toolchain ready"
+ok "toolchain ready"

@@ -1,1 +1,70 @@
-fn main() {}
+//! Entry point: parse configuration, open the store, and either serve or run a CLI command.
+
+use clap::Parser as _;
+use server::config::{Cli, Command, ServeConfig, UserCommand};
+use server::store::Store;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let _ = dotenvy::dotenv();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), server::error::Error> {
+    let store = Store::open(&cli.db).await?;
+    match cli.command {
+        Some(Command::User(UserCommand::Add(args))) => {
+            println!("{}", server::cli::user_add(&store, args).await?);
+            Ok(())
+        }
+        Some(Command::Serve(cfg)) => serve(cfg, store).await,
+        None => serve(ServeConfig::default(), store).await,
+    }
+}
+
+async fn serve(cfg: ServeConfig, store: Store) -> Result<(), server::error::Error> {
+    let shutdown = CancellationToken::new();
+    let running = server::start(&cfg, store, shutdown.clone()).await?;
+    println!("authorization server listening on {} (issuer {})", running.as_addr, running.settings.issuer);
+    println!("MCP resource server listening on {} (resource {})", running.rs_addr, running.settings.resource);
+    if let Some(addr) = running.spa_addr {
+        println!("browser app served on http://{addr}/");
+    }
+    let signal = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let term = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! { _ = ctrl_c => {}, () = term => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    };
+    signal.await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    for task in running.tasks {
+        let _ = task.await;
+    }
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! `server user add`: account management from the command line. No user is built into the
+//! server; the run script creates a development user through this.
+
+use std::io::Read as _;
+
+use crate::config::UserAdd;
+use crate::error::Error;
+use crate::oauth::password::hash_password;
+use crate::store::{now, NewUser, Store};
+
+const MIN_PASSWORD_LEN: usize = 8;
+
+pub async fn user_add(store: &Store, args: UserAdd) -> Result<String, Error> {
+    let username = args.username.trim();
+    if username.is_empty()
+        || username.len() > 64
+        || !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return Err(Error::Config("username must be 1-64 characters of letters, digits, '.', '_', '-', '@'".into()));
+    }
+    let password = match (args.password_stdin, args.password) {
+        (true, _) => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(|e| Error::Config(format!("reading password: {e}")))?;
+            s.trim_end_matches(['\r', '\n']).to_owned()
+        }
+        (false, Some(p)) => p,
+        (false, None) => return Err(Error::Config("give --password-stdin (recommended) or --password".into())),
+    };
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(Error::Config(format!("password must be at least {MIN_PASSWORD_LEN} characters")));
+    }
+    let display_name = args.name.unwrap_or_else(|| username.to_owned());
+    let new = NewUser { username, password_hash: hash_password(&password)?, display_name: &display_name, email: args.email.as_deref() };
+    match store.create_user(new, now()).await {
+        Ok(user) => Ok(format!("created user {} ({})", user.username, user.id)),
+        Err(Error::Conflict) if args.replace => {
+            let new = NewUser { username, password_hash: hash_password(&password)?, display_name: &display_name, email: args.email.as_deref() };
+            store.update_user(new).await?;
+            Ok(format!("updated password of user {username}"))
+        }
+        Err(Error::Conflict) => Err(Error::Config(format!("user {username} already exists (use --replace to reset the password)"))),
+        Err(e) => Err(e),
+    }
+}

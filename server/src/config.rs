@@ -1,0 +1,165 @@
+//! Command-line and environment configuration: flags win over environment variables, which win
+//! over a `.env` file (loaded in `main`), which wins over the defaults here.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand};
+use url::Url;
+
+use crate::error::Error;
+
+#[derive(Debug, Parser)]
+#[command(name = "server", version, about = "OAuth 2.1 authorization server and OAuth-protected MCP server")]
+pub struct Cli {
+    /// SQLite database file (created on first run) or a `sqlite:` URL.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "data/mcp-auth.db")]
+    pub db: String,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the authorization server and the MCP resource server (the default).
+    Serve(ServeConfig),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (or, with --replace, reset an existing user's password).
+    Add(UserAdd),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    pub username: String,
+    /// Read the password from standard input (preferred: it stays out of shell history).
+    #[arg(long, conflicts_with = "password")]
+    pub password_stdin: bool,
+    #[arg(long)]
+    pub password: Option<String>,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    /// If the user exists, set this password (and name/email when given) instead of failing.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Listen address of the authorization server.
+    #[arg(long, env = "AS_ADDR", default_value = "127.0.0.1:9000")]
+    pub as_addr: SocketAddr,
+    /// Listen address of the MCP resource server.
+    #[arg(long, env = "RS_ADDR", default_value = "127.0.0.1:8000")]
+    pub rs_addr: SocketAddr,
+    /// Public base URL of the authorization server; it is the exact `issuer`. Default http://<as-addr>.
+    #[arg(long, env = "AS_PUBLIC_URL")]
+    pub as_public_url: Option<Url>,
+    /// Public base URL of the resource server. Default http://<rs-addr>.
+    #[arg(long, env = "RS_PUBLIC_URL")]
+    pub rs_public_url: Option<Url>,
+    /// Browser origins allowed by CORS (and by the MCP endpoint's Origin check), comma-separated.
+    #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',',
+          default_value = "http://127.0.0.1:8080,http://localhost:8080")]
+    pub allowed_origins: Vec<String>,
+    /// Optionally serve the built SPA (`trunk build` output) on this address.
+    #[arg(long, env = "SPA_ADDR")]
+    pub spa_addr: Option<SocketAddr>,
+    #[arg(long, env = "SPA_DIR", default_value = "dist")]
+    pub spa_dir: std::path::PathBuf,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "ACCESS_TOKEN_TTL", default_value_t = 3600)]
+    pub access_token_ttl: u64,
+    /// Lifetime of authorization codes, in seconds.
+    #[arg(long, env = "CODE_TTL", default_value_t = 300)]
+    pub code_ttl: u64,
+    /// Secret the resource server uses to authenticate to the introspection endpoint. When unset,
+    /// a random one is made at start (both roles run in this process).
+    #[arg(long, env = "INTROSPECTION_SECRET", hide_env_values = true)]
+    pub introspection_secret: Option<String>,
+    /// Where the resource server introspects tokens. Default: this process's authorization server.
+    #[arg(long, env = "INTROSPECTION_URL")]
+    pub introspection_url: Option<Url>,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        let Some(Command::Serve(cfg)) = Cli::parse_from(["server", "serve"]).command else {
+            unreachable!("`serve` parses to Command::Serve")
+        };
+        cfg
+    }
+}
+
+/// The settings every part of the running server reads, resolved once at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Exact issuer identifier, without a trailing slash.
+    pub issuer: String,
+    /// Canonical URL of the MCP endpoint; the audience of every token we issue.
+    pub resource: String,
+    /// Base URL of the resource server (for its metadata URL).
+    pub rs_base: String,
+    pub allowed_origins: Vec<String>,
+    pub access_token_ttl: i64,
+    pub code_ttl: i64,
+    pub introspection_secret: String,
+    pub introspection_url: String,
+    /// `Secure` cookies when the issuer is https.
+    pub secure_cookies: bool,
+}
+
+/// Id the resource server presents (HTTP Basic) to the introspection endpoint.
+pub const RS_INTROSPECTION_CLIENT: &str = "mcp-resource-server";
+
+impl ServeConfig {
+    /// Resolves defaults that depend on the bound addresses (port 0 in tests).
+    pub fn settings(&self, as_addr: SocketAddr, rs_addr: SocketAddr) -> Result<Settings, Error> {
+        let as_url = base_url(self.as_public_url.as_ref(), as_addr)?;
+        let rs_base = base_url(self.rs_public_url.as_ref(), rs_addr)?;
+        let resource = shared::urls::canonical_resource(&format!("{rs_base}{}", shared::urls::MCP))
+            .map_err(|e| Error::Config(format!("resource server URL {e}")))?;
+        for origin in &self.allowed_origins {
+            if origin == "*" || Url::parse(origin).is_err() {
+                return Err(Error::Config(format!("allowed origin {origin:?} must be a full origin like http://127.0.0.1:8080")));
+            }
+        }
+        let secret = match &self.introspection_secret {
+            Some(s) if s.len() < 16 => return Err(Error::Config("introspection secret must be at least 16 characters".into())),
+            Some(s) => s.clone(),
+            None => crate::oauth::secrets::random_token(),
+        };
+        let introspection_url = match &self.introspection_url {
+            Some(u) => u.to_string(),
+            None => format!("{as_url}{}", shared::urls::INTROSPECT),
+        };
+        Ok(Settings {
+            secure_cookies: as_url.starts_with("https://"),
+            issuer: as_url,
+            resource,
+            rs_base,
+            allowed_origins: self.allowed_origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect(),
+            access_token_ttl: i64::try_from(self.access_token_ttl).unwrap_or(i64::MAX).max(1),
+            code_ttl: i64::try_from(self.code_ttl).unwrap_or(i64::MAX).max(1),
+            introspection_secret: secret,
+            introspection_url,
+        })
+    }
+}
+
+fn base_url(public: Option<&Url>, addr: SocketAddr) -> Result<String, Error> {
+    let url = match public {
+        Some(u) => u.clone(),
+        None => Url::parse(&format!("http://{addr}")).map_err(|e| Error::Config(e.to_string()))?,
+    };
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!("public URL {url} must not have a query or fragment")));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}

@@ -1,0 +1,24 @@
+//! Thin HTTP handlers: each file owns a few routes and translates between axum and the protocol
+//! logic in `oauth`. CORS and security headers live here too.
+
+pub mod body;
+pub mod cors;
+pub mod introspect;
+pub mod metadata;
+pub mod register;
+pub mod token;
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::store::Store;
+
+/// Everything a handler may need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+}
+
+/// Largest request body any OAuth endpoint accepts.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -1,0 +1,25 @@
+//! `POST /token`.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+
+use super::{body, AppState};
+use crate::error::{no_store, Error};
+use crate::oauth::token;
+use crate::store::now;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route(shared::urls::TOKEN, post(exchange))
+}
+
+async fn exchange(State(state): State<AppState>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<Response, Error> {
+    let form = body::form(&headers, raw)?;
+    let basic = headers.contains_key(header::AUTHORIZATION);
+    let issued = token::exchange(&state.store, &state.settings, &form, basic, now()).await?;
+    Ok(no_store(Json(issued).into_response()))
+}

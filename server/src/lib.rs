@@ -1,0 +1,138 @@
+//! OAuth 2.1 authorization server and OAuth-protected MCP resource server.
+//!
+//! [`as_app`] and [`rs_app`] build the two routers; [`start`] binds and serves them (tests call
+//! it with port 0); `main` only parses configuration and wires these together.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod mcp;
+pub mod oauth;
+pub mod pages;
+pub mod spa;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+
+use crate::config::{ServeConfig, Settings};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::store::Store;
+
+/// The authorization server: discovery, registration, the login/consent pages, token and
+/// introspection endpoints.
+pub fn as_app(state: AppState) -> Router {
+    let cors = http::cors::layer(&state.settings.allowed_origins);
+    Router::new()
+        .merge(http::metadata::as_routes())
+        .merge(http::register::routes())
+        .merge(http::token::routes())
+        .merge(http::introspect::routes())
+        .merge(pages::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(http::MAX_BODY_BYTES))
+        .with_state(state)
+        .layer(cors)
+        .layer(trace_layer())
+}
+
+/// The resource server: protected resource metadata and the guarded MCP endpoint.
+pub fn rs_app(state: AppState, shutdown: &CancellationToken) -> Router {
+    let cors = http::cors::layer(&state.settings.allowed_origins);
+    let verifier = Arc::new(mcp::verifier::Verifier::new(&state.settings));
+    Router::new()
+        .merge(http::metadata::rs_routes())
+        .merge(mcp::routes(&state, verifier, shutdown.child_token()))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(cors)
+        .layer(trace_layer())
+}
+
+async fn not_found() -> Error {
+    Error::NotFound
+}
+
+type TraceFn = fn(&axum::http::Request<axum::body::Body>) -> tracing::Span;
+
+/// Request logging by path only: queries may carry `state` or, if a client misbehaves, tokens.
+fn trace_layer() -> TraceLayer<tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>, TraceFn> {
+    TraceLayer::new_for_http().make_span_with((|req| {
+        tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+    }) as TraceFn)
+}
+
+/// Serves `app` on an already-bound listener until `shutdown` completes. Sets `TCP_NODELAY`,
+/// without which every SSE reply waits for a delayed ACK.
+pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// A running server: its bound addresses and tasks.
+pub struct Running {
+    pub as_addr: SocketAddr,
+    pub rs_addr: SocketAddr,
+    pub spa_addr: Option<SocketAddr>,
+    pub settings: Arc<Settings>,
+    pub tasks: Vec<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Binds every listener, then serves until `shutdown` is cancelled.
+pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken) -> Result<Running, Error> {
+    let bind = |addr: SocketAddr| async move {
+        TcpListener::bind(addr).await.map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))
+    };
+    let as_listener = bind(cfg.as_addr).await?;
+    let rs_listener = bind(cfg.rs_addr).await?;
+    let as_addr = as_listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    let rs_addr = rs_listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    let settings = Arc::new(cfg.settings(as_addr, rs_addr)?);
+    let state = AppState { store: store.clone(), settings: settings.clone() };
+
+    let stop = |t: &CancellationToken| {
+        let t = t.clone();
+        async move { t.cancelled().await }
+    };
+    let mut tasks = vec![
+        tokio::spawn(serve(as_listener, as_app(state.clone()), stop(&shutdown))),
+        tokio::spawn(serve(rs_listener, rs_app(state, &shutdown), stop(&shutdown))),
+    ];
+    let mut spa_addr = None;
+    if let Some(addr) = cfg.spa_addr {
+        if !cfg.spa_dir.join("index.html").is_file() {
+            return Err(Error::Config(format!("{} has no index.html; run `trunk build --release` first", cfg.spa_dir.display())));
+        }
+        let listener = bind(addr).await?;
+        spa_addr = Some(listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?);
+        tasks.push(tokio::spawn(serve(listener, spa::routes(&cfg.spa_dir), stop(&shutdown))));
+    }
+    tokio::spawn(purge_loop(store, shutdown));
+    Ok(Running { as_addr, rs_addr, spa_addr, settings, tasks })
+}
+
+async fn purge_loop(store: Store, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(e) = store.purge_expired(store::now()).await {
+                    tracing::warn!(error = %e, "purging expired requests failed");
+                }
+            }
+        }
+    }
+}

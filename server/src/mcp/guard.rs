@@ -1,0 +1,91 @@
+//! The bearer guard on `/mcp` (RFC 6750 §2.1 and §3, RFC 9728 §5.1): no token → 401 with a
+//! challenge pointing at our metadata; bad token → 401 `invalid_token`; missing scope → 403
+//! `insufficient_scope`. A valid token's [`AuthContext`] goes into the request extensions.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use shared::challenge::{BearerChallenge, INSUFFICIENT_SCOPE, INVALID_REQUEST, INVALID_TOKEN};
+use shared::oauth::{ErrorCode, OAuthErrorBody};
+
+use super::verifier::{Rejected, Verifier};
+use crate::config::Settings;
+use crate::store::now;
+
+#[derive(Clone)]
+pub struct GuardState {
+    pub settings: Arc<Settings>,
+    pub verifier: Arc<Verifier>,
+}
+
+pub async fn require_bearer(State(guard): State<GuardState>, mut req: Request, next: Next) -> Response {
+    let settings = &guard.settings;
+    if req.method() == axum::http::Method::OPTIONS {
+        return next.run(req).await;
+    }
+    // RFC 6750 §2.3 tokens in the URI leak into logs and history: refused outright.
+    if req.uri().query().is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token")) {
+        return challenge(settings, StatusCode::BAD_REQUEST, Some(INVALID_REQUEST), "access tokens are not accepted in the URL");
+    }
+    let Some(auth) = req.headers().get(header::AUTHORIZATION) else {
+        return challenge(settings, StatusCode::UNAUTHORIZED, None, "an access token is required");
+    };
+    let token = match auth.to_str().ok().and_then(|v| v.split_once(' ')) {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && is_token68(token.trim()) => token.trim().to_owned(),
+        Some((scheme, _)) if !scheme.eq_ignore_ascii_case("bearer") => {
+            return challenge(settings, StatusCode::UNAUTHORIZED, None, "use the Bearer scheme");
+        }
+        _ => return challenge(settings, StatusCode::UNAUTHORIZED, Some(INVALID_TOKEN), "the Authorization header is malformed"),
+    };
+    match guard.verifier.verify(&token, settings, now()).await {
+        Ok(ctx) => {
+            let needed = shared::scopes::MCP_REQUIRED;
+            if needed.iter().any(|s| !ctx.scopes.contains(s)) {
+                return challenge(settings, StatusCode::FORBIDDEN, Some(INSUFFICIENT_SCOPE), "the access token lacks a required scope");
+            }
+            req.extensions_mut().insert(ctx);
+            next.run(req).await
+        }
+        Err(Rejected::Invalid(why)) => challenge(settings, StatusCode::UNAUTHORIZED, Some(INVALID_TOKEN), why),
+        Err(Rejected::Unavailable) => {
+            let body = OAuthErrorBody::new(ErrorCode::TemporarilyUnavailable, "the token could not be verified; try again");
+            let mut resp = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            resp
+        }
+    }
+}
+
+/// RFC 7235 token68: what a bearer token may contain.
+fn is_token68(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 4096
+        && t.trim_end_matches('=').bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}
+
+fn challenge(settings: &Settings, status: StatusCode, error: Option<&str>, description: &str) -> Response {
+    let metadata = url::Url::parse(&settings.resource)
+        .map(|u| shared::urls::protected_resource_metadata_url(&u))
+        .unwrap_or_default();
+    let value = BearerChallenge {
+        error: error.map(str::to_owned),
+        error_description: error.map(|_| description.to_owned()),
+        scope: Some(shared::scopes::MCP_REQUIRED.join(" ")),
+        resource_metadata: Some(metadata),
+        ..Default::default()
+    }
+    .to_header_value();
+    let body = OAuthErrorBody {
+        error: error.unwrap_or(INVALID_TOKEN).to_owned(),
+        error_description: Some(description.to_owned()),
+    };
+    let mut resp = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}

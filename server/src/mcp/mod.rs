@@ -1,0 +1,45 @@
+//! The MCP resource server: a bearer-token guard in front of an rmcp streamable-HTTP service.
+
+pub mod guard;
+pub mod service;
+pub mod verifier;
+
+use std::sync::Arc;
+
+use axum::middleware;
+use axum::Router;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::http::AppState;
+
+/// Largest MCP request body accepted.
+pub const MAX_MCP_BODY_BYTES: usize = 256 * 1024;
+
+/// `/mcp`, guarded. The tool router is built once here and cloned into each session.
+pub fn routes(state: &AppState, verifier: Arc<verifier::Verifier>, shutdown: tokio_util::sync::CancellationToken) -> Router<AppState> {
+    let settings = &state.settings;
+    let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    if let Ok(u) = url::Url::parse(&settings.rs_base) {
+        if let Some(h) = u.host_str() {
+            hosts.push(h.trim_start_matches('[').trim_end_matches(']').to_owned());
+        }
+    }
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(settings.allowed_origins.clone())
+        .with_max_request_body_bytes(MAX_MCP_BODY_BYTES)
+        .with_cancellation_token(shutdown);
+    let store = state.store.clone();
+    let router = service::UserDataServer::router();
+    let mcp = StreamableHttpService::new(
+        move || Ok(service::UserDataServer::new(store.clone(), router.clone())),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    Router::new()
+        .route_service(shared::urls::MCP, mcp)
+        .layer(RequestBodyLimitLayer::new(MAX_MCP_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(guard::GuardState { settings: settings.clone(), verifier }, guard::require_bearer))
+}

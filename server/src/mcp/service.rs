@@ -1,0 +1,159 @@
+//! The MCP tools and resources. Every handler reads the caller from the [`AuthContext`] that the
+//! bearer guard put into the HTTP request; nothing trusts an identity passed as a parameter.
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ServerCapabilities,
+    ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_handler, tool_router, ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::json;
+use shared::mcp::{UserData, UserProfile, UserStats, RESOURCE_PROFILE, RESOURCE_STATS};
+
+use super::verifier::AuthContext;
+use crate::store::{now, Store, User};
+
+/// Arguments of `get_user_data`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub struct GetUserDataParams {
+    /// `"current"` for the signed-in user, or that user's own id. Other users' data is refused.
+    #[serde(default = "current")]
+    pub user_id: String,
+}
+
+fn current() -> String {
+    "current".into()
+}
+
+#[derive(Clone)]
+pub struct UserDataServer {
+    store: Store,
+    tool_router: ToolRouter<Self>,
+}
+
+#[tool_router]
+impl UserDataServer {
+    pub fn new(store: Store, tool_router: ToolRouter<Self>) -> Self {
+        Self { store, tool_router }
+    }
+
+    /// The tool router, built once at start and cloned into each session.
+    pub fn router() -> ToolRouter<Self> {
+        Self::tool_router()
+    }
+
+    #[tool(description = "Get the signed-in user's account record. Pass user_id \"current\" (or your own id); other users' data is refused.")]
+    async fn get_user_data(
+        &self,
+        Parameters(params): Parameters<GetUserDataParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        let user = self.caller(&ctx).await?;
+        if params.user_id != "current" && params.user_id != user.id && params.user_id != user.username {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(
+                "Access denied: you can only read your own data (use user_id \"current\").",
+            )]));
+        }
+        let data = UserData {
+            user_id: user.id.clone(),
+            username: user.username.clone(),
+            status: user.status.clone(),
+            last_login: user.last_login_at.map(rfc3339),
+        };
+        Ok(CallToolResult::structured(json!(data)))
+    }
+}
+
+impl UserDataServer {
+    async fn caller(&self, ctx: &RequestContext<RoleServer>) -> Result<User, McpError> {
+        let auth = ctx
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<AuthContext>())
+            .ok_or_else(|| McpError::invalid_request("not authenticated", None))?;
+        match self.store.find_user(&auth.user_id).await {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => Err(McpError::invalid_request("the signed-in user no longer exists", None)),
+            Err(e) => {
+                tracing::error!(error = %e, "user lookup failed");
+                Err(McpError::internal_error("user lookup failed", None))
+            }
+        }
+    }
+
+    async fn resource_json(&self, uri: &str, user: &User) -> Result<serde_json::Value, McpError> {
+        match uri {
+            RESOURCE_PROFILE => Ok(json!(UserProfile {
+                user_id: user.id.clone(),
+                username: user.username.clone(),
+                name: user.display_name.clone(),
+                email: user.email.clone(),
+                role: user.role.clone(),
+                created_at: rfc3339(user.created_at),
+            })),
+            RESOURCE_STATS => {
+                let (active_tokens, authorized_clients) = self.store.token_stats(&user.id, now()).await.map_err(|e| {
+                    tracing::error!(error = %e, "stats query failed");
+                    McpError::internal_error("stats unavailable", None)
+                })?;
+                Ok(json!(UserStats {
+                    user_id: user.id.clone(),
+                    logins: user.login_count,
+                    active_tokens,
+                    authorized_clients,
+                    last_login: user.last_login_at.map(rfc3339),
+                }))
+            }
+            _ => Err(McpError::resource_not_found(format!("no resource {uri}"), None)),
+        }
+    }
+}
+
+fn rfc3339(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+fn resource(uri: &str, name: &str, description: &str) -> Resource {
+    Resource::new(uri, name).with_description(description).with_mime_type("application/json")
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for UserDataServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
+            .with_server_info(Implementation::from_build_env())
+            .with_instructions("Tools and resources about the signed-in user. Everything is scoped to the user of the access token.".to_string())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(ListResourcesResult {
+            resources: vec![
+                resource(RESOURCE_PROFILE, "profile", "The signed-in user's profile"),
+                resource(RESOURCE_STATS, "stats", "The signed-in user's sign-in and token statistics"),
+            ],
+            ..Default::default()
+        })
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let user = self.caller(&ctx).await?;
+        let value = self.resource_json(&request.uri, &user).await?;
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        let contents = ResourceContents::text(text, request.uri.clone());
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+}

@@ -1,0 +1,31 @@
+//! Token introspection (RFC 7662): the resource server's view of a token. Revocation and
+//! expiry show at once because every call reads the database.
+
+use shared::oauth::{IntrospectionResponse, TOKEN_TYPE_BEARER};
+
+use super::secrets;
+use crate::config::Settings;
+use crate::error::Error;
+use crate::store::Store;
+
+pub async fn introspect(store: &Store, settings: &Settings, token: &str, now: i64) -> Result<IntrospectionResponse, Error> {
+    let Some(t) = store.find_access_token(&secrets::hash(token)).await? else {
+        return Ok(IntrospectionResponse::default());
+    };
+    if !t.is_active(now) {
+        return Ok(IntrospectionResponse::default());
+    }
+    let username = store.find_user(&t.user_id).await?.map(|u| u.username);
+    Ok(IntrospectionResponse {
+        active: true,
+        scope: Some(t.scope),
+        client_id: Some(t.client_id),
+        username,
+        token_type: Some(TOKEN_TYPE_BEARER.into()),
+        exp: Some(t.expires_at),
+        iat: Some(t.issued_at),
+        sub: Some(t.user_id),
+        aud: Some(t.audience),
+        iss: Some(settings.issuer.clone()),
+    })
+}

@@ -1,0 +1,10 @@
+//! OAuth protocol logic with no HTTP framework types: what is valid, what gets stored, what is
+//! issued. The `http` and `pages` modules only translate requests and responses to and from it.
+
+pub mod authorize;
+pub mod introspection;
+pub mod params;
+pub mod password;
+pub mod registration;
+pub mod secrets;
+pub mod token;

@@ -1,0 +1,39 @@
+//! The server-rendered authorization pages: `/authorize` shows the login page, the login form
+//! leads to the consent page, and the consent form ends in a 302 back to the client.
+//!
+//! Every page is unframeable and uncacheable; every form is bound to the browser that opened
+//! `/authorize` by a CSRF secret in an `HttpOnly` cookie. Passwords are never logged.
+
+mod csrf;
+mod flow;
+mod render;
+
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::http::AppState;
+
+pub fn routes() -> Router<AppState> {
+    let pages = Router::new()
+        .route(shared::urls::AUTHORIZE, get(flow::authorize))
+        .route(shared::urls::AUTHORIZE_LOGIN, post(flow::login))
+        .route(shared::urls::AUTHORIZE_CONSENT, post(flow::consent))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")));
+    pages.route("/assets/pages.css", get(stylesheet))
+}
+
+async fn stylesheet() -> impl axum::response::IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../templates/pages.css"),
+    )
+}

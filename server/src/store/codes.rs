@@ -1,0 +1,70 @@
+//! Authorization codes, stored by hash, bound to client, user, redirect URI, PKCE challenge,
+//! scope and resource. Single use: see [`Store::claim_code`].
+
+use sqlx::FromRow;
+
+use super::Store;
+use crate::error::Error;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct AuthCode {
+    pub code_hash: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: String,
+    pub resource: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// Outcome of presenting a code at the token endpoint.
+#[derive(Debug)]
+pub enum CodeClaim {
+    /// First use: the code is now marked used and the caller may mint tokens.
+    Claimed(AuthCode),
+    /// The code was already used: a replay. Tokens minted from it must be revoked.
+    Replayed(AuthCode),
+    Unknown,
+}
+
+impl Store {
+    pub async fn insert_code(&self, c: &AuthCode) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO auth_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, resource, \
+             created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&c.code_hash)
+        .bind(&c.client_id)
+        .bind(&c.user_id)
+        .bind(&c.redirect_uri)
+        .bind(&c.scope)
+        .bind(&c.code_challenge)
+        .bind(&c.resource)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Atomically marks the code used. Exactly one caller ever gets `Claimed` for a code.
+    pub async fn claim_code(&self, code_hash: &str, now: i64) -> Result<CodeClaim, Error> {
+        let claimed: Option<AuthCode> =
+            sqlx::query_as("UPDATE auth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL RETURNING *")
+                .bind(now)
+                .bind(code_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some(code) = claimed {
+            return Ok(CodeClaim::Claimed(code));
+        }
+        let existing: Option<AuthCode> = sqlx::query_as("SELECT * FROM auth_codes WHERE code_hash = ?")
+            .bind(code_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(existing.map_or(CodeClaim::Unknown, CodeClaim::Replayed))
+    }
+}

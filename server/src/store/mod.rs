@@ -1,0 +1,80 @@
+//! Persistence: one SQLite file (created on first run, migrated at open).
+//!
+//! Security contract, upheld by every method here:
+//! - secrets (codes, tokens, CSRF tokens) arrive already hashed; plaintext never reaches SQL;
+//! - an authorization code is single-use: [`Store::claim_code`] marks it used atomically, so two
+//!   concurrent exchanges cannot both succeed;
+//! - a pending authorization request is consumed exactly once ([`Store::take_auth_request`]).
+
+mod auth_requests;
+mod clients;
+mod codes;
+mod tokens;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub use auth_requests::AuthRequest;
+pub use clients::Client;
+pub use codes::{AuthCode, CodeClaim};
+pub use tokens::AccessToken;
+pub use users::{NewUser, User};
+
+use crate::error::Error;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `db`, a file path or a `sqlite:` URL, and
+    /// applies migrations.
+    pub async fn open(db: &str) -> Result<Self, Error> {
+        let options = if db.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(db)?
+        } else {
+            if let Some(parent) = std::path::Path::new(db).parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Error::Config(format!("cannot create {}: {e}", parent.display())))?;
+            }
+            SqliteConnectOptions::new().filename(db)
+        };
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Deletes expired pending requests and codes; called periodically by the server.
+    pub async fn purge_expired(&self, now: i64) -> Result<(), Error> {
+        sqlx::query("DELETE FROM auth_requests WHERE expires_at < ?").bind(now).execute(&self.pool).await?;
+        // Keep used codes until well after expiry so a late replay is still recognised.
+        sqlx::query("DELETE FROM auth_codes WHERE expires_at < ?").bind(now - 3600).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Maps a UNIQUE violation to `Conflict`, everything else to `Store`.
+fn conflict_or(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict,
+        _ => Error::Store(e),
+    }
+}

@@ -1,0 +1,75 @@
+//! Access tokens, stored by hash. Revocation is a timestamp, so introspection sees it at once.
+
+use sqlx::FromRow;
+
+use super::Store;
+use crate::error::Error;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct AccessToken {
+    pub token_hash: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub audience: String,
+    pub code_hash: Option<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl AccessToken {
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+impl Store {
+    pub async fn insert_access_token(&self, t: &AccessToken) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO access_tokens (token_hash, client_id, user_id, scope, audience, code_hash, issued_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&t.token_hash)
+        .bind(&t.client_id)
+        .bind(&t.user_id)
+        .bind(&t.scope)
+        .bind(&t.audience)
+        .bind(&t.code_hash)
+        .bind(t.issued_at)
+        .bind(t.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_access_token(&self, token_hash: &str) -> Result<Option<AccessToken>, Error> {
+        Ok(sqlx::query_as("SELECT * FROM access_tokens WHERE token_hash = ?")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Revokes every token minted from a code (called when the code is replayed). Returns how many.
+    pub async fn revoke_tokens_from_code(&self, code_hash: &str, now: i64) -> Result<u64, Error> {
+        let done = sqlx::query("UPDATE access_tokens SET revoked_at = ? WHERE code_hash = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(code_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// (active tokens, distinct clients ever authorized) for a user's stats.
+    pub async fn token_stats(&self, user_id: &str, now: i64) -> Result<(i64, i64), Error> {
+        let row: (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN revoked_at IS NULL AND expires_at > ? THEN 1 ELSE 0 END), 0), \
+             COUNT(DISTINCT client_id) FROM access_tokens WHERE user_id = ?",
+        )
+        .bind(now)
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row)
+    }
+}

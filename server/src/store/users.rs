@@ -1,0 +1,85 @@
+//! User accounts. Passwords arrive as argon2id PHC strings, never in plaintext.
+
+use sqlx::FromRow;
+
+use super::{conflict_or, Store};
+use crate::error::Error;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: String,
+    pub status: String,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+    pub login_count: i64,
+}
+
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub password_hash: String,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+}
+
+impl Store {
+    /// Creates a user; `Conflict` when the username is taken.
+    pub async fn create_user(&self, new: NewUser<'_>, now: i64) -> Result<User, Error> {
+        let id = format!("u_{}", &crate::oauth::secrets::random_token()[..16]);
+        sqlx::query(
+            "INSERT INTO users (id, username, password_hash, display_name, email, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(new.username)
+        .bind(&new.password_hash)
+        .bind(new.display_name)
+        .bind(new.email)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict_or)?;
+        self.find_user(&id).await?.ok_or(Error::NotFound)
+    }
+
+    /// Replaces the password (and the name/email when given) of an existing user.
+    pub async fn update_user(&self, new: NewUser<'_>) -> Result<(), Error> {
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = ?, display_name = ?, email = COALESCE(?, email) WHERE username = ?",
+        )
+        .bind(&new.password_hash)
+        .bind(new.display_name)
+        .bind(new.email)
+        .bind(new.username)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn find_user(&self, id: &str) -> Result<Option<User>, Error> {
+        Ok(sqlx::query_as("SELECT * FROM users WHERE id = ?").bind(id).fetch_optional(&self.pool).await?)
+    }
+
+    pub async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, Error> {
+        Ok(sqlx::query_as("SELECT * FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn record_login(&self, id: &str, now: i64) -> Result<(), Error> {
+        sqlx::query("UPDATE users SET last_login_at = ?, login_count = login_count + 1 WHERE id = ?")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
