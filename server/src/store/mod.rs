@@ -55,6 +55,11 @@ impl Store {
         Ok(Self { pool })
     }
 
+    /// Closes every connection (checkpointing the WAL) before shutdown.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Deletes expired pending requests and codes; called periodically by the server.
     pub async fn purge_expired(&self, now: i64) -> Result<(), Error> {
         sqlx::query("DELETE FROM auth_requests WHERE expires_at < ?").bind(now).execute(&self.pool).await?;

@@ -1,0 +1,5 @@
+//! Integration tests: one binary, real HTTP on 127.0.0.1:0, a temporary SQLite file per test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod flow;
