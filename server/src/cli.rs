@@ -31,15 +31,27 @@ pub async fn user_add(store: &Store, args: UserAdd) -> Result<String, Error> {
         return Err(Error::Config(format!("password must be at least {MIN_PASSWORD_LEN} characters")));
     }
     let display_name = args.name.unwrap_or_else(|| username.to_owned());
-    let new = NewUser { username, password_hash: hash_password(&password)?, display_name: &display_name, email: args.email.as_deref() };
+    let new = NewUser {
+        username,
+        password_hash: hash_password(&password)?,
+        display_name: &display_name,
+        email: args.email.as_deref(),
+    };
     match store.create_user(new, now()).await {
         Ok(user) => Ok(format!("created user {} ({})", user.username, user.id)),
         Err(Error::Conflict) if args.replace => {
-            let new = NewUser { username, password_hash: hash_password(&password)?, display_name: &display_name, email: args.email.as_deref() };
+            let new = NewUser {
+                username,
+                password_hash: hash_password(&password)?,
+                display_name: &display_name,
+                email: args.email.as_deref(),
+            };
             store.update_user(new).await?;
             Ok(format!("updated password of user {username}"))
         }
-        Err(Error::Conflict) => Err(Error::Config(format!("user {username} already exists (use --replace to reset the password)"))),
+        Err(Error::Conflict) => {
+            Err(Error::Config(format!("user {username} already exists (use --replace to reset the password)")))
+        }
         Err(e) => Err(e),
     }
 }

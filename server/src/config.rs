@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the authorization server and the MCP resource server (the default).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -65,8 +65,12 @@ pub struct ServeConfig {
     #[arg(long, env = "RS_PUBLIC_URL")]
     pub rs_public_url: Option<Url>,
     /// Browser origins allowed by CORS (and by the MCP endpoint's Origin check), comma-separated.
-    #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',',
-          default_value = "http://127.0.0.1:8080,http://localhost:8080")]
+    #[arg(
+        long,
+        env = "ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = "http://127.0.0.1:8080,http://localhost:8080"
+    )]
     pub allowed_origins: Vec<String>,
     /// Optionally serve the built SPA (`trunk build` output) on this address.
     #[arg(long, env = "SPA_ADDR")]
@@ -93,7 +97,7 @@ impl Default for ServeConfig {
         let Some(Command::Serve(cfg)) = Cli::parse_from(["server", "serve"]).command else {
             unreachable!("`serve` parses to Command::Serve")
         };
-        cfg
+        *cfg
     }
 }
 
@@ -127,11 +131,15 @@ impl ServeConfig {
             .map_err(|e| Error::Config(format!("resource server URL {e}")))?;
         for origin in &self.allowed_origins {
             if origin == "*" || Url::parse(origin).is_err() {
-                return Err(Error::Config(format!("allowed origin {origin:?} must be a full origin like http://127.0.0.1:8080")));
+                return Err(Error::Config(format!(
+                    "allowed origin {origin:?} must be a full origin like http://127.0.0.1:8080"
+                )));
             }
         }
         let secret = match &self.introspection_secret {
-            Some(s) if s.len() < 16 => return Err(Error::Config("introspection secret must be at least 16 characters".into())),
+            Some(s) if s.len() < 16 => {
+                return Err(Error::Config("introspection secret must be at least 16 characters".into()))
+            }
             Some(s) => s.clone(),
             None => crate::oauth::secrets::random_token(),
         };

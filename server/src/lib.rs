@@ -66,15 +66,20 @@ async fn not_found() -> Error {
 type TraceFn = fn(&axum::http::Request<axum::body::Body>) -> tracing::Span;
 
 /// Request logging by path only: queries may carry `state` or, if a client misbehaves, tokens.
-fn trace_layer() -> TraceLayer<tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>, TraceFn> {
-    TraceLayer::new_for_http().make_span_with((|req| {
-        tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-    }) as TraceFn)
+fn trace_layer(
+) -> TraceLayer<tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>, TraceFn> {
+    TraceLayer::new_for_http().make_span_with(
+        (|req| tracing::info_span!("http", method = %req.method(), path = %req.uri().path())) as TraceFn,
+    )
 }
 
 /// Serves `app` on an already-bound listener until `shutdown` completes. Sets `TCP_NODELAY`,
 /// without which every SSE reply waits for a delayed ACK.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
@@ -113,7 +118,10 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     let mut spa_addr = None;
     if let Some(addr) = cfg.spa_addr {
         if !cfg.spa_dir.join("index.html").is_file() {
-            return Err(Error::Config(format!("{} has no index.html; run `trunk build --release` first", cfg.spa_dir.display())));
+            return Err(Error::Config(format!(
+                "{} has no index.html; run `trunk build --release` first",
+                cfg.spa_dir.display()
+            )));
         }
         let listener = bind(addr).await?;
         spa_addr = Some(listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?);

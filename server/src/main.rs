@@ -9,7 +9,9 @@ use tokio_util::sync::CancellationToken;
 async fn main() -> std::process::ExitCode {
     let _ = dotenvy::dotenv();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -29,7 +31,7 @@ async fn run(cli: Cli) -> Result<(), server::error::Error> {
             println!("{}", server::cli::user_add(&store, args).await?);
             Ok(())
         }
-        Some(Command::Serve(cfg)) => serve(cfg, store).await,
+        Some(Command::Serve(cfg)) => serve(*cfg, store).await,
         None => serve(ServeConfig::default(), store).await,
     }
 }

@@ -26,18 +26,13 @@ pub fn challenge_s256(verifier: &str) -> String {
 #[must_use]
 pub fn is_valid_verifier(verifier: &str) -> bool {
     (43..=128).contains(&verifier.len())
-        && verifier
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// An S256 challenge is exactly 43 base64url characters (a SHA-256 digest, unpadded).
 #[must_use]
 pub fn is_valid_challenge(challenge: &str) -> bool {
-    challenge.len() == 43
-        && challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+    challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
 /// Checks `verifier` against a stored S256 `challenge` without an early exit on the first
@@ -64,8 +59,8 @@ mod tests {
     const RFC_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const RFC_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
     const RFC_RANDOM: [u8; 32] = [
-        116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37,
-        77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
+        116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191,
+        240, 91, 88, 5, 88, 83, 132, 141, 121,
     ];
 
     #[test]

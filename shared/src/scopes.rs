@@ -21,9 +21,7 @@ impl ScopeSet {
     pub fn parse(s: &str) -> Option<Self> {
         let mut set = BTreeSet::new();
         for token in s.split(' ').filter(|t| !t.is_empty()) {
-            let ok = token
-                .bytes()
-                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+            let ok = token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
             if !ok {
                 return None;
             }

@@ -37,7 +37,11 @@ pub fn form(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<
 }
 
 /// A JSON body of type `T`.
-pub fn json<T: DeserializeOwned>(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, bad: impl Fn(String) -> Error) -> Result<T, Error> {
+pub fn json<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    bad: impl Fn(String) -> Error,
+) -> Result<T, Error> {
     let body = bytes(body)?;
     if !content_type_is(headers, "application/json") {
         return Err(bad("Content-Type must be application/json".into()));

@@ -31,7 +31,11 @@ fn caller_is_resource_server(headers: &HeaderMap, secret: &str) -> bool {
     shared::pkce::constant_time_eq(presented, basic_credentials(secret).as_bytes())
 }
 
-async fn introspect(State(state): State<AppState>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<Response, Error> {
+async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Error> {
     if !caller_is_resource_server(&headers, &state.settings.introspection_secret) {
         return Err(Error::ClientAuth);
     }

@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::oauth::{
-    AuthorizationServerMetadata, ProtectedResourceMetadata, AUTH_METHOD_NONE, GRANT_AUTHORIZATION_CODE, RESPONSE_TYPE_CODE,
+    AuthorizationServerMetadata, ProtectedResourceMetadata, AUTH_METHOD_NONE, GRANT_AUTHORIZATION_CODE,
+    RESPONSE_TYPE_CODE,
 };
 use shared::{pkce, scopes, urls};
 

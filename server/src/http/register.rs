@@ -18,7 +18,11 @@ pub fn routes() -> Router<AppState> {
     Router::new().route(shared::urls::REGISTER, post(register))
 }
 
-async fn register(State(state): State<AppState>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<Response, Error> {
+async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Error> {
     let req: ClientRegistrationRequest =
         body::json(&headers, raw, |d| Error::bad_request(ErrorCode::InvalidClientMetadata, d))?;
     let registered = registration::register(&state.store, req, now()).await?;

@@ -17,7 +17,11 @@ pub fn routes() -> Router<AppState> {
     Router::new().route(shared::urls::TOKEN, post(exchange))
 }
 
-async fn exchange(State(state): State<AppState>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<Response, Error> {
+async fn exchange(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Error> {
     let form = body::form(&headers, raw)?;
     let basic = headers.contains_key(header::AUTHORIZATION);
     let issued = token::exchange(&state.store, &state.settings, &form, basic, now()).await?;

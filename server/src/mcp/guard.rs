@@ -29,30 +29,50 @@ pub async fn require_bearer(State(guard): State<GuardState>, mut req: Request, n
     }
     // RFC 6750 §2.3 tokens in the URI leak into logs and history: refused outright.
     if req.uri().query().is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token")) {
-        return challenge(settings, StatusCode::BAD_REQUEST, Some(INVALID_REQUEST), "access tokens are not accepted in the URL");
+        return challenge(
+            settings,
+            StatusCode::BAD_REQUEST,
+            Some(INVALID_REQUEST),
+            "access tokens are not accepted in the URL",
+        );
     }
     let Some(auth) = req.headers().get(header::AUTHORIZATION) else {
         return challenge(settings, StatusCode::UNAUTHORIZED, None, "an access token is required");
     };
     let token = match auth.to_str().ok().and_then(|v| v.split_once(' ')) {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && is_token68(token.trim()) => token.trim().to_owned(),
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && is_token68(token.trim()) => {
+            token.trim().to_owned()
+        }
         Some((scheme, _)) if !scheme.eq_ignore_ascii_case("bearer") => {
             return challenge(settings, StatusCode::UNAUTHORIZED, None, "use the Bearer scheme");
         }
-        _ => return challenge(settings, StatusCode::UNAUTHORIZED, Some(INVALID_TOKEN), "the Authorization header is malformed"),
+        _ => {
+            return challenge(
+                settings,
+                StatusCode::UNAUTHORIZED,
+                Some(INVALID_TOKEN),
+                "the Authorization header is malformed",
+            )
+        }
     };
     match guard.verifier.verify(&token, settings, now()).await {
         Ok(ctx) => {
             let needed = shared::scopes::MCP_REQUIRED;
             if needed.iter().any(|s| !ctx.scopes.contains(s)) {
-                return challenge(settings, StatusCode::FORBIDDEN, Some(INSUFFICIENT_SCOPE), "the access token lacks a required scope");
+                return challenge(
+                    settings,
+                    StatusCode::FORBIDDEN,
+                    Some(INSUFFICIENT_SCOPE),
+                    "the access token lacks a required scope",
+                );
             }
             req.extensions_mut().insert(ctx);
             next.run(req).await
         }
         Err(Rejected::Invalid(why)) => challenge(settings, StatusCode::UNAUTHORIZED, Some(INVALID_TOKEN), why),
         Err(Rejected::Unavailable) => {
-            let body = OAuthErrorBody::new(ErrorCode::TemporarilyUnavailable, "the token could not be verified; try again");
+            let body =
+                OAuthErrorBody::new(ErrorCode::TemporarilyUnavailable, "the token could not be verified; try again");
             let mut resp = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             resp

@@ -18,7 +18,11 @@ use crate::http::AppState;
 pub const MAX_MCP_BODY_BYTES: usize = 256 * 1024;
 
 /// `/mcp`, guarded. The tool router is built once here and cloned into each session.
-pub fn routes(state: &AppState, verifier: Arc<verifier::Verifier>, shutdown: tokio_util::sync::CancellationToken) -> Router<AppState> {
+pub fn routes(
+    state: &AppState,
+    verifier: Arc<verifier::Verifier>,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> Router<AppState> {
     let settings = &state.settings;
     let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
     if let Ok(u) = url::Url::parse(&settings.rs_base) {
@@ -38,8 +42,10 @@ pub fn routes(state: &AppState, verifier: Arc<verifier::Verifier>, shutdown: tok
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    Router::new()
-        .route_service(shared::urls::MCP, mcp)
-        .layer(RequestBodyLimitLayer::new(MAX_MCP_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(guard::GuardState { settings: settings.clone(), verifier }, guard::require_bearer))
+    Router::new().route_service(shared::urls::MCP, mcp).layer(RequestBodyLimitLayer::new(MAX_MCP_BODY_BYTES)).layer(
+        middleware::from_fn_with_state(
+            guard::GuardState { settings: settings.clone(), verifier },
+            guard::require_bearer,
+        ),
+    )
 }

@@ -5,8 +5,8 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CallToolResult, ContentBlock, Implementation, ListResourcesResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ServerCapabilities,
-    ServerConfig,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents,
+    ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_handler, tool_router, ErrorData as McpError, RoleServer, ServerHandler};
@@ -45,7 +45,9 @@ impl UserDataServer {
         Self::tool_router()
     }
 
-    #[tool(description = "Get the signed-in user's account record. Pass user_id \"current\" (or your own id); other users' data is refused.")]
+    #[tool(
+        description = "Get the signed-in user's account record. Pass user_id \"current\" (or your own id); other users' data is refused."
+    )]
     async fn get_user_data(
         &self,
         Parameters(params): Parameters<GetUserDataParams>,
@@ -95,10 +97,11 @@ impl UserDataServer {
                 created_at: rfc3339(user.created_at),
             })),
             RESOURCE_STATS => {
-                let (active_tokens, authorized_clients) = self.store.token_stats(&user.id, now()).await.map_err(|e| {
-                    tracing::error!(error = %e, "stats query failed");
-                    McpError::internal_error("stats unavailable", None)
-                })?;
+                let (active_tokens, authorized_clients) =
+                    self.store.token_stats(&user.id, now()).await.map_err(|e| {
+                        tracing::error!(error = %e, "stats query failed");
+                        McpError::internal_error("stats unavailable", None)
+                    })?;
                 Ok(json!(UserStats {
                     user_id: user.id.clone(),
                     logins: user.login_count,
@@ -128,7 +131,10 @@ impl ServerHandler for UserDataServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
             .with_server_info(Implementation::from_build_env())
-            .with_instructions("Tools and resources about the signed-in user. Everything is scoped to the user of the access token.".to_string())
+            .with_instructions(
+                "Tools and resources about the signed-in user. Everything is scoped to the user of the access token."
+                    .to_string(),
+            )
     }
 
     async fn list_resources(

@@ -38,17 +38,23 @@ pub struct ValidRequest {
 
 /// Validates `/authorize` query parameters against the registered client.
 pub async fn validate(store: &Store, settings: &Settings, query: &[u8]) -> Result<ValidRequest, Rejection> {
-    let params = Params::parse(query).map_err(|name| Rejection::Page(format!("The parameter {name:?} was sent more than once.")))?;
+    let params = Params::parse(query)
+        .map_err(|name| Rejection::Page(format!("The parameter {name:?} was sent more than once.")))?;
     let client_id = params.get("client_id").ok_or_else(|| Rejection::Page("The request has no client_id.".into()))?;
     let client = match store.find_client(client_id).await {
         Ok(Some(c)) => c,
-        Ok(None) => return Err(Rejection::Page("This application is not registered with this server (unknown client_id).".into())),
+        Ok(None) => {
+            return Err(Rejection::Page(
+                "This application is not registered with this server (unknown client_id).".into(),
+            ))
+        }
         Err(e) => {
             tracing::error!(error = %e, "client lookup failed");
             return Err(Rejection::Page("The server could not look up the application; try again.".into()));
         }
     };
-    let redirect_uri = params.get("redirect_uri").ok_or_else(|| Rejection::Page("The request has no redirect_uri.".into()))?;
+    let redirect_uri =
+        params.get("redirect_uri").ok_or_else(|| Rejection::Page("The request has no redirect_uri.".into()))?;
     if !client.has_redirect_uri(redirect_uri) {
         return Err(Rejection::Page("The redirect_uri does not match any URI registered for this application.".into()));
     }
@@ -74,7 +80,8 @@ pub async fn validate(store: &Store, settings: &Settings, query: &[u8]) -> Resul
         return Err(fail(ErrorCode::InvalidRequest, "code_challenge is not a valid S256 challenge"));
     }
     let scope = resolve_scope(params.get("scope"), &client).map_err(|d| fail(ErrorCode::InvalidScope, &d))?;
-    let resource = resolve_resource(params.get("resource"), settings).map_err(|d| fail(ErrorCode::InvalidTarget, &d))?;
+    let resource =
+        resolve_resource(params.get("resource"), settings).map_err(|d| fail(ErrorCode::InvalidTarget, &d))?;
     Ok(ValidRequest {
         redirect_uri: redirect_uri.to_owned(),
         client,
@@ -88,7 +95,8 @@ pub async fn validate(store: &Store, settings: &Settings, query: &[u8]) -> Resul
 /// Requested scopes must be known and within what the client registered; none means the
 /// client's registered scope, or `user`.
 fn resolve_scope(requested: Option<&str>, client: &Client) -> Result<String, String> {
-    let allowed = client.scope.as_deref().and_then(ScopeSet::parse).unwrap_or_else(|| ScopeSet::from_names(scopes::SUPPORTED));
+    let allowed =
+        client.scope.as_deref().and_then(ScopeSet::parse).unwrap_or_else(|| ScopeSet::from_names(scopes::SUPPORTED));
     let Some(raw) = requested else {
         return Ok(client.scope.clone().unwrap_or_else(|| scopes::USER.to_owned()));
     };
@@ -136,7 +144,13 @@ pub async fn begin(store: &Store, req: ValidRequest, csrf_hash: String, now: i64
 }
 
 /// Issues a code for an approved request and returns the redirect URL.
-pub async fn approve(store: &Store, settings: &Settings, req: &AuthRequest, user_id: &str, now: i64) -> Result<String, Error> {
+pub async fn approve(
+    store: &Store,
+    settings: &Settings,
+    req: &AuthRequest,
+    user_id: &str,
+    now: i64,
+) -> Result<String, Error> {
     let code = secrets::random_token();
     store
         .insert_code(&AuthCode {
@@ -166,7 +180,13 @@ pub async fn approve(store: &Store, settings: &Settings, req: &AuthRequest, user
 }
 
 /// The redirect for a refused request (`access_denied` and friends), with `state` and `iss`.
-pub fn error_redirect(redirect_uri: &str, code: ErrorCode, description: &str, state: Option<&str>, issuer: &str) -> String {
+pub fn error_redirect(
+    redirect_uri: &str,
+    code: ErrorCode,
+    description: &str,
+    state: Option<&str>,
+    issuer: &str,
+) -> String {
     let Ok(mut url) = Url::parse(redirect_uri) else {
         return redirect_uri.to_owned();
     };

@@ -8,7 +8,12 @@ use crate::config::Settings;
 use crate::error::Error;
 use crate::store::Store;
 
-pub async fn introspect(store: &Store, settings: &Settings, token: &str, now: i64) -> Result<IntrospectionResponse, Error> {
+pub async fn introspect(
+    store: &Store,
+    settings: &Settings,
+    token: &str,
+    now: i64,
+) -> Result<IntrospectionResponse, Error> {
     let Some(t) = store.find_access_token(&secrets::hash(token)).await? else {
         return Ok(IntrospectionResponse::default());
     };

@@ -19,7 +19,11 @@ fn metadata_error(description: impl Into<String>) -> Error {
 }
 
 /// Validates the request, stores the client and returns what was registered.
-pub async fn register(store: &Store, req: ClientRegistrationRequest, now: i64) -> Result<ClientRegistrationResponse, Error> {
+pub async fn register(
+    store: &Store,
+    req: ClientRegistrationRequest,
+    now: i64,
+) -> Result<ClientRegistrationResponse, Error> {
     let client = validate(req, now)?;
     store.insert_client(&client).await?;
     tracing::info!(client_id = %client.client_id, name = ?client.client_name, "client registered");
@@ -43,7 +47,10 @@ fn validate(req: ClientRegistrationRequest, now: i64) -> Result<Client, Error> {
         return Err(Error::bad_request(ErrorCode::InvalidRedirectUri, "redirect_uris is required"));
     }
     if req.redirect_uris.len() > MAX_REDIRECT_URIS {
-        return Err(Error::bad_request(ErrorCode::InvalidRedirectUri, format!("at most {MAX_REDIRECT_URIS} redirect_uris")));
+        return Err(Error::bad_request(
+            ErrorCode::InvalidRedirectUri,
+            format!("at most {MAX_REDIRECT_URIS} redirect_uris"),
+        ));
     }
     for uri in &req.redirect_uris {
         if uri.len() > MAX_URI_LEN {

@@ -13,10 +13,18 @@ use crate::store::{AccessToken, CodeClaim, Store};
 
 /// Exchanges a code. `basic_auth_present` is true when the request carried client credentials
 /// in an `Authorization` header, which no client registered here may use.
-pub async fn exchange(store: &Store, settings: &Settings, form: &Params, basic_auth_present: bool, now: i64) -> Result<TokenResponse, Error> {
+pub async fn exchange(
+    store: &Store,
+    settings: &Settings,
+    form: &Params,
+    basic_auth_present: bool,
+    now: i64,
+) -> Result<TokenResponse, Error> {
     match form.get("grant_type") {
         Some(GRANT_AUTHORIZATION_CODE) => {}
-        Some(_) => return Err(Error::bad_request(ErrorCode::UnsupportedGrantType, "only authorization_code is supported")),
+        Some(_) => {
+            return Err(Error::bad_request(ErrorCode::UnsupportedGrantType, "only authorization_code is supported"))
+        }
         None => return Err(Error::invalid_request("grant_type is required")),
     }
     if basic_auth_present {
@@ -26,7 +34,8 @@ pub async fn exchange(store: &Store, settings: &Settings, form: &Params, basic_a
     let client = store.find_client(client_id).await?.ok_or(Error::ClientAuth)?;
     let code = form.get("code").ok_or_else(|| Error::invalid_request("code is required"))?;
     let redirect_uri = form.get("redirect_uri").ok_or_else(|| Error::invalid_request("redirect_uri is required"))?;
-    let verifier = form.get("code_verifier").ok_or_else(|| Error::invalid_request("code_verifier is required (PKCE)"))?;
+    let verifier =
+        form.get("code_verifier").ok_or_else(|| Error::invalid_request("code_verifier is required (PKCE)"))?;
 
     let code_hash = secrets::hash(code);
     let grant = match store.claim_code(&code_hash, now).await? {
@@ -52,9 +61,13 @@ pub async fn exchange(store: &Store, settings: &Settings, form: &Params, basic_a
         return Err(Error::invalid_grant("PKCE verification failed"));
     }
     if let Some(requested) = form.get("resource") {
-        let resource = resolve_resource(Some(requested), settings).map_err(|d| Error::bad_request(ErrorCode::InvalidTarget, d))?;
+        let resource =
+            resolve_resource(Some(requested), settings).map_err(|d| Error::bad_request(ErrorCode::InvalidTarget, d))?;
         if resource != grant.resource {
-            return Err(Error::bad_request(ErrorCode::InvalidTarget, "resource differs from the authorization request"));
+            return Err(Error::bad_request(
+                ErrorCode::InvalidTarget,
+                "resource differs from the authorization request",
+            ));
         }
     }
 

@@ -7,7 +7,11 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use crate::oauth::secrets;
 
 fn cookie_name(secure: bool) -> &'static str {
-    if secure { "__Host-mcp_as_csrf" } else { "mcp_as_csrf" }
+    if secure {
+        "__Host-mcp_as_csrf"
+    } else {
+        "mcp_as_csrf"
+    }
 }
 
 /// The secret from the request's cookie, if well-formed.

@@ -33,7 +33,10 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "could not store authorization request");
-            return render::error(StatusCode::SERVICE_UNAVAILABLE, "The server could not start the sign-in; try again.");
+            return render::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server could not start the sign-in; try again.",
+            );
         }
     };
     let page = render::LoginPage {
@@ -52,8 +55,13 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
 }
 
 /// Reads the form and the pending request it names, and checks the CSRF binding.
-async fn pending_from_form(state: &AppState, headers: &HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<(Params, AuthRequest), Response> {
-    let form = body::form(headers, raw).map_err(|_| render::error(StatusCode::BAD_REQUEST, "The form could not be read."))?;
+async fn pending_from_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<(Params, AuthRequest), Response> {
+    let form =
+        body::form(headers, raw).map_err(|_| render::error(StatusCode::BAD_REQUEST, "The form could not be read."))?;
     let id = form.get("request_id").unwrap_or_default();
     let pending = match state.store.find_auth_request(id, now()).await {
         Ok(Some(p)) => p,
@@ -65,7 +73,10 @@ async fn pending_from_form(state: &AppState, headers: &HeaderMap, raw: Result<By
     };
     if !csrf::check(headers, state.settings.secure_cookies, form.get("csrf"), &pending.csrf_hash) {
         tracing::warn!(client_id = %pending.client_id, "form rejected: CSRF check failed");
-        return Err(render::error(StatusCode::FORBIDDEN, "The form is not valid for this browser (CSRF check failed)."));
+        return Err(render::error(
+            StatusCode::FORBIDDEN,
+            "The form is not valid for this browser (CSRF check failed).",
+        ));
     }
     Ok((form, pending))
 }
@@ -92,7 +103,10 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, raw: Resul
         tracing::info!(client_id = %pending.client_id, failures, "sign-in failed");
         if failures >= MAX_FAILED_LOGINS {
             let _ = state.store.delete_auth_request(&pending.id).await;
-            return render::error(StatusCode::TOO_MANY_REQUESTS, "Too many failed sign-in attempts. Start again from the application.");
+            return render::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed sign-in attempts. Start again from the application.",
+            );
         }
         let page = render::LoginPage {
             client_name: &name,
@@ -120,7 +134,11 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, raw: Resul
     render::page(StatusCode::OK, &render::consent(&pending, &name, &user.username, csrf))
 }
 
-pub async fn consent(State(state): State<AppState>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Response {
+pub async fn consent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
     let (form, pending) = match pending_from_form(&state, &headers, raw).await {
         Ok(v) => v,
         Err(resp) => return resp,

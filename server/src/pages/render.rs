@@ -63,7 +63,10 @@ pub fn client_display_name(client: Option<&Client>) -> String {
 
 pub fn consent<'a>(req: &'a AuthRequest, client_name: &'a str, username: &'a str, csrf: &'a str) -> ConsentPage<'a> {
     let redirect_host = url::Url::parse(&req.redirect_uri)
-        .map(|u| u.host_str().map_or_else(|| req.redirect_uri.clone(), |h| u.port().map_or(h.to_owned(), |p| format!("{h}:{p}"))))
+        .map(|u| {
+            u.host_str()
+                .map_or_else(|| req.redirect_uri.clone(), |h| u.port().map_or(h.to_owned(), |p| format!("{h}:{p}")))
+        })
         .unwrap_or_else(|_| req.redirect_uri.clone());
     ConsentPage {
         client_name,

@@ -68,10 +68,7 @@ impl Store {
     }
 
     pub async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, Error> {
-        Ok(sqlx::query_as("SELECT * FROM users WHERE username = ?")
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_as("SELECT * FROM users WHERE username = ?").bind(username).fetch_optional(&self.pool).await?)
     }
 
     pub async fn record_login(&self, id: &str, now: i64) -> Result<(), Error> {
