@@ -38,6 +38,7 @@ pub fn as_app(state: AppState) -> Router {
         .merge(http::register::routes())
         .merge(http::token::routes())
         .merge(http::introspect::routes())
+        .merge(http::revoke::routes())
         .merge(pages::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(http::MAX_BODY_BYTES))

@@ -15,6 +15,10 @@ pub struct AuthorizationServerMetadata {
     pub registration_endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub introspection_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    #[serde(default)]
+    pub revocation_endpoint_auth_methods_supported: Vec<String>,
     #[serde(default)]
     pub scopes_supported: Vec<String>,
     pub response_types_supported: Vec<String>,

@@ -33,6 +33,8 @@ pub fn authorization_server_metadata(issuer: &str) -> AuthorizationServerMetadat
         token_endpoint: format!("{issuer}{}", urls::TOKEN),
         registration_endpoint: Some(format!("{issuer}{}", urls::REGISTER)),
         introspection_endpoint: Some(format!("{issuer}{}", urls::INTROSPECT)),
+        revocation_endpoint: Some(format!("{issuer}{}", urls::REVOKE)),
+        revocation_endpoint_auth_methods_supported: strs(&[AUTH_METHOD_NONE]),
         scopes_supported: strs(scopes::SUPPORTED),
         response_types_supported: strs(&[RESPONSE_TYPE_CODE]),
         response_modes_supported: strs(&["query"]),

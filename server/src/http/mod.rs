@@ -6,6 +6,7 @@ pub mod cors;
 pub mod introspect;
 pub mod metadata;
 pub mod register;
+pub mod revoke;
 pub mod token;
 
 use std::sync::Arc;

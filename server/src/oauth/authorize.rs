@@ -10,7 +10,7 @@ use super::params::Params;
 use super::secrets;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::store::{AuthCode, AuthRequest, Client, Store};
+use crate::store::{AuditEvent, AuthCode, AuthRequest, Client, Store};
 
 /// How long a user may take between the login page and the consent decision.
 pub const PENDING_TTL_SECS: i64 = 600;
@@ -166,7 +166,7 @@ pub async fn approve(
             used_at: None,
         })
         .await?;
-    tracing::info!(client_id = %req.client_id, user_id, scope = %req.scope, "authorization granted");
+    store.audit(AuditEvent::AuthorizationGranted, Some(user_id), Some(&req.client_id), &format!("scope={}", req.scope)).await;
     let mut url = Url::parse(&req.redirect_uri).map_err(|e| Error::Internal(e.to_string()))?;
     {
         let mut q = url.query_pairs_mut();

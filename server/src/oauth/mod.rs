@@ -6,5 +6,6 @@ pub mod introspection;
 pub mod params;
 pub mod password;
 pub mod registration;
+pub mod revocation;
 pub mod secrets;
 pub mod token;

@@ -8,7 +8,7 @@ use shared::scopes::{self, ScopeSet};
 use sqlx::types::Json;
 
 use crate::error::Error;
-use crate::store::{Client, Store};
+use crate::store::{AuditEvent, Client, Store};
 
 const MAX_REDIRECT_URIS: usize = 10;
 const MAX_URI_LEN: usize = 2000;
@@ -26,7 +26,7 @@ pub async fn register(
 ) -> Result<ClientRegistrationResponse, Error> {
     let client = validate(req, now)?;
     store.insert_client(&client).await?;
-    tracing::info!(client_id = %client.client_id, name = ?client.client_name, "client registered");
+    store.audit(AuditEvent::ClientRegistered, None, Some(&client.client_id), client.client_name.as_deref().unwrap_or("")).await;
     Ok(ClientRegistrationResponse {
         client_id: client.client_id,
         client_id_issued_at: now,

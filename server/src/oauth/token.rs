@@ -9,7 +9,7 @@ use super::params::Params;
 use super::secrets;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::store::{AccessToken, CodeClaim, Store};
+use crate::store::{AccessToken, AuditEvent, CodeClaim, Store};
 
 /// Exchanges a code. `basic_auth_present` is true when the request carried client credentials
 /// in an `Authorization` header, which no client registered here may use.
@@ -43,7 +43,8 @@ pub async fn exchange(
         CodeClaim::Replayed(grant) => {
             // RFC 6749 §4.1.2: a reused code revokes what was issued from it.
             let revoked = store.revoke_tokens_from_code(&code_hash, now).await?;
-            tracing::warn!(client_id = %grant.client_id, user_id = %grant.user_id, revoked, "authorization code replayed; tokens revoked");
+            let detail = format!("code replayed; {revoked} token(s) revoked");
+            store.audit(AuditEvent::CodeReplayed, Some(&grant.user_id), Some(&grant.client_id), &detail).await;
             return Err(Error::invalid_grant("authorization code has already been used"));
         }
         CodeClaim::Unknown => return Err(Error::invalid_grant("authorization code is invalid")),
@@ -85,7 +86,7 @@ pub async fn exchange(
             revoked_at: None,
         })
         .await?;
-    tracing::info!(client_id = %grant.client_id, user_id = %grant.user_id, "access token issued");
+    store.audit(AuditEvent::TokenIssued, Some(&grant.user_id), Some(&grant.client_id), &format!("aud={}", grant.resource)).await;
     Ok(TokenResponse {
         access_token,
         token_type: TOKEN_TYPE_BEARER.into(),

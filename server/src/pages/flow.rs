@@ -13,7 +13,7 @@ use crate::http::{body, AppState};
 use crate::oauth::authorize::{self, Rejection};
 use crate::oauth::params::Params;
 use crate::oauth::password::verify_password;
-use crate::store::{now, AuthRequest};
+use crate::store::{now, AuditEvent, AuthRequest};
 
 /// After this many wrong passwords the pending request is discarded.
 const MAX_FAILED_LOGINS: i64 = 5;
@@ -100,7 +100,8 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, raw: Resul
     let user = user.filter(|u| password_ok && u.status == "active");
     let Some(user) = user else {
         let failures = state.store.bump_failed_logins(&pending.id).await.unwrap_or(MAX_FAILED_LOGINS);
-        tracing::info!(client_id = %pending.client_id, failures, "sign-in failed");
+        let detail = format!("failed attempt {failures} on this request");
+        state.store.audit(AuditEvent::LoginFailed, None, Some(&pending.client_id), &detail).await;
         if failures >= MAX_FAILED_LOGINS {
             let _ = state.store.delete_auth_request(&pending.id).await;
             return render::error(
@@ -161,7 +162,7 @@ pub async fn consent(
     };
     let settings = &state.settings;
     if decision == Some("deny") {
-        tracing::info!(user_id, client_id = %pending.client_id, "authorization denied by user");
+        state.store.audit(AuditEvent::AuthorizationDenied, Some(&user_id), Some(&pending.client_id), "denied on consent page").await;
         let location = authorize::error_redirect(
             &pending.redirect_uri,
             ErrorCode::AccessDenied,

@@ -6,6 +6,7 @@
 //!   concurrent exchanges cannot both succeed;
 //! - a pending authorization request is consumed exactly once ([`Store::take_auth_request`]).
 
+mod audit;
 mod auth_requests;
 mod clients;
 mod codes;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub use audit::{AuditEvent, AuditRow};
 pub use auth_requests::AuthRequest;
 pub use clients::Client;
 pub use codes::{AuthCode, CodeClaim};

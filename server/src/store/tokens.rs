@@ -60,6 +60,19 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Revokes one token if it belongs to `client_id`; true when a live token was revoked.
+    pub async fn revoke_access_token(&self, token_hash: &str, client_id: &str, now: i64) -> Result<bool, Error> {
+        let done = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = ? WHERE token_hash = ? AND client_id = ? AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .bind(client_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// (active tokens, distinct clients ever authorized) for a user's stats.
     pub async fn token_stats(&self, user_id: &str, now: i64) -> Result<(i64, i64), Error> {
         let row: (i64, i64) = sqlx::query_as(

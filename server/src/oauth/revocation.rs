@@ -1,0 +1,22 @@
+//! Token revocation (RFC 7009) for public clients: the client names itself with `client_id` and
+//! may revoke only tokens issued to it. Unknown or foreign tokens get the same 200 answer, so the
+//! endpoint reveals nothing about tokens a caller does not hold.
+
+use super::params::Params;
+use super::secrets;
+use crate::error::Error;
+use crate::store::{AuditEvent, Store};
+
+pub async fn revoke(store: &Store, form: &Params, basic_auth_present: bool, now: i64) -> Result<(), Error> {
+    if basic_auth_present {
+        return Err(Error::ClientAuth);
+    }
+    let client_id = form.get("client_id").ok_or(Error::ClientAuth)?;
+    store.find_client(client_id).await?.ok_or(Error::ClientAuth)?;
+    let token = form.get("token").ok_or_else(|| Error::invalid_request("token is required"))?;
+    // token_type_hint is optional and only a hint; we hold one kind of token.
+    if store.revoke_access_token(&secrets::hash(token), client_id, now).await? {
+        store.audit(AuditEvent::TokenRevoked, None, Some(client_id), "revoked by the client").await;
+    }
+    Ok(())
+}
