@@ -1,0 +1,101 @@
+//! Requests to the authorization server and the metadata documents: RFC 9728 protected resource
+//! metadata, RFC 8414 server metadata, RFC 7591 registration and the RFC 6749 token endpoint.
+//! Answers come back as the `shared::oauth` wire types; OAuth error bodies become
+//! [`ClientError::OAuth`]. Deciding what the answers mean is the flow's job, not this module's.
+
+use gloo_net::http::Request;
+use serde::de::DeserializeOwned;
+use shared::oauth::{
+    AuthorizationCodeTokenRequest, ClientRegistrationRequest, ClientRegistrationResponse, OAuthErrorBody, TokenResponse,
+};
+
+use super::{excerpt, send, Outgoing, Reply};
+use crate::error::ClientError;
+
+/// A parsed document and the status line it came with (for the timeline's sentences).
+pub struct Fetched<T> {
+    pub value: T,
+    pub status: String,
+}
+
+/// GET a JSON metadata document; anything but 200 with valid JSON is an error.
+pub async fn get_json<T: DeserializeOwned>(target: &'static str, url: &str) -> Result<Fetched<T>, ClientError> {
+    let out = Outgoing { target, method: "GET", url };
+    let reply = send(&out, Request::get(url).header("Accept", "application/json"), None).await?;
+    if reply.status != 200 {
+        return Err(status_error(&out, "200", &reply));
+    }
+    parse(&out, &reply)
+}
+
+/// RFC 7591 dynamic registration; the server must answer 201 Created.
+pub async fn register(
+    endpoint: &str,
+    request: &ClientRegistrationRequest,
+) -> Result<Fetched<ClientRegistrationResponse>, ClientError> {
+    let out = Outgoing { target: "the registration endpoint", method: "POST", url: endpoint };
+    let body = serde_json::to_string(request)
+        .map_err(|e| ClientError::message(format!("Could not encode the registration request ({e}).")))?;
+    let builder =
+        Request::post(endpoint).header("Content-Type", "application/json").header("Accept", "application/json");
+    let reply = send(&out, builder, Some(body)).await?;
+    if reply.status != 201 {
+        return Err(oauth_error("Client registration", &reply).unwrap_or_else(|| status_error(&out, "201", &reply)));
+    }
+    parse(&out, &reply)
+}
+
+/// The authorization-code grant (RFC 6749 §4.1.3) with the PKCE verifier and RFC 8707 resource.
+pub async fn exchange_code(
+    endpoint: &str,
+    request: &AuthorizationCodeTokenRequest,
+) -> Result<Fetched<TokenResponse>, ClientError> {
+    let out = Outgoing { target: "the token endpoint", method: "POST", url: endpoint };
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", &request.grant_type)
+        .append_pair("code", &request.code)
+        .append_pair("redirect_uri", &request.redirect_uri)
+        .append_pair("client_id", &request.client_id)
+        .append_pair("code_verifier", &request.code_verifier);
+    if let Some(resource) = &request.resource {
+        form.append_pair("resource", resource);
+    }
+    let builder = Request::post(endpoint)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json");
+    let reply = send(&out, builder, Some(form.finish())).await?;
+    if reply.status != 200 {
+        return Err(oauth_error("Token request", &reply).unwrap_or_else(|| status_error(&out, "200", &reply)));
+    }
+    let fetched: Fetched<TokenResponse> = parse(&out, &reply)?;
+    if !fetched.value.token_type.eq_ignore_ascii_case(shared::oauth::TOKEN_TYPE_BEARER) {
+        return Err(ClientError::Invalid {
+            target: out.target,
+            url: endpoint.to_owned(),
+            reason: format!("token_type is \"{}\", expected \"Bearer\"", fetched.value.token_type),
+        });
+    }
+    Ok(fetched)
+}
+
+fn parse<T: DeserializeOwned>(out: &Outgoing<'_>, reply: &Reply) -> Result<Fetched<T>, ClientError> {
+    serde_json::from_str(&reply.body)
+        .map(|value| Fetched { value, status: reply.status_line() })
+        .map_err(|e| ClientError::Invalid { target: out.target, url: out.url.to_owned(), reason: format!("{e}") })
+}
+
+fn oauth_error(action: &'static str, reply: &Reply) -> Option<ClientError> {
+    let body: OAuthErrorBody = serde_json::from_str(&reply.body).ok()?;
+    Some(ClientError::OAuth { action, error: body.error, description: body.error_description })
+}
+
+fn status_error(out: &Outgoing<'_>, expected: &'static str, reply: &Reply) -> ClientError {
+    ClientError::Status {
+        target: out.target,
+        method: out.method,
+        url: out.url.to_owned(),
+        expected,
+        got: reply.status,
+        detail: Some(excerpt(&reply.body)).filter(|d| !d.is_empty()),
+    }
+}

@@ -1,0 +1,42 @@
+//! The flow timeline: every step of the login with its status and a sentence naming the HTTP
+//! status and URL, like a tutorial client printing each step.
+
+use leptos::prelude::*;
+
+use crate::flow::{Step, StepStatus};
+
+#[component]
+pub fn FlowTimeline(#[prop(into)] steps: Signal<Vec<Step>>) -> impl IntoView {
+    view! {
+        <Show when=move || !steps.with(Vec::is_empty)>
+            <ol class="timeline" data-testid="flow-timeline">
+                {move || steps.get().into_iter().map(step_view).collect_view()}
+            </ol>
+        </Show>
+    }
+}
+
+fn step_view(step: Step) -> impl IntoView {
+    let label = match step.status {
+        StepStatus::Pending => "…",
+        StepStatus::Ok => "✓",
+        StepStatus::Error => "✗",
+    };
+    let id_label = step.id.clone();
+    view! {
+        <li
+            class=format!("step step-{}", step.status.as_str())
+            data-testid="flow-step"
+            data-step=step.id
+            data-status=step.status.as_str()
+        >
+            <span class="step-badge" aria-hidden="true">{label}</span>
+            <div class="step-body">
+                <div class="step-title">
+                    {step.title} <span class="step-id">{id_label}</span>
+                </div>
+                <p class="step-detail">{step.detail}</p>
+            </div>
+        </li>
+    }
+}

@@ -1,0 +1,136 @@
+//! Steps 6–7, on `/callback`: check the authorization response against the pending flow
+//! (`error`, `state`, RFC 9207 `iss`), then exchange the code at the token endpoint with the
+//! PKCE verifier and `resource`, and save the session. The pending record is removed before the
+//! exchange, so `state` and verifier can never be used twice. A callback that does not match a
+//! login started in this tab never reaches the token endpoint.
+
+use shared::oauth::{AuthorizationCodeTokenRequest, GRANT_AUTHORIZATION_CODE};
+use shared::pkce::constant_time_eq;
+
+use super::ids::{CALLBACK, TOKEN};
+use super::Timeline;
+use crate::api;
+use crate::browser;
+use crate::error::ClientError;
+use crate::storage::{self, PendingFlow, Session};
+
+/// The query parameters of the authorization response (RFC 6749 §4.1.2, RFC 9207).
+#[derive(Clone, Debug, Default)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub iss: Option<String>,
+}
+
+const STATE_MISMATCH: &str =
+    "State mismatch: this callback does not belong to a login started here. Please connect again.";
+
+const TITLE_CALLBACK: &str = "Back from the authorization server";
+const TITLE_TOKEN: &str = "Exchange the code for an access token";
+
+/// Checks the callback and, if it belongs to our pending flow, exchanges the code.
+/// On success the session is stored and the caller moves on to the console.
+pub async fn complete(params: CallbackParams, pending: Option<PendingFlow>, t: Timeline) -> Result<(), ClientError> {
+    t.start(CALLBACK, TITLE_CALLBACK, "Reading the authorization response…");
+    let checked = check(&params, pending);
+    let (pending, code) = checked.inspect_err(|e| t.fail(CALLBACK, e.to_string()))?;
+    // Single use: from here on a reload of this page cannot replay state or verifier.
+    storage::clear_pending();
+    let iss_text = match &params.iss {
+        Some(iss) => format!(" The iss parameter ({iss}) matches the issuer (RFC 9207)."),
+        None => String::new(),
+    };
+    t.ok(
+        CALLBACK,
+        format!(
+            "The authorization server redirected back to {} with an authorization code; state matches the one saved \
+             before the redirect.{iss_text}",
+            pending.redirect_uri
+        ),
+    );
+    let endpoint = pending.token_endpoint.clone();
+    let pending_text = format!("POST {endpoint} (grant_type=authorization_code, with the PKCE verifier)…");
+    let session = t
+        .step(TOKEN, TITLE_TOKEN, pending_text, async {
+            let request = AuthorizationCodeTokenRequest {
+                grant_type: GRANT_AUTHORIZATION_CODE.to_owned(),
+                code,
+                redirect_uri: pending.redirect_uri.clone(),
+                client_id: pending.client_id.clone(),
+                code_verifier: pending.verifier.clone(),
+                resource: Some(pending.resource.clone()),
+            };
+            let got = api::oauth::exchange_code(&endpoint, &request).await?;
+            let token = got.value;
+            let scope = token.scope.clone().unwrap_or_else(|| pending.scope.clone());
+            let detail = format!(
+                "POST {endpoint} with code, code_verifier and resource {} → {}. Received a {} access token for scope \
+                 \"{scope}\", valid for {} s.",
+                pending.resource, got.status, token.token_type, token.expires_in
+            );
+            #[allow(clippy::cast_precision_loss)] // expires_in is seconds; f64 holds it exactly
+            let expires_at = browser::now_ms() + token.expires_in as f64 * 1000.0;
+            let session = Session {
+                access_token: token.access_token,
+                expires_at,
+                scope: Some(scope),
+                mcp_url: pending.mcp_url.clone(),
+                client_id: pending.client_id.clone(),
+                issuer: pending.issuer.clone(),
+                token_endpoint: endpoint.clone(),
+                timeline: Vec::new(),
+            };
+            Ok((session, detail))
+        })
+        .await?;
+    let session = Session { timeline: t.snapshot(), ..session };
+    storage::save_session(&session).inspect_err(|e| t.fail(TOKEN, e.to_string()))
+}
+
+/// Validates the authorization response; returns the pending flow and the code.
+fn check(params: &CallbackParams, pending: Option<PendingFlow>) -> Result<(PendingFlow, String), ClientError> {
+    if let Some(error) = &params.error {
+        storage::clear_pending();
+        return Err(ClientError::message(describe_error(error, params.error_description.as_deref())));
+    }
+    let matches =
+        |p: &PendingFlow| params.state.as_deref().is_some_and(|s| constant_time_eq(s.as_bytes(), p.state.as_bytes()));
+    let Some(pending) = pending.filter(matches) else {
+        return Err(ClientError::message(STATE_MISMATCH));
+    };
+    match &params.iss {
+        Some(iss) if iss != &pending.issuer => {
+            return Err(ClientError::message(format!(
+                "Issuer mismatch: the callback says it comes from {iss}, but this login was started with {} (RFC \
+                 9207). The code was not used. Please connect again.",
+                pending.issuer
+            )));
+        }
+        None if pending.iss_required => {
+            return Err(ClientError::message(format!(
+                "The callback has no iss parameter although {} promises one (RFC 9207). The code was not used. Please \
+                 connect again.",
+                pending.issuer
+            )));
+        }
+        _ => {}
+    }
+    match params.code.clone().filter(|c| !c.is_empty()) {
+        Some(code) => Ok((pending, code)),
+        None => Err(ClientError::message("The callback has no authorization code. Please connect again.")),
+    }
+}
+
+fn describe_error(error: &str, description: Option<&str>) -> String {
+    let mut text = if error == "access_denied" {
+        "Access was denied: you declined the request on the consent page.".to_owned()
+    } else {
+        format!("The authorization server refused the request: {error}.")
+    };
+    if let Some(d) = description.filter(|d| !d.is_empty()) {
+        text.push_str(&format!(" ({d})"));
+    }
+    text
+}

@@ -1,0 +1,262 @@
+//! Steps 1–5 of the flow, from the home page up to the redirect: the unauthenticated MCP request,
+//! protected resource metadata (RFC 9728), authorization server metadata (RFC 8414), dynamic
+//! registration (RFC 7591) and the authorization request with PKCE S256. Each step checks what
+//! the protocol requires before the next one starts; the first failure stops the flow.
+
+use shared::challenge::BearerChallenge;
+use shared::oauth::{AuthorizationServerMetadata, ClientRegistrationRequest, ProtectedResourceMetadata};
+use shared::{pkce, scopes, urls};
+use url::Url;
+
+use super::ids::{AS_METADATA, AUTHORIZE_REDIRECT, PRM, REGISTER, UNAUTHENTICATED_REQUEST};
+use super::Timeline;
+use crate::api;
+use crate::browser;
+use crate::error::ClientError;
+use crate::storage::{self, PendingFlow};
+
+pub const CLIENT_NAME: &str = "MCP Auth Browser Client";
+
+/// What the 401 told us.
+struct Challenge {
+    metadata_url: String,
+    scope: Option<String>,
+}
+
+/// Runs discovery and registration, then leaves the page for the authorization endpoint.
+pub async fn connect(input: &str, t: Timeline) -> Result<(), ClientError> {
+    t.clear();
+    let mcp = parse_mcp_url(input, t)?;
+    let challenge = unauthenticated_request(&mcp, t).await?;
+    let prm = protected_resource_metadata(&mcp, &challenge.metadata_url, t).await?;
+    let issuer = prm.authorization_servers.first().cloned().unwrap_or_default();
+    let asm = authorization_server_metadata(&issuer, t).await?;
+    let scope = challenge
+        .scope
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| (!prm.scopes_supported.is_empty()).then(|| prm.scopes_supported.join(" ")))
+        .unwrap_or_else(|| scopes::USER.to_owned());
+    let redirect_uri = format!("{}{}", browser::origin()?, urls::SPA_CALLBACK);
+    let client_id = register(&asm, &redirect_uri, &scope, t).await?;
+    let pending = PendingFlow {
+        state: String::new(),
+        verifier: String::new(),
+        client_id,
+        issuer: asm.issuer.clone(),
+        token_endpoint: asm.token_endpoint.clone(),
+        resource: prm.resource.clone(),
+        mcp_url: mcp.to_string(),
+        redirect_uri,
+        scope,
+        iss_required: asm.authorization_response_iss_parameter_supported,
+        timeline: Vec::new(),
+    };
+    authorize_redirect(&asm, pending, t)
+}
+
+fn parse_mcp_url(input: &str, t: Timeline) -> Result<Url, ClientError> {
+    Url::parse(input.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https")).ok_or_else(|| {
+        let e = ClientError::message(format!("\"{input}\" is not an http(s) URL. Enter the MCP server's URL."));
+        t.start(UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, String::new());
+        t.fail(UNAUTHENTICATED_REQUEST, e.to_string());
+        e
+    })
+}
+
+const TITLE_UNAUTH: &str = "Call the MCP server without a token";
+
+async fn unauthenticated_request(mcp: &Url, t: Timeline) -> Result<Challenge, ClientError> {
+    let pending = format!("POST {mcp} (initialize) without an Authorization header…");
+    t.step(UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, pending, async {
+        let probe = api::mcp::probe(mcp.as_str()).await?;
+        if probe.status != 401 {
+            return Err(ClientError::Status {
+                target: "the MCP server",
+                method: "POST",
+                url: mcp.to_string(),
+                expected: "401",
+                got: probe.status,
+                detail: Some("a protected MCP server must refuse requests without a token".into()),
+            });
+        }
+        let parsed = probe.www_authenticate.as_deref().and_then(BearerChallenge::parse);
+        let (header, metadata_url, scope) = match (&probe.www_authenticate, parsed) {
+            (Some(raw), Some(c)) => (
+                format!("WWW-Authenticate: {raw}"),
+                c.resource_metadata.unwrap_or_else(|| urls::protected_resource_metadata_url(mcp)),
+                c.scope,
+            ),
+            (Some(raw), None) => (
+                format!("WWW-Authenticate has no Bearer challenge ({raw}); using the well-known URL"),
+                urls::protected_resource_metadata_url(mcp),
+                None,
+            ),
+            (None, _) => (
+                "no WWW-Authenticate header was visible; using the well-known URL".to_owned(),
+                urls::protected_resource_metadata_url(mcp),
+                None,
+            ),
+        };
+        let scope_text = scope.as_deref().map(|s| format!(" Required scope: \"{s}\".")).unwrap_or_default();
+        let detail = format!(
+            "POST {mcp} without a token → {}. {header}. Protected resource metadata: {metadata_url}.{scope_text}",
+            probe.status_line
+        );
+        Ok((Challenge { metadata_url, scope }, detail))
+    })
+    .await
+}
+
+async fn protected_resource_metadata(
+    mcp: &Url,
+    url: &str,
+    t: Timeline,
+) -> Result<ProtectedResourceMetadata, ClientError> {
+    let title = "Read the protected resource metadata (RFC 9728)";
+    t.step(PRM, title, format!("GET {url}…"), async {
+        let target = "the protected resource metadata";
+        let got = api::oauth::get_json::<ProtectedResourceMetadata>(target, url).await?;
+        let prm = got.value;
+        let invalid = |reason: String| ClientError::Invalid { target, url: url.to_owned(), reason };
+        // RFC 9728 §3.3: the metadata must describe the resource we asked about.
+        let ours = urls::canonical_resource(mcp.as_str()).unwrap_or_else(|_| mcp.to_string());
+        let theirs = urls::canonical_resource(&prm.resource).unwrap_or_else(|_| prm.resource.clone());
+        if ours != theirs {
+            return Err(invalid(format!(
+                "it describes the resource {}, not the MCP server {mcp} you connected to (RFC 9728 §3.3)",
+                prm.resource
+            )));
+        }
+        let Some(issuer) = prm.authorization_servers.first() else {
+            return Err(invalid("authorization_servers is empty, so there is nowhere to log in".into()));
+        };
+        let detail = format!(
+            "GET {url} → {}. Resource: {}. Authorization server: {issuer}. Scopes supported: {}.",
+            got.status,
+            prm.resource,
+            if prm.scopes_supported.is_empty() { "(none listed)".to_owned() } else { prm.scopes_supported.join(" ") }
+        );
+        Ok((prm, detail))
+    })
+    .await
+}
+
+async fn authorization_server_metadata(issuer: &str, t: Timeline) -> Result<AuthorizationServerMetadata, ClientError> {
+    let title = "Read the authorization server metadata (RFC 8414)";
+    let issuer_url = Url::parse(issuer).map_err(|e| {
+        let err = ClientError::message(format!("The authorization server \"{issuer}\" is not a valid URL ({e})."));
+        t.start(AS_METADATA, title, String::new());
+        t.fail(AS_METADATA, err.to_string());
+        err
+    })?;
+    let primary = urls::authorization_server_metadata_url(&issuer_url);
+    t.step(AS_METADATA, title, format!("GET {primary}…"), async {
+        let target = "the authorization server metadata";
+        let (got, url) = match api::oauth::get_json::<AuthorizationServerMetadata>(target, &primary).await {
+            Ok(got) => (got, primary.clone()),
+            Err(first) => {
+                let oidc = format!("{}{}", issuer.trim_end_matches('/'), urls::OPENID_CONFIGURATION);
+                match api::oauth::get_json::<AuthorizationServerMetadata>(target, &oidc).await {
+                    Ok(got) => (got, oidc),
+                    Err(_) => return Err(first),
+                }
+            }
+        };
+        let asm = got.value;
+        let invalid = |reason: String| ClientError::Invalid { target, url: url.clone(), reason };
+        if asm.issuer != issuer {
+            return Err(invalid(format!(
+                "its issuer is \"{}\" but the resource named \"{issuer}\"; they must be identical (RFC 8414 §3.3)",
+                asm.issuer
+            )));
+        }
+        if !asm.code_challenge_methods_supported.iter().any(|m| m == pkce::METHOD_S256) {
+            return Err(invalid(
+                "it does not list S256 in code_challenge_methods_supported, so PKCE is not available".into(),
+            ));
+        }
+        if asm.registration_endpoint.is_none() {
+            return Err(invalid("it has no registration_endpoint, so this app cannot register itself".into()));
+        }
+        let detail = format!(
+            "GET {url} → {}. Issuer {} matches exactly; PKCE S256 is supported. Authorization endpoint: {}. Token \
+             endpoint: {}.",
+            got.status, asm.issuer, asm.authorization_endpoint, asm.token_endpoint
+        );
+        Ok((asm, detail))
+    })
+    .await
+}
+
+async fn register(
+    asm: &AuthorizationServerMetadata,
+    redirect_uri: &str,
+    scope: &str,
+    t: Timeline,
+) -> Result<String, ClientError> {
+    let endpoint = asm.registration_endpoint.clone().unwrap_or_default();
+    let title = "Register this app as an OAuth client (RFC 7591)";
+    t.step(REGISTER, title, format!("POST {endpoint}…"), async {
+        let request = ClientRegistrationRequest {
+            redirect_uris: vec![redirect_uri.to_owned()],
+            client_name: Some(CLIENT_NAME.to_owned()),
+            grant_types: Some(vec![shared::oauth::GRANT_AUTHORIZATION_CODE.to_owned()]),
+            response_types: Some(vec![shared::oauth::RESPONSE_TYPE_CODE.to_owned()]),
+            token_endpoint_auth_method: Some(shared::oauth::AUTH_METHOD_NONE.to_owned()),
+            scope: Some(scope.to_owned()),
+            ..ClientRegistrationRequest::default()
+        };
+        let got = api::oauth::register(&endpoint, &request).await?;
+        let client_id = got.value.client_id;
+        let detail = format!(
+            "POST {endpoint} → {}. Registered as a public client (no secret) with redirect URI {redirect_uri}. \
+             client_id: {client_id}",
+            got.status
+        );
+        Ok((client_id, detail))
+    })
+    .await
+}
+
+/// Makes the PKCE pair and `state`, saves the pending flow, and leaves for `/authorize`.
+fn authorize_redirect(
+    asm: &AuthorizationServerMetadata,
+    mut pending: PendingFlow,
+    t: Timeline,
+) -> Result<(), ClientError> {
+    let title = "Send you to the authorization server to log in (PKCE S256)";
+    t.start(AUTHORIZE_REDIRECT, title, "Preparing the authorization request…");
+    let result = (|| {
+        pending.verifier = pkce::verifier_from_bytes(&browser::random_bytes()?);
+        pending.state = pkce::verifier_from_bytes(&browser::random_bytes()?);
+        let challenge = pkce::challenge_s256(&pending.verifier);
+        let mut url = Url::parse(&asm.authorization_endpoint).map_err(|e| {
+            ClientError::message(format!(
+                "The authorization endpoint \"{}\" is not a valid URL ({e}).",
+                asm.authorization_endpoint
+            ))
+        })?;
+        url.query_pairs_mut()
+            .append_pair("response_type", shared::oauth::RESPONSE_TYPE_CODE)
+            .append_pair("client_id", &pending.client_id)
+            .append_pair("redirect_uri", &pending.redirect_uri)
+            .append_pair("scope", &pending.scope)
+            .append_pair("state", &pending.state)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", pkce::METHOD_S256)
+            .append_pair("resource", &pending.resource);
+        Ok::<_, ClientError>(url.to_string())
+    })();
+    let url = result.inspect_err(|e| t.fail(AUTHORIZE_REDIRECT, e.to_string()))?;
+    t.ok(
+        AUTHORIZE_REDIRECT,
+        format!(
+            "Saved state and the PKCE verifier in sessionStorage, then redirecting the browser to {url} (scope \"{}\", \
+             resource {}).",
+            pending.scope, pending.resource
+        ),
+    );
+    pending.timeline = t.snapshot();
+    let go = storage::save_pending(&pending).and_then(|()| browser::redirect(&url));
+    go.inspect_err(|e| t.fail(AUTHORIZE_REDIRECT, e.to_string()))
+}

@@ -1,0 +1,62 @@
+//! `/callback`: where the authorization server sends the browser back. Shows the steps from
+//! before the redirect, checks the response and exchanges the code, then replaces the URL with
+//! `/console` so the code leaves the address bar and history.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+use crate::components::{ErrorBanner, FlowTimeline};
+use crate::flow::callback::{self, CallbackParams};
+use crate::flow::Timeline;
+use crate::storage;
+
+#[component]
+pub fn CallbackPage() -> impl IntoView {
+    let query = use_query_map().get_untracked();
+    let params = CallbackParams {
+        code: query.get("code"),
+        state: query.get("state"),
+        error: query.get("error"),
+        error_description: query.get("error_description"),
+        iss: query.get("iss"),
+    };
+    let error = RwSignal::new(None::<String>);
+    let pending = storage::load_pending().unwrap_or_else(|e| {
+        error.set(Some(e.to_string()));
+        None
+    });
+    let home = match &pending {
+        Some(p) => super::with_query("/", &[("mcp", &p.mcp_url)]),
+        None => "/".to_owned(),
+    };
+    let timeline = Timeline::new(pending.as_ref().map(|p| p.timeline.clone()).unwrap_or_default());
+    let navigate = use_navigate();
+
+    let finish = Action::new_local(move |(): &()| {
+        let params = params.clone();
+        let pending = pending.clone();
+        let navigate = navigate.clone();
+        async move {
+            match callback::complete(params, pending, timeline).await {
+                Ok(()) => navigate("/console", NavigateOptions { replace: true, ..NavigateOptions::default() }),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
+    finish.dispatch(());
+
+    view! {
+        <section class="card">
+            <h1>"Finishing the login"</h1>
+            <Show when=move || finish.pending().get()>
+                <p class="muted">"Checking the response from the authorization server…"</p>
+            </Show>
+        </section>
+        <ErrorBanner message=error />
+        <FlowTimeline steps=timeline.signal() />
+        <p>
+            <a class="button secondary" href=home data-testid="start-over">"Start over"</a>
+        </p>
+    }
+}

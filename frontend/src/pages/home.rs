@@ -1,0 +1,75 @@
+//! `/`: asks for the MCP server URL and runs discovery, registration and the redirect to the
+//! authorization server, showing every step in the timeline.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::browser;
+use crate::components::{ErrorBanner, FlowTimeline};
+use crate::flow::{discovery, Timeline};
+use crate::storage;
+
+pub const DEFAULT_MCP_URL: &str = "http://127.0.0.1:8000/mcp";
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let query = use_query_map().get_untracked();
+    let mcp_url =
+        RwSignal::new(query.get("mcp").filter(|u| !u.trim().is_empty()).unwrap_or_else(|| DEFAULT_MCP_URL.into()));
+    let logged_out = query.get("logged_out").is_some();
+    let has_session = storage::valid_session(browser::now_ms()).is_some();
+    let timeline = Timeline::new(Vec::new());
+    let error = RwSignal::new(None::<String>);
+
+    let connect = Action::new_local(move |url: &String| {
+        let url = url.clone();
+        async move {
+            error.set(None);
+            if let Err(e) = discovery::connect(&url, timeline).await {
+                error.set(Some(e.to_string()));
+            }
+        }
+    });
+
+    view! {
+        <section class="card">
+            <h1>"Connect to an MCP server"</h1>
+            <p class="muted">
+                "This client discovers how the MCP server wants you to log in, registers itself with the "
+                "authorization server and sends you there to sign in. Each step is shown below."
+            </p>
+            {logged_out.then(|| view! { <div class="banner banner-info" data-testid="notice">"You have been logged out."</div> })}
+            {has_session.then(|| view! {
+                <p class="banner banner-info">
+                    "You already have a session in this tab. "
+                    <a href="/console" data-testid="open-console">"Open the console"</a>
+                </p>
+            })}
+            <form
+                class="connect"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    connect.dispatch(mcp_url.get_untracked());
+                }
+            >
+                <label for="mcp-url">"MCP server URL"</label>
+                <div class="row">
+                    <input
+                        id="mcp-url"
+                        data-testid="mcp-url"
+                        type="text"
+                        spellcheck="false"
+                        autocomplete="url"
+                        prop:value=mcp_url
+                        on:input=move |ev| mcp_url.set(event_target_value(&ev))
+                    />
+                    <button data-testid="connect" type="submit" disabled=move || connect.pending().get()>
+                        "Connect"
+                    </button>
+                </div>
+            </form>
+        </section>
+        <ErrorBanner message=error />
+        <FlowTimeline steps=timeline.signal() />
+    }
+}
