@@ -22,6 +22,9 @@ pub struct PendingFlow {
     pub client_id: String,
     pub issuer: String,
     pub token_endpoint: String,
+    /// RFC 7009 endpoint, when the server advertises one; logout revokes the token there.
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
     pub resource: String,
     pub mcp_url: String,
     pub redirect_uri: String,
@@ -46,6 +49,9 @@ pub struct Session {
     pub client_id: String,
     pub issuer: String,
     pub token_endpoint: String,
+    /// RFC 7009 endpoint, when the server advertises one; logout revokes the token there.
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
     /// How this session was obtained, for the console's "how you got here" panel.
     #[serde(default)]
     pub timeline: Vec<Step>,

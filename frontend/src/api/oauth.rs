@@ -45,6 +45,20 @@ pub async fn register(
     parse(&out, &reply)
 }
 
+/// RFC 7009 revocation of an access token by the public client that holds it. Best effort: the
+/// caller forgets the token whatever the answer.
+pub async fn revoke(endpoint: &str, client_id: &str, token: &str) -> Result<(), ClientError> {
+    let out = Outgoing { target: "the revocation endpoint", method: "POST", url: endpoint };
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("token", token).append_pair("token_type_hint", "access_token").append_pair("client_id", client_id);
+    let builder = Request::post(endpoint).header("Content-Type", "application/x-www-form-urlencoded");
+    let reply = send(&out, builder, Some(form.finish())).await?;
+    if reply.status != 200 {
+        return Err(oauth_error("Revocation", &reply).unwrap_or_else(|| status_error(&out, "200", &reply)));
+    }
+    Ok(())
+}
+
 /// The authorization-code grant (RFC 6749 §4.1.3) with the PKCE verifier and RFC 8707 resource.
 pub async fn exchange_code(
     endpoint: &str,

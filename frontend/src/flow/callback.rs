@@ -80,6 +80,7 @@ pub async fn complete(params: CallbackParams, pending: Option<PendingFlow>, t: T
                 client_id: pending.client_id.clone(),
                 issuer: pending.issuer.clone(),
                 token_endpoint: endpoint.clone(),
+                revocation_endpoint: pending.revocation_endpoint.clone(),
                 timeline: Vec::new(),
             };
             Ok((session, detail))

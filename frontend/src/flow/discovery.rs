@@ -44,6 +44,7 @@ pub async fn connect(input: &str, t: Timeline) -> Result<(), ClientError> {
         client_id,
         issuer: asm.issuer.clone(),
         token_endpoint: asm.token_endpoint.clone(),
+        revocation_endpoint: asm.revocation_endpoint.clone(),
         resource: prm.resource.clone(),
         mcp_url: mcp.to_string(),
         redirect_uri,

@@ -2,7 +2,8 @@
 //! `notifications/initialized`), shows who is logged in, the tools and resources, and runs
 //! `get_user_data` and the two resource reads on request. A 401 from the MCP server ends the
 //! session here (the record is removed) and asks the user to log in again. Logout ends the MCP
-//! session with `DELETE` and forgets every record.
+//! session with `DELETE`, revokes the access token (RFC 7009) when the server offers it, and
+//! forgets every record.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -116,12 +117,20 @@ fn Console(session: Session) -> impl IntoView {
     });
     let navigate = use_navigate();
     let home = super::with_query("/", &[("logged_out", "1"), ("mcp", &session.mcp_url)]);
+    let revocation =
+        session.revocation_endpoint.clone().map(|e| (e, session.client_id.clone(), session.access_token.clone()));
     let logout = Action::new_local(move |(): &()| {
         let client = client.get_value();
         let navigate = navigate.clone();
         let home = home.clone();
+        let revocation = revocation.clone();
         async move {
             client.close().await;
+            if let Some((endpoint, client_id, token)) = revocation {
+                if let Err(e) = crate::api::oauth::revoke(&endpoint, &client_id, &token).await {
+                    leptos::logging::warn!("token revocation failed: {e}");
+                }
+            }
             storage::clear_all();
             navigate(&home, NavigateOptions::default());
         }
