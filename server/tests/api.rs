@@ -1,5 +1,12 @@
 //! Integration tests: one binary, real HTTP on 127.0.0.1:0, a temporary SQLite file per test.
 #![allow(clippy::unwrap_used)]
 
+mod authorize;
 mod common;
 mod flow;
+mod introspect;
+mod mcp_guard;
+mod register;
+mod revocation;
+mod token;
+mod tools;

@@ -15,7 +15,8 @@ async fn full_flow_discovery_to_tool_call() {
     let alice = app.add_user("alice").await;
 
     // 1. Unauthenticated MCP request → 401 with a challenge that points at the PRM.
-    let resp = app.mcp_post(None, None, &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})).await;
+    let resp =
+        app.mcp_post(None, None, &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let challenge = BearerChallenge::parse(resp.headers()[WWW_AUTHENTICATE].to_str().unwrap()).unwrap();
     assert_eq!(challenge.scope.as_deref(), Some("user"));
@@ -56,10 +57,18 @@ async fn full_flow_discovery_to_tool_call() {
     // 7. MCP with the token.
     let session = app.mcp_session(access).await;
     let tools = app.mcp_request(access, &session, "tools/list", json!({})).await;
-    let names: Vec<&str> = tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["get_user_data"]);
 
-    let call = app.mcp_request(access, &session, "tools/call", json!({"name": "get_user_data", "arguments": {"user_id": "current"}})).await;
+    let call = app
+        .mcp_request(
+            access,
+            &session,
+            "tools/call",
+            json!({"name": "get_user_data", "arguments": {"user_id": "current"}}),
+        )
+        .await;
     let data = &call["result"]["structuredContent"];
     assert_eq!(data["username"], "alice");
     assert_eq!(data["user_id"], alice);
@@ -94,7 +103,14 @@ async fn restart_keeps_users_clients_and_tokens() {
     assert!(app.store.find_client(&client_id).await.unwrap().is_some(), "client survives a restart");
     assert_eq!(app.introspect(&token).await["active"], true, "token survives a restart");
     let session = app.mcp_session(&token).await;
-    let call = app.mcp_request(&token, &session, "tools/call", json!({"name": "get_user_data", "arguments": {"user_id": "current"}})).await;
+    let call = app
+        .mcp_request(
+            &token,
+            &session,
+            "tools/call",
+            json!({"name": "get_user_data", "arguments": {"user_id": "current"}}),
+        )
+        .await;
     assert_eq!(call["result"]["structuredContent"]["username"], "alice");
     // The user can still sign in with the same password and the same client.
     let (code, pending) = app.authorize_code_for(&client_id, "alice").await;

@@ -18,7 +18,8 @@ async fn client_revokes_its_token_and_the_resource_server_refuses_it_at_once() {
     let token = token["access_token"].as_str().unwrap();
     let session = app.mcp_session(token).await;
 
-    let resp = revoke(&app, &[("token", token), ("client_id", &pending.client_id), ("token_type_hint", "access_token")]).await;
+    let resp =
+        revoke(&app, &[("token", token), ("client_id", &pending.client_id), ("token_type_hint", "access_token")]).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(app.introspect(token).await, json!({"active": false}));
     let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}});
@@ -51,8 +52,12 @@ async fn revocation_needs_a_known_client_and_a_token() {
     let app = spawn_app().await;
     let client = app.register_client().await;
     assert_oauth_error(revoke(&app, &[("token", "x")]).await, StatusCode::UNAUTHORIZED, "invalid_client").await;
-    assert_oauth_error(revoke(&app, &[("token", "x"), ("client_id", "nope")]).await, StatusCode::UNAUTHORIZED, "invalid_client")
-        .await;
+    assert_oauth_error(
+        revoke(&app, &[("token", "x"), ("client_id", "nope")]).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    )
+    .await;
     assert_oauth_error(revoke(&app, &[("client_id", &client)]).await, StatusCode::BAD_REQUEST, "invalid_request").await;
     let json_body = app.http.post(format!("{}/revoke", app.as_url)).json(&json!({"token": "x"})).send().await.unwrap();
     assert_oauth_error(json_body, StatusCode::BAD_REQUEST, "invalid_request").await;

@@ -17,7 +17,11 @@ pub fn routes() -> Router<AppState> {
     Router::new().route(shared::urls::REVOKE, post(revoke))
 }
 
-async fn revoke(State(state): State<AppState>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<Response, Error> {
+async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Error> {
     let form = body::form(&headers, raw)?;
     revocation::revoke(&state.store, &form, headers.contains_key(header::AUTHORIZATION), now()).await?;
     Ok(no_store(StatusCode::OK.into_response()))

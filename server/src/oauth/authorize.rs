@@ -166,7 +166,9 @@ pub async fn approve(
             used_at: None,
         })
         .await?;
-    store.audit(AuditEvent::AuthorizationGranted, Some(user_id), Some(&req.client_id), &format!("scope={}", req.scope)).await;
+    store
+        .audit(AuditEvent::AuthorizationGranted, Some(user_id), Some(&req.client_id), &format!("scope={}", req.scope))
+        .await;
     let mut url = Url::parse(&req.redirect_uri).map_err(|e| Error::Internal(e.to_string()))?;
     {
         let mut q = url.query_pairs_mut();

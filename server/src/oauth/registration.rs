@@ -26,7 +26,9 @@ pub async fn register(
 ) -> Result<ClientRegistrationResponse, Error> {
     let client = validate(req, now)?;
     store.insert_client(&client).await?;
-    store.audit(AuditEvent::ClientRegistered, None, Some(&client.client_id), client.client_name.as_deref().unwrap_or("")).await;
+    store
+        .audit(AuditEvent::ClientRegistered, None, Some(&client.client_id), client.client_name.as_deref().unwrap_or(""))
+        .await;
     Ok(ClientRegistrationResponse {
         client_id: client.client_id,
         client_id_issued_at: now,

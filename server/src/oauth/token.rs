@@ -86,7 +86,14 @@ pub async fn exchange(
             revoked_at: None,
         })
         .await?;
-    store.audit(AuditEvent::TokenIssued, Some(&grant.user_id), Some(&grant.client_id), &format!("aud={}", grant.resource)).await;
+    store
+        .audit(
+            AuditEvent::TokenIssued,
+            Some(&grant.user_id),
+            Some(&grant.client_id),
+            &format!("aud={}", grant.resource),
+        )
+        .await;
     Ok(TokenResponse {
         access_token,
         token_type: TOKEN_TYPE_BEARER.into(),

@@ -162,7 +162,10 @@ pub async fn consent(
     };
     let settings = &state.settings;
     if decision == Some("deny") {
-        state.store.audit(AuditEvent::AuthorizationDenied, Some(&user_id), Some(&pending.client_id), "denied on consent page").await;
+        state
+            .store
+            .audit(AuditEvent::AuthorizationDenied, Some(&user_id), Some(&pending.client_id), "denied on consent page")
+            .await;
         let location = authorize::error_redirect(
             &pending.redirect_uri,
             ErrorCode::AccessDenied,

@@ -47,14 +47,15 @@ impl Store {
     /// already happened and must not fail because of the log.
     pub async fn audit(&self, event: AuditEvent, user_id: Option<&str>, client_id: Option<&str>, detail: &str) {
         tracing::info!(target: "audit", event = event.as_str(), user_id, client_id, detail);
-        let res = sqlx::query("INSERT INTO audit_events (at, event, user_id, client_id, detail) VALUES (?, ?, ?, ?, ?)")
-            .bind(super::now())
-            .bind(event.as_str())
-            .bind(user_id)
-            .bind(client_id)
-            .bind(detail)
-            .execute(&self.pool)
-            .await;
+        let res =
+            sqlx::query("INSERT INTO audit_events (at, event, user_id, client_id, detail) VALUES (?, ?, ?, ?, ?)")
+                .bind(super::now())
+                .bind(event.as_str())
+                .bind(user_id)
+                .bind(client_id)
+                .bind(detail)
+                .execute(&self.pool)
+                .await;
         if let Err(e) = res {
             tracing::error!(error = %e, event = event.as_str(), "could not write audit event");
         }
@@ -62,6 +63,9 @@ impl Store {
 
     /// The newest events first.
     pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRow>, Error> {
-        Ok(sqlx::query_as("SELECT * FROM audit_events ORDER BY id DESC LIMIT ?").bind(limit).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as("SELECT * FROM audit_events ORDER BY id DESC LIMIT ?")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 }

@@ -45,14 +45,16 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut ServeConfig)) -> TestApp {
 pub async fn spawn_app_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let db = dir.path().join("test.db");
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
-    let mut cfg = ServeConfig::default();
-    cfg.as_addr = "127.0.0.1:0".parse().unwrap();
-    cfg.rs_addr = "127.0.0.1:0".parse().unwrap();
-    cfg.as_public_url = None;
-    cfg.rs_public_url = None;
-    cfg.spa_addr = None;
-    cfg.allowed_origins = vec![SPA_ORIGIN.into()];
-    cfg.introspection_secret = Some("test-introspection-secret-0123456789".into());
+    let mut cfg = ServeConfig {
+        as_addr: "127.0.0.1:0".parse().unwrap(),
+        rs_addr: "127.0.0.1:0".parse().unwrap(),
+        as_public_url: None,
+        rs_public_url: None,
+        spa_addr: None,
+        allowed_origins: vec![SPA_ORIGIN.into()],
+        introspection_secret: Some("test-introspection-secret-0123456789".into()),
+        ..ServeConfig::default()
+    };
     tweak(&mut cfg);
     let shutdown = CancellationToken::new();
     let running = server::start(&cfg, store.clone(), shutdown.clone()).await.unwrap();

@@ -1,0 +1,154 @@
+//! MCP tools and resources never cross users: the caller is whoever the access token of each
+//! request names, whatever the arguments or the session say.
+
+use serde_json::{json, Value};
+
+use crate::common::{spawn_app, TestApp};
+
+struct Two {
+    app: TestApp,
+    alice: String,
+    bob: String,
+    alice_token: String,
+    bob_token: String,
+}
+
+async fn two_users() -> Two {
+    let app = spawn_app().await;
+    let alice = app.add_user("alice").await;
+    let bob = app.add_user("bob").await;
+    let alice_token = app.access_token("alice").await;
+    let bob_token = app.access_token("bob").await;
+    Two { app, alice, bob, alice_token, bob_token }
+}
+
+async fn call_get_user_data(app: &TestApp, token: &str, session: &str, user_id: &str) -> Value {
+    app.mcp_request(token, session, "tools/call", json!({"name": "get_user_data", "arguments": {"user_id": user_id}}))
+        .await
+}
+
+async fn profile(app: &TestApp, token: &str, session: &str) -> Value {
+    let msg = app.mcp_request(token, session, "resources/read", json!({"uri": "user://profile"})).await;
+    serde_json::from_str(msg["result"]["contents"][0]["text"].as_str().unwrap_or_else(|| panic!("no contents: {msg}")))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn get_user_data_refuses_another_users_id() {
+    let t = two_users().await;
+    let session = t.app.mcp_session(&t.alice_token).await;
+    for target in [t.bob.as_str(), "bob"] {
+        let msg = call_get_user_data(&t.app, &t.alice_token, &session, target).await;
+        assert_eq!(msg["result"]["isError"], true, "{msg}");
+        let text = msg["result"]["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains("only read your own data"), "{text}");
+        assert!(msg["result"].get("structuredContent").is_none(), "{msg}");
+        let raw = msg.to_string();
+        assert!(!raw.contains("bob@example.test") && !raw.contains("bob Example"), "{raw}");
+        if target != "bob" {
+            assert!(!raw.contains(&t.bob), "bob's id must not be echoed: {raw}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn get_user_data_accepts_the_callers_own_id() {
+    let t = two_users().await;
+    let session = t.app.mcp_session(&t.alice_token).await;
+    for target in [t.alice.as_str(), "alice", "current"] {
+        let msg = call_get_user_data(&t.app, &t.alice_token, &session, target).await;
+        assert_eq!(msg["result"]["isError"], false, "{msg}");
+        let data = &msg["result"]["structuredContent"];
+        assert_eq!(data["user_id"], t.alice);
+        assert_eq!(data["username"], "alice");
+    }
+    // No arguments at all means the caller too.
+    let msg = t
+        .app
+        .mcp_request(&t.alice_token, &session, "tools/call", json!({"name": "get_user_data", "arguments": {}}))
+        .await;
+    assert_eq!(msg["result"]["structuredContent"]["user_id"], t.alice);
+}
+
+#[tokio::test]
+async fn each_user_sees_only_their_own_profile() {
+    let t = two_users().await;
+    let alice_session = t.app.mcp_session(&t.alice_token).await;
+    let bob_session = t.app.mcp_session(&t.bob_token).await;
+    let a = profile(&t.app, &t.alice_token, &alice_session).await;
+    let b = profile(&t.app, &t.bob_token, &bob_session).await;
+    assert_eq!(a["user_id"], t.alice);
+    assert_eq!(a["username"], "alice");
+    assert_eq!(a["email"], "alice@example.test");
+    assert_eq!(b["user_id"], t.bob);
+    assert_eq!(b["username"], "bob");
+    assert_eq!(b["email"], "bob@example.test");
+}
+
+#[tokio::test]
+async fn unknown_resource_is_a_json_rpc_error() {
+    let t = two_users().await;
+    let session = t.app.mcp_session(&t.alice_token).await;
+    for uri in ["user://secrets", "user://profile/../../bob", "file:///etc/passwd"] {
+        let msg = t.app.mcp_request(&t.alice_token, &session, "resources/read", json!({"uri": uri})).await;
+        assert!(msg.get("result").is_none(), "{msg}");
+        assert!(msg["error"]["code"].is_i64(), "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_tool_is_an_error() {
+    let t = two_users().await;
+    let session = t.app.mcp_session(&t.alice_token).await;
+    let msg = t
+        .app
+        .mcp_request(&t.alice_token, &session, "tools/call", json!({"name": "get_all_users", "arguments": {}}))
+        .await;
+    let failed = msg.get("error").is_some() || msg["result"]["isError"] == true;
+    assert!(failed, "{msg}");
+    assert!(!msg.to_string().contains("bob"), "{msg}");
+}
+
+#[tokio::test]
+async fn identity_comes_from_the_token_not_the_session() {
+    let t = two_users().await;
+    let session = t.app.mcp_session(&t.alice_token).await;
+    // Bob presents alice's session id with his own token: he gets his own data, never alice's.
+    let msg = call_get_user_data(&t.app, &t.bob_token, &session, "current").await;
+    assert_eq!(msg["result"]["structuredContent"]["user_id"], t.bob, "{msg}");
+    assert_eq!(profile(&t.app, &t.bob_token, &session).await["username"], "bob");
+    // And alice, in the same session, is still alice.
+    assert_eq!(profile(&t.app, &t.alice_token, &session).await["username"], "alice");
+    // Without a token the session id alone gets nothing.
+    let body = json!({"jsonrpc": "2.0", "id": 9, "method": "resources/read", "params": {"uri": "user://profile"}});
+    let resp = t.app.mcp_post(None, Some(&session), &body).await;
+    assert_eq!(resp.status(), reqwest::StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn another_user_cannot_replay_a_sessions_responses() {
+    let t = two_users().await;
+    let session = t.app.mcp_session(&t.alice_token).await;
+    assert_eq!(profile(&t.app, &t.alice_token, &session).await["username"], "alice");
+    // Bob resumes the streams of alice's session (SSE Last-Event-ID) with his own valid token.
+    for last in ["0/0", "0/1", "0/2", "0"] {
+        let mut resp = t
+            .app
+            .http
+            .get(&t.app.mcp_url)
+            .bearer_auth(&t.bob_token)
+            .header("Accept", "text/event-stream")
+            .header("Mcp-Session-Id", &session)
+            .header("MCP-Protocol-Version", shared::mcp::PROTOCOL_VERSION)
+            .header("Last-Event-ID", last)
+            .send()
+            .await
+            .unwrap();
+        let mut seen = String::new();
+        while let Ok(Ok(Some(chunk))) = tokio::time::timeout(std::time::Duration::from_millis(500), resp.chunk()).await
+        {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(!seen.contains("alice"), "Last-Event-ID {last} replayed alice's data to bob: {seen}");
+    }
+}
