@@ -41,6 +41,7 @@ pub fn as_app(state: AppState) -> Router {
         .merge(http::revoke::routes())
         .merge(pages::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(http::MAX_BODY_BYTES))
         .with_state(state)
         .layer(cors)
@@ -55,6 +56,7 @@ pub fn rs_app(state: AppState, shutdown: &CancellationToken) -> Router {
         .merge(http::metadata::rs_routes())
         .merge(mcp::routes(&state, verifier, shutdown.child_token()))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(cors)
         .layer(trace_layer())
@@ -62,6 +64,14 @@ pub fn rs_app(state: AppState, shutdown: &CancellationToken) -> Router {
 
 async fn not_found() -> Error {
     Error::NotFound
+}
+
+async fn method_not_allowed() -> Error {
+    Error::OAuth {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        code: shared::oauth::ErrorCode::InvalidRequest,
+        description: "this endpoint does not accept that HTTP method".into(),
+    }
 }
 
 type TraceFn = fn(&axum::http::Request<axum::body::Body>) -> tracing::Span;

@@ -337,3 +337,29 @@ async fn pages_escape_client_name_and_username() {
     let html = app.login(&form, "alice", PASSWORD).await.text().await.unwrap();
     assert!(!html.contains("<script>alert(1)"), "consent page must escape client_name: {html}");
 }
+
+#[tokio::test]
+async fn oversized_login_form_is_413_and_signs_nobody_in() {
+    let app = spawn_app().await;
+    app.add_user("alice").await;
+    let client = app.register_client().await;
+    let form = app.open_login(&app.authorize_url(&client, &new_verifier(), &[])).await;
+    let padding = "x".repeat(20 * 1024);
+    let resp = app
+        .post_form(
+            "/authorize/login",
+            Some(&form.cookie),
+            &[
+                ("request_id", &form.request_id),
+                ("csrf", &form.csrf),
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("pad", &padding),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(resp.text().await.unwrap().contains("too large"));
+    // The request was not signed in: consent is still refused.
+    assert_eq!(app.decide(&form, "allow").await.status(), StatusCode::BAD_REQUEST);
+}

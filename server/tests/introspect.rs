@@ -98,3 +98,16 @@ async fn expired_token_is_inactive() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.text().await.unwrap(), r#"{"active":false}"#);
 }
+
+#[tokio::test]
+async fn basic_scheme_is_case_insensitive() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let creds = base64::engine::general_purpose::STANDARD.encode(format!("{RS_CLIENT}:{}", app.introspection_secret));
+    for scheme in ["basic", "BASIC", "Basic"] {
+        let resp = request(&app, "unknown").header(AUTHORIZATION, format!("{scheme} {creds}")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "scheme {scheme}");
+    }
+    let resp = request(&app, "unknown").header(AUTHORIZATION, format!("Basic {creds}=garbage")).send().await.unwrap();
+    assert_oauth_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+}

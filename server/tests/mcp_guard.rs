@@ -6,7 +6,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use shared::challenge::BearerChallenge;
 
-use crate::common::{spawn_app, TestApp, SPA_ORIGIN};
+use crate::common::{assert_oauth_error, spawn_app, TestApp, SPA_ORIGIN};
 
 const EVIL_ORIGIN: &str = "http://evil.example";
 
@@ -72,6 +72,7 @@ async fn no_token_gets_a_challenge_without_error() {
     let resp = post(&app, &app.mcp_url, None, None).await;
     let c = challenge(&app, &resp, StatusCode::UNAUTHORIZED);
     assert_eq!(c.error, None, "RFC 6750 §3.1: no error code when no credentials were sent");
+    assert!(resp.text().await.unwrap().is_empty(), "nor error details in the body");
     // The session endpoint's other methods are guarded too.
     let resp = app.http.get(&app.mcp_url).header("Accept", "text/event-stream").send().await.unwrap();
     challenge(&app, &resp, StatusCode::UNAUTHORIZED);
@@ -270,4 +271,15 @@ async fn unknown_paths_are_404_json() {
         let body: Value = resp.json().await.unwrap();
         assert!(body["error"].is_string(), "{url}: {body}");
     }
+}
+
+#[tokio::test]
+async fn wrong_methods_get_a_json_405() {
+    let app = spawn_app().await;
+    for path in ["/token", "/register", "/introspect", "/revoke"] {
+        let resp = app.http.get(format!("{}{path}", app.as_url)).send().await.unwrap();
+        assert_oauth_error(resp, StatusCode::METHOD_NOT_ALLOWED, "invalid_request").await;
+    }
+    let resp = app.http.put(format!("{}/.well-known/oauth-protected-resource", app.rs_url)).send().await.unwrap();
+    assert_oauth_error(resp, StatusCode::METHOD_NOT_ALLOWED, "invalid_request").await;
 }

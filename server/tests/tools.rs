@@ -110,19 +110,44 @@ async fn unknown_tool_is_an_error() {
 }
 
 #[tokio::test]
-async fn identity_comes_from_the_token_not_the_session() {
+async fn sessions_are_bound_to_the_user_who_opened_them() {
     let t = two_users().await;
     let session = t.app.mcp_session(&t.alice_token).await;
-    // Bob presents alice's session id with his own token: he gets his own data, never alice's.
-    let msg = call_get_user_data(&t.app, &t.bob_token, &session, "current").await;
-    assert_eq!(msg["result"]["structuredContent"]["user_id"], t.bob, "{msg}");
-    assert_eq!(profile(&t.app, &t.bob_token, &session).await["username"], "bob");
-    // And alice, in the same session, is still alice.
-    assert_eq!(profile(&t.app, &t.alice_token, &session).await["username"], "alice");
-    // Without a token the session id alone gets nothing.
+    // Bob presents alice's session id with his own valid token: the session does not exist for him.
     let body = json!({"jsonrpc": "2.0", "id": 9, "method": "resources/read", "params": {"uri": "user://profile"}});
+    let resp = t.app.mcp_post(Some(&t.bob_token), Some(&session), &body).await;
+    assert_eq!(resp.status(), reqwest::StatusCode::NOT_FOUND);
+    assert!(!resp.text().await.unwrap().contains("alice"));
+    // Nor can he end it.
+    let resp = t
+        .app
+        .http
+        .delete(&t.app.mcp_url)
+        .bearer_auth(&t.bob_token)
+        .header("Mcp-Session-Id", &session)
+        .header("MCP-Protocol-Version", shared::mcp::PROTOCOL_VERSION)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::NOT_FOUND);
+    // Alice's session is untouched and still hers; bob's own session gives bob.
+    assert_eq!(profile(&t.app, &t.alice_token, &session).await["username"], "alice");
+    let bob_session = t.app.mcp_session(&t.bob_token).await;
+    let msg = call_get_user_data(&t.app, &t.bob_token, &bob_session, "current").await;
+    assert_eq!(msg["result"]["structuredContent"]["user_id"], t.bob, "{msg}");
+    // Without a token the session id alone gets nothing.
     let resp = t.app.mcp_post(None, Some(&session), &body).await;
     assert_eq!(resp.status(), reqwest::StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn resources_are_served_as_json() {
+    let t = two_users().await;
+    let session = t.app.mcp_session(&t.alice_token).await;
+    let msg = t.app.mcp_request(&t.alice_token, &session, "resources/read", json!({"uri": "user://stats"})).await;
+    assert_eq!(msg["result"]["contents"][0]["mimeType"], "application/json");
+    let stats: Value = serde_json::from_str(msg["result"]["contents"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(stats["user_id"], t.alice);
 }
 
 #[tokio::test]

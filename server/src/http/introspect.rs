@@ -26,9 +26,27 @@ pub fn basic_credentials(secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{RS_INTROSPECTION_CLIENT}:{secret}")))
 }
 
+/// HTTP Basic (RFC 7617; scheme case-insensitive) with our id and secret, compared in constant
+/// time. RFC 6749 §2.3.1 form-encodes both parts before base64, so they are decoded here.
 fn caller_is_resource_server(headers: &HeaderMap, secret: &str) -> bool {
-    let presented = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()).unwrap_or_default();
-    shared::pkce::constant_time_eq(presented, basic_credentials(secret).as_bytes())
+    let Some((scheme, encoded)) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()?.split_once(' '))
+    else {
+        return false;
+    };
+    let Some(decoded) = STANDARD.decode(encoded.trim()).ok().and_then(|d| String::from_utf8(d).ok()) else {
+        return false;
+    };
+    let Some((id, presented)) = decoded.split_once(':') else {
+        return false;
+    };
+    let unescape =
+        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    let (Some(id), Some(presented)) = (unescape(id), unescape(presented)) else {
+        return false;
+    };
+    scheme.eq_ignore_ascii_case("basic")
+        & (id == RS_INTROSPECTION_CLIENT)
+        & shared::pkce::constant_time_eq(presented.as_bytes(), secret.as_bytes())
 }
 
 async fn introspect(

@@ -12,14 +12,18 @@ use axum::Json;
 use shared::challenge::{BearerChallenge, INSUFFICIENT_SCOPE, INVALID_REQUEST, INVALID_TOKEN};
 use shared::oauth::{ErrorCode, OAuthErrorBody};
 
-use super::verifier::{Rejected, Verifier};
+use super::sessions::{Ownership, SessionOwners};
+use super::verifier::{AuthContext, Rejected, Verifier};
 use crate::config::Settings;
+
+const SESSION_HEADER: &str = "mcp-session-id";
 use crate::store::now;
 
 #[derive(Clone)]
 pub struct GuardState {
     pub settings: Arc<Settings>,
     pub verifier: Arc<Verifier>,
+    pub sessions: Arc<SessionOwners>,
 }
 
 pub async fn require_bearer(State(guard): State<GuardState>, mut req: Request, next: Next) -> Response {
@@ -66,8 +70,7 @@ pub async fn require_bearer(State(guard): State<GuardState>, mut req: Request, n
                     "the access token lacks a required scope",
                 );
             }
-            req.extensions_mut().insert(ctx);
-            next.run(req).await
+            serve_as(&guard.sessions, ctx, req, next).await
         }
         Err(Rejected::Invalid(why)) => challenge(settings, StatusCode::UNAUTHORIZED, Some(INVALID_TOKEN), why),
         Err(Rejected::Unavailable) => {
@@ -78,6 +81,27 @@ pub async fn require_bearer(State(guard): State<GuardState>, mut req: Request, n
             resp
         }
     }
+}
+
+/// Runs the request as `ctx`'s user, keeping MCP sessions bound to the user who opened them.
+async fn serve_as(sessions: &SessionOwners, ctx: AuthContext, mut req: Request, next: Next) -> Response {
+    let user_id = ctx.user_id.clone();
+    let named = req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let Some(session) = &named {
+        if sessions.check(session, &user_id) == Ownership::Stranger {
+            tracing::warn!(user_id, "request named another user's MCP session");
+            return (StatusCode::NOT_FOUND, "Session not found").into_response();
+        }
+    }
+    let ending = req.method() == axum::http::Method::DELETE;
+    req.extensions_mut().insert(ctx);
+    let resp = next.run(req).await;
+    match (&named, resp.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok())) {
+        (Some(session), _) if ending && resp.status().is_success() => sessions.forget(session),
+        (None, Some(created)) => sessions.record(created, &user_id),
+        _ => {}
+    }
+    resp
 }
 
 /// RFC 7235 token68: what a bearer token may contain.
@@ -99,11 +123,14 @@ fn challenge(settings: &Settings, status: StatusCode, error: Option<&str>, descr
         ..Default::default()
     }
     .to_header_value();
-    let body = OAuthErrorBody {
-        error: error.unwrap_or(INVALID_TOKEN).to_owned(),
-        error_description: Some(description.to_owned()),
+    // RFC 6750 §3.1: a request without credentials gets the challenge and no error details.
+    let mut resp = match error {
+        Some(code) => {
+            (status, Json(OAuthErrorBody { error: code.to_owned(), error_description: Some(description.to_owned()) }))
+                .into_response()
+        }
+        None => status.into_response(),
     };
-    let mut resp = (status, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&value) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }

@@ -2,6 +2,7 @@
 
 pub mod guard;
 pub mod service;
+pub mod sessions;
 pub mod verifier;
 
 use std::sync::Arc;
@@ -44,7 +45,7 @@ pub fn routes(
     );
     Router::new().route_service(shared::urls::MCP, mcp).layer(RequestBodyLimitLayer::new(MAX_MCP_BODY_BYTES)).layer(
         middleware::from_fn_with_state(
-            guard::GuardState { settings: settings.clone(), verifier },
+            guard::GuardState { settings: settings.clone(), verifier, sessions: Arc::default() },
             guard::require_bearer,
         ),
     )

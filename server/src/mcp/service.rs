@@ -159,7 +159,12 @@ impl ServerHandler for UserDataServer {
         let user = self.caller(&ctx).await?;
         let value = self.resource_json(&request.uri, &user).await?;
         let text = serde_json::to_string_pretty(&value).unwrap_or_default();
-        let contents = ResourceContents::text(text, request.uri.clone());
+        let contents = ResourceContents::TextResourceContents {
+            uri: request.uri.clone(),
+            mime_type: Some("application/json".into()),
+            text,
+            meta: None,
+        };
         Ok(ReadResourceResult::new(vec![contents]).into())
     }
 }

@@ -9,6 +9,7 @@ use axum::response::Response;
 use shared::oauth::ErrorCode;
 
 use super::{csrf, render};
+use crate::error::Error;
 use crate::http::{body, AppState};
 use crate::oauth::authorize::{self, Rejection};
 use crate::oauth::params::Params;
@@ -60,8 +61,12 @@ async fn pending_from_form(
     headers: &HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<(Params, AuthRequest), Response> {
-    let form =
-        body::form(headers, raw).map_err(|_| render::error(StatusCode::BAD_REQUEST, "The form could not be read."))?;
+    let form = body::form(headers, raw).map_err(|e| match e {
+        Error::OAuth { status: StatusCode::PAYLOAD_TOO_LARGE, .. } => {
+            render::error(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
+        }
+        _ => render::error(StatusCode::BAD_REQUEST, "The form could not be read."),
+    })?;
     let id = form.get("request_id").unwrap_or_default();
     let pending = match state.store.find_auth_request(id, now()).await {
         Ok(Some(p)) => p,
