@@ -26,7 +26,7 @@ pub struct GuardState {
     pub sessions: Arc<SessionOwners>,
 }
 
-pub async fn require_bearer(State(guard): State<GuardState>, mut req: Request, next: Next) -> Response {
+pub async fn require_bearer(State(guard): State<GuardState>, req: Request, next: Next) -> Response {
     let settings = &guard.settings;
     if req.method() == axum::http::Method::OPTIONS {
         return next.run(req).await;
