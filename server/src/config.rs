@@ -80,6 +80,9 @@ pub struct ServeConfig {
     /// Lifetime of access tokens, in seconds.
     #[arg(long, env = "ACCESS_TOKEN_TTL", default_value_t = 3600)]
     pub access_token_ttl: u64,
+    /// Lifetime of refresh tokens, in seconds (each use rotates the token and restarts this).
+    #[arg(long, env = "REFRESH_TOKEN_TTL", default_value_t = 14 * 24 * 3600)]
+    pub refresh_token_ttl: u64,
     /// Lifetime of authorization codes, in seconds.
     #[arg(long, env = "CODE_TTL", default_value_t = 300)]
     pub code_ttl: u64,
@@ -112,6 +115,7 @@ pub struct Settings {
     pub rs_base: String,
     pub allowed_origins: Vec<String>,
     pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
     pub code_ttl: i64,
     pub introspection_secret: String,
     pub introspection_url: String,
@@ -154,6 +158,7 @@ impl ServeConfig {
             rs_base,
             allowed_origins: self.allowed_origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect(),
             access_token_ttl: i64::try_from(self.access_token_ttl).unwrap_or(i64::MAX).max(1),
+            refresh_token_ttl: i64::try_from(self.refresh_token_ttl).unwrap_or(i64::MAX).max(1),
             code_ttl: i64::try_from(self.code_ttl).unwrap_or(i64::MAX).max(1),
             introspection_secret: secret,
             introspection_url,

@@ -6,6 +6,7 @@ mod common;
 mod flow;
 mod introspect;
 mod mcp_guard;
+mod refresh;
 mod register;
 mod revocation;
 mod token;

@@ -61,6 +61,7 @@ async fn insert_token(app: &TestApp, scope: &str, audience: &str, expires_in: i6
         issued_at: now - 10,
         expires_at: now + expires_in,
         revoked_at: None,
+        family_id: None,
     };
     app.store.insert_access_token(&token).await.unwrap();
     plaintext
@@ -250,7 +251,7 @@ async fn discovery_documents_at_every_advertised_path() {
     assert_eq!(oauth, openid);
     assert_eq!(oauth["issuer"], app.as_url);
     assert_eq!(oauth["code_challenge_methods_supported"], json!(["S256"]));
-    assert_eq!(oauth["grant_types_supported"], json!(["authorization_code"]));
+    assert_eq!(oauth["grant_types_supported"], json!(["authorization_code", "refresh_token"]));
     assert_eq!(oauth["response_types_supported"], json!(["code"]));
     assert_eq!(oauth["token_endpoint_auth_methods_supported"], json!(["none"]));
 }

@@ -143,7 +143,7 @@ async fn success_is_201_no_store_and_only_supported_grants() {
         .register(json!({
             "redirect_uris": [REDIRECT_URI],
             "client_name": "  Spaced Name  ",
-            "grant_types": ["authorization_code", "refresh_token"],
+            "grant_types": ["authorization_code", "refresh_token", "client_credentials", "refresh_token"],
             "token_endpoint_auth_method": "none",
             "scope": "user",
         }))
@@ -153,7 +153,7 @@ async fn success_is_201_no_store_and_only_supported_grants() {
     let body: Value = resp.json().await.unwrap();
     let client_id = body["client_id"].as_str().unwrap();
     assert!(client_id.len() > 20, "client_id should be unguessable: {client_id}");
-    assert_eq!(body["grant_types"], json!(["authorization_code"]));
+    assert_eq!(body["grant_types"], json!(["authorization_code", "refresh_token"]), "unsupported grants dropped");
     assert_eq!(body["response_types"], json!(["code"]));
     assert_eq!(body["token_endpoint_auth_method"], "none");
     assert_eq!(body["redirect_uris"], json!([REDIRECT_URI]));

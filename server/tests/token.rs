@@ -223,7 +223,7 @@ async fn foreign_resource_is_invalid_target() {
 #[tokio::test]
 async fn other_grant_types_are_unsupported() {
     let app = setup().await;
-    for grant in ["password", "client_credentials", "refresh_token", "implicit"] {
+    for grant in ["password", "client_credentials", "implicit", "urn:ietf:params:oauth:grant-type:device_code"] {
         let resp =
             app.token(&[("grant_type", grant), ("username", "alice"), ("password", "x"), ("client_id", "c")]).await;
         assert_oauth_error(resp, StatusCode::BAD_REQUEST, "unsupported_grant_type").await;

@@ -199,6 +199,7 @@ impl OAuthErrorBody {
 
 /// Grant and response type names.
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
 pub const RESPONSE_TYPE_CODE: &str = "code";
 pub const AUTH_METHOD_NONE: &str = "none";
 pub const TOKEN_TYPE_BEARER: &str = "Bearer";

@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use shared::oauth::{
     AuthorizationServerMetadata, ProtectedResourceMetadata, AUTH_METHOD_NONE, GRANT_AUTHORIZATION_CODE,
-    RESPONSE_TYPE_CODE,
+    GRANT_REFRESH_TOKEN, RESPONSE_TYPE_CODE,
 };
 use shared::{pkce, scopes, urls};
 
@@ -38,7 +38,7 @@ pub fn authorization_server_metadata(issuer: &str) -> AuthorizationServerMetadat
         scopes_supported: strs(scopes::SUPPORTED),
         response_types_supported: strs(&[RESPONSE_TYPE_CODE]),
         response_modes_supported: strs(&["query"]),
-        grant_types_supported: strs(&[GRANT_AUTHORIZATION_CODE]),
+        grant_types_supported: strs(&[GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN]),
         token_endpoint_auth_methods_supported: strs(&[AUTH_METHOD_NONE]),
         introspection_endpoint_auth_methods_supported: strs(&["client_secret_basic"]),
         code_challenge_methods_supported: strs(&[pkce::METHOD_S256]),

@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod introspection;
 pub mod params;
 pub mod password;
+pub mod refresh;
 pub mod registration;
 pub mod revocation;
 pub mod secrets;

@@ -2,7 +2,7 @@
 
 use shared::oauth::{
     ClientRegistrationRequest, ClientRegistrationResponse, ErrorCode, AUTH_METHOD_NONE, GRANT_AUTHORIZATION_CODE,
-    RESPONSE_TYPE_CODE,
+    GRANT_REFRESH_TOKEN, RESPONSE_TYPE_CODE,
 };
 use shared::scopes::{self, ScopeSet};
 use sqlx::types::Json;
@@ -72,6 +72,12 @@ fn validate(req: ClientRegistrationRequest, now: i64) -> Result<Client, Error> {
     if !grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE) {
         return Err(metadata_error("grant_types must include authorization_code"));
     }
+    let mut grant_types: Vec<String> = [GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN]
+        .into_iter()
+        .filter(|supported| grant_types.iter().any(|g| g == supported))
+        .map(str::to_owned)
+        .collect();
+    grant_types.dedup();
     let response_types = req.response_types.unwrap_or_else(|| vec![RESPONSE_TYPE_CODE.into()]);
     if response_types.iter().any(|r| r != RESPONSE_TYPE_CODE) {
         return Err(metadata_error("only the \"code\" response type is supported"));
@@ -104,7 +110,7 @@ fn validate(req: ClientRegistrationRequest, now: i64) -> Result<Client, Error> {
         client_name,
         client_uri: req.client_uri,
         redirect_uris: Json(req.redirect_uris),
-        grant_types: Json(vec![GRANT_AUTHORIZATION_CODE.into()]),
+        grant_types: Json(grant_types),
         response_types: Json(vec![RESPONSE_TYPE_CODE.into()]),
         token_endpoint_auth_method: AUTH_METHOD_NONE.into(),
         scope,

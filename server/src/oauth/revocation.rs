@@ -14,9 +14,16 @@ pub async fn revoke(store: &Store, form: &Params, basic_auth_present: bool, now:
     let client_id = form.get("client_id").ok_or(Error::ClientAuth)?;
     store.find_client(client_id).await?.ok_or(Error::ClientAuth)?;
     let token = form.get("token").ok_or_else(|| Error::invalid_request("token is required"))?;
-    // token_type_hint is optional and only a hint; we hold one kind of token.
-    if store.revoke_access_token(&secrets::hash(token), client_id, now).await? {
-        store.audit(AuditEvent::TokenRevoked, None, Some(client_id), "revoked by the client").await;
+    // token_type_hint is only a hint (RFC 7009 §2.1): both kinds are looked up by hash anyway.
+    let hash = secrets::hash(token);
+    if let Some(refresh) = store.find_refresh_token(&hash).await?.filter(|t| t.client_id == client_id) {
+        // Revoking a refresh token ends the whole grant, access tokens included (RFC 7009 §2.1).
+        store.revoke_family(&refresh.family_id, now).await?;
+        store
+            .audit(AuditEvent::TokenRevoked, Some(&refresh.user_id), Some(client_id), "grant revoked by the client")
+            .await;
+    } else if store.revoke_access_token(&hash, client_id, now).await? {
+        store.audit(AuditEvent::TokenRevoked, None, Some(client_id), "access token revoked by the client").await;
     }
     Ok(())
 }

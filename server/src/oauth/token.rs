@@ -1,18 +1,19 @@
-//! The token endpoint for `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6,
-//! RFC 8707 §2.2). Public clients only: they prove possession with the PKCE verifier.
+//! The token endpoint (RFC 6749 §3.2, §4.1.3, §6; RFC 7636 §4.6; RFC 8707 §2.2). Public clients
+//! only: they name themselves with `client_id` and prove possession with the PKCE verifier or a
+//! refresh token that was issued to them.
 
-use shared::oauth::{ErrorCode, TokenResponse, GRANT_AUTHORIZATION_CODE, TOKEN_TYPE_BEARER};
+use shared::oauth::{ErrorCode, TokenResponse, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, TOKEN_TYPE_BEARER};
 use shared::pkce;
 
 use super::authorize::resolve_resource;
 use super::params::Params;
-use super::secrets;
+use super::{refresh, secrets};
 use crate::config::Settings;
 use crate::error::Error;
-use crate::store::{AccessToken, AuditEvent, CodeClaim, Store};
+use crate::store::{AccessToken, AuditEvent, Client, CodeClaim, RefreshToken, Store};
 
-/// Exchanges a code. `basic_auth_present` is true when the request carried client credentials
-/// in an `Authorization` header, which no client registered here may use.
+/// Handles a token request. `basic_auth_present` is true when the request carried client
+/// credentials in an `Authorization` header, which no client registered here may use.
 pub async fn exchange(
     store: &Store,
     settings: &Settings,
@@ -20,18 +21,34 @@ pub async fn exchange(
     basic_auth_present: bool,
     now: i64,
 ) -> Result<TokenResponse, Error> {
-    match form.get("grant_type") {
-        Some(GRANT_AUTHORIZATION_CODE) => {}
-        Some(_) => {
-            return Err(Error::bad_request(ErrorCode::UnsupportedGrantType, "only authorization_code is supported"))
-        }
-        None => return Err(Error::invalid_request("grant_type is required")),
+    let grant_type = form.get("grant_type").ok_or_else(|| Error::invalid_request("grant_type is required"))?;
+    if grant_type != GRANT_AUTHORIZATION_CODE && grant_type != GRANT_REFRESH_TOKEN {
+        return Err(Error::bad_request(
+            ErrorCode::UnsupportedGrantType,
+            "supported grant types are authorization_code and refresh_token",
+        ));
     }
     if basic_auth_present {
         return Err(Error::ClientAuth);
     }
     let client_id = form.get("client_id").ok_or(Error::ClientAuth)?;
     let client = store.find_client(client_id).await?.ok_or(Error::ClientAuth)?;
+    if !client.grant_types.0.iter().any(|g| g == grant_type) {
+        return Err(Error::bad_request(ErrorCode::UnauthorizedClient, "this client did not register that grant type"));
+    }
+    if grant_type == GRANT_REFRESH_TOKEN {
+        return refresh::refresh(store, settings, &client, form, now).await;
+    }
+    exchange_code(store, settings, &client, form, now).await
+}
+
+async fn exchange_code(
+    store: &Store,
+    settings: &Settings,
+    client: &Client,
+    form: &Params,
+    now: i64,
+) -> Result<TokenResponse, Error> {
     let code = form.get("code").ok_or_else(|| Error::invalid_request("code is required"))?;
     let redirect_uri = form.get("redirect_uri").ok_or_else(|| Error::invalid_request("redirect_uri is required"))?;
     let verifier =
@@ -61,44 +78,91 @@ pub async fn exchange(
     if !pkce::verify_s256(verifier, &grant.code_challenge) {
         return Err(Error::invalid_grant("PKCE verification failed"));
     }
-    if let Some(requested) = form.get("resource") {
-        let resource =
-            resolve_resource(Some(requested), settings).map_err(|d| Error::bad_request(ErrorCode::InvalidTarget, d))?;
-        if resource != grant.resource {
-            return Err(Error::bad_request(
-                ErrorCode::InvalidTarget,
-                "resource differs from the authorization request",
-            ));
-        }
-    }
+    check_resource(form, settings, &grant.resource)?;
+    let family = client.grant_types.0.iter().any(|g| g == GRANT_REFRESH_TOKEN).then(secrets::random_token);
+    let issue = Issue {
+        client_id: &grant.client_id,
+        user_id: &grant.user_id,
+        scope: &grant.scope,
+        granted_scope: &grant.scope,
+        resource: &grant.resource,
+        code_hash: Some(code_hash),
+        family,
+    };
+    issue_tokens(store, settings, issue, now).await
+}
 
+/// RFC 8707: a `resource` in the token request must name the resource the grant is for.
+pub fn check_resource(form: &Params, settings: &Settings, granted: &str) -> Result<(), Error> {
+    let Some(requested) = form.get("resource") else {
+        return Ok(());
+    };
+    let resource =
+        resolve_resource(Some(requested), settings).map_err(|d| Error::bad_request(ErrorCode::InvalidTarget, d))?;
+    if resource != granted {
+        return Err(Error::bad_request(ErrorCode::InvalidTarget, "resource differs from the authorization"));
+    }
+    Ok(())
+}
+
+/// What to mint.
+pub struct Issue<'a> {
+    pub client_id: &'a str,
+    pub user_id: &'a str,
+    /// Scope of the new access token.
+    pub scope: &'a str,
+    /// Scope the user granted: the ceiling carried by the refresh token.
+    pub granted_scope: &'a str,
+    pub resource: &'a str,
+    pub code_hash: Option<String>,
+    /// Refresh-token family; `None` when the client does not use refresh tokens.
+    pub family: Option<String>,
+}
+
+/// Stores and returns a new access token (and a refresh token when the grant has a family).
+pub async fn issue_tokens(store: &Store, settings: &Settings, i: Issue<'_>, now: i64) -> Result<TokenResponse, Error> {
     let access_token = secrets::random_token();
     store
         .insert_access_token(&AccessToken {
             token_hash: secrets::hash(&access_token),
-            client_id: grant.client_id.clone(),
-            user_id: grant.user_id.clone(),
-            scope: grant.scope.clone(),
-            audience: grant.resource.clone(),
-            code_hash: Some(code_hash),
+            client_id: i.client_id.to_owned(),
+            user_id: i.user_id.to_owned(),
+            scope: i.scope.to_owned(),
+            audience: i.resource.to_owned(),
+            code_hash: i.code_hash,
             issued_at: now,
             expires_at: now + settings.access_token_ttl,
             revoked_at: None,
+            family_id: i.family.clone(),
         })
         .await?;
-    store
-        .audit(
-            AuditEvent::TokenIssued,
-            Some(&grant.user_id),
-            Some(&grant.client_id),
-            &format!("aud={}", grant.resource),
-        )
-        .await;
+    let refresh_token = match &i.family {
+        Some(family_id) => {
+            let token = secrets::random_token();
+            store
+                .insert_refresh_token(&RefreshToken {
+                    token_hash: secrets::hash(&token),
+                    family_id: family_id.clone(),
+                    client_id: i.client_id.to_owned(),
+                    user_id: i.user_id.to_owned(),
+                    scope: i.granted_scope.to_owned(),
+                    resource: i.resource.to_owned(),
+                    issued_at: now,
+                    expires_at: now + settings.refresh_token_ttl,
+                    used_at: None,
+                    revoked_at: None,
+                })
+                .await?;
+            Some(token)
+        }
+        None => None,
+    };
+    store.audit(AuditEvent::TokenIssued, Some(i.user_id), Some(i.client_id), &format!("aud={}", i.resource)).await;
     Ok(TokenResponse {
         access_token,
         token_type: TOKEN_TYPE_BEARER.into(),
         expires_in: u64::try_from(settings.access_token_ttl).unwrap_or(0),
-        scope: Some(grant.scope),
-        refresh_token: None,
+        scope: Some(i.scope.to_owned()),
+        refresh_token,
     })
 }

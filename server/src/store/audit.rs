@@ -15,6 +15,7 @@ pub enum AuditEvent {
     AuthorizationDenied,
     TokenIssued,
     CodeReplayed,
+    RefreshReused,
     TokenRevoked,
 }
 
@@ -27,6 +28,7 @@ impl AuditEvent {
             Self::AuthorizationDenied => "authorization_denied",
             Self::TokenIssued => "token_issued",
             Self::CodeReplayed => "code_replayed",
+            Self::RefreshReused => "refresh_token_reused",
             Self::TokenRevoked => "token_revoked",
         }
     }

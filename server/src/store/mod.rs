@@ -10,6 +10,7 @@ mod audit;
 mod auth_requests;
 mod clients;
 mod codes;
+mod refresh;
 mod tokens;
 mod users;
 
@@ -23,6 +24,7 @@ pub use audit::{AuditEvent, AuditRow};
 pub use auth_requests::AuthRequest;
 pub use clients::Client;
 pub use codes::{AuthCode, CodeClaim};
+pub use refresh::{RefreshClaim, RefreshToken};
 pub use tokens::AccessToken;
 pub use users::{NewUser, User};
 

@@ -16,6 +16,8 @@ pub struct AccessToken {
     pub issued_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// The refresh-token family this token belongs to, if the client uses refresh tokens.
+    pub family_id: Option<String>,
 }
 
 impl AccessToken {
@@ -27,8 +29,8 @@ impl AccessToken {
 impl Store {
     pub async fn insert_access_token(&self, t: &AccessToken) -> Result<(), Error> {
         sqlx::query(
-            "INSERT INTO access_tokens (token_hash, client_id, user_id, scope, audience, code_hash, issued_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO access_tokens (token_hash, client_id, user_id, scope, audience, code_hash, issued_at, expires_at, \
+             family_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&t.token_hash)
         .bind(&t.client_id)
@@ -38,6 +40,7 @@ impl Store {
         .bind(&t.code_hash)
         .bind(t.issued_at)
         .bind(t.expires_at)
+        .bind(&t.family_id)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -50,13 +53,28 @@ impl Store {
             .await?)
     }
 
-    /// Revokes every token minted from a code (called when the code is replayed). Returns how many.
+    /// Revokes every token minted from a code, and the refresh families it started (called when
+    /// the code is replayed). Returns how many access tokens were revoked.
     pub async fn revoke_tokens_from_code(&self, code_hash: &str, now: i64) -> Result<u64, Error> {
-        let done = sqlx::query("UPDATE access_tokens SET revoked_at = ? WHERE code_hash = ? AND revoked_at IS NULL")
-            .bind(now)
-            .bind(code_hash)
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND family_id IN \
+             (SELECT family_id FROM access_tokens WHERE code_hash = ? AND family_id IS NOT NULL)",
+        )
+        .bind(now)
+        .bind(code_hash)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND (code_hash = ? OR family_id IN \
+             (SELECT family_id FROM access_tokens WHERE code_hash = ? AND family_id IS NOT NULL))",
+        )
+        .bind(now)
+        .bind(code_hash)
+        .bind(code_hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 

@@ -1,0 +1,68 @@
+//! The refresh-token grant (RFC 6749 §6, OAuth 2.1 §4.3): every use rotates the token; a used
+//! token presented again revokes its whole family (access tokens included), because either the
+//! client or a thief now holds a stale copy. Scope may shrink, never grow; the resource is fixed.
+
+use shared::oauth::{ErrorCode, TokenResponse};
+use shared::scopes::ScopeSet;
+
+use super::params::Params;
+use super::secrets;
+use super::token::{check_resource, issue_tokens, Issue};
+use crate::config::Settings;
+use crate::error::Error;
+use crate::store::{AuditEvent, Client, RefreshClaim, Store};
+
+pub async fn refresh(
+    store: &Store,
+    settings: &Settings,
+    client: &Client,
+    form: &Params,
+    now: i64,
+) -> Result<TokenResponse, Error> {
+    let presented = form.get("refresh_token").ok_or_else(|| Error::invalid_request("refresh_token is required"))?;
+    let hash = secrets::hash(presented);
+    // Validate everything that does not consume the token first, so a malformed request by the
+    // rightful client does not burn it.
+    let Some(existing) = store.find_refresh_token(&hash).await? else {
+        return Err(Error::invalid_grant("refresh token is invalid"));
+    };
+    if existing.client_id != client.client_id {
+        return Err(Error::invalid_grant("refresh token was issued to another client"));
+    }
+    let granted = ScopeSet::parse(&existing.scope).unwrap_or_default();
+    let scope = match form.get("scope") {
+        None => granted.clone(),
+        Some(raw) => {
+            let asked = ScopeSet::parse(raw)
+                .ok_or_else(|| Error::bad_request(ErrorCode::InvalidScope, "scope is malformed"))?;
+            if !asked.is_subset_of(&granted) || asked.is_empty() {
+                return Err(Error::bad_request(ErrorCode::InvalidScope, "scope exceeds what was originally granted"));
+            }
+            asked
+        }
+    };
+    check_resource(form, settings, &existing.resource)?;
+
+    let token = match store.claim_refresh_token(&hash, now).await? {
+        RefreshClaim::Claimed(t) => t,
+        RefreshClaim::Reused(t) => {
+            store.revoke_family(&t.family_id, now).await?;
+            store.audit(AuditEvent::RefreshReused, Some(&t.user_id), Some(&t.client_id), "family revoked").await;
+            return Err(Error::invalid_grant("refresh token was already used; the session has been revoked"));
+        }
+        RefreshClaim::Unknown => return Err(Error::invalid_grant("refresh token is invalid")),
+    };
+    if token.expires_at <= now {
+        return Err(Error::invalid_grant("refresh token has expired"));
+    }
+    let issue = Issue {
+        client_id: &token.client_id,
+        user_id: &token.user_id,
+        scope: &scope.to_string(),
+        granted_scope: &token.scope,
+        resource: &token.resource,
+        code_hash: None,
+        family: Some(token.family_id.clone()),
+    };
+    issue_tokens(store, settings, issue, now).await
+}

@@ -1,0 +1,168 @@
+//! Refresh tokens: rotation on every use, reuse detection that revokes the whole family,
+//! down-scoping allowed and up-scoping refused, binding to client and resource.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::{assert_oauth_error, spawn_app, TestApp, REDIRECT_URI};
+
+/// A client that registered for refresh tokens, and its first token response for alice.
+async fn refreshing_client(app: &TestApp) -> (String, Value) {
+    app.add_user("alice").await;
+    let resp = app
+        .register(json!({"redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"]}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let client_id = resp.json::<Value>().await.unwrap()["client_id"].as_str().unwrap().to_owned();
+    let (code, pending) = app.authorize_code_for(&client_id, "alice").await;
+    let resp = app.exchange(&code, &pending).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    (client_id, resp.json().await.unwrap())
+}
+
+async fn refresh(app: &TestApp, client_id: &str, token: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = vec![("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", token)];
+    form.extend_from_slice(extra);
+    app.token(&form).await
+}
+
+fn s(v: &Value, k: &str) -> String {
+    v[k].as_str().unwrap_or_else(|| panic!("{k} missing in {v}")).to_owned()
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_the_new_access_token_works() {
+    let app = spawn_app().await;
+    let (client, first) = refreshing_client(&app).await;
+    let r1 = s(&first, "refresh_token");
+    let resp = refresh(&app, &client, &r1, &[("resource", &app.mcp_url)]).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let second: Value = resp.json().await.unwrap();
+    let r2 = s(&second, "refresh_token");
+    assert_ne!(r1, r2, "refresh tokens rotate");
+    assert_ne!(s(&first, "access_token"), s(&second, "access_token"));
+    let info = app.introspect(&s(&second, "access_token")).await;
+    assert_eq!(info["active"], true);
+    assert_eq!(info["aud"], app.mcp_url);
+    assert_eq!(info["scope"], "user");
+    let session = app.mcp_session(&s(&second, "access_token")).await;
+    assert!(!session.is_empty());
+    // The rotated token works once more.
+    assert_eq!(refresh(&app, &client, &r2, &[]).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn reusing_a_refresh_token_revokes_the_whole_family() {
+    let app = spawn_app().await;
+    let (client, first) = refreshing_client(&app).await;
+    let r1 = s(&first, "refresh_token");
+    let second: Value = refresh(&app, &client, &r1, &[]).await.json().await.unwrap();
+    // An attacker (or a confused client) presents r1 again.
+    assert_oauth_error(refresh(&app, &client, &r1, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    // Everything of the family is dead: both access tokens and the rotated refresh token.
+    assert_eq!(app.introspect(&s(&first, "access_token")).await["active"], false);
+    assert_eq!(app.introspect(&s(&second, "access_token")).await["active"], false);
+    let r2 = s(&second, "refresh_token");
+    assert_oauth_error(refresh(&app, &client, &r2, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let events: Vec<String> = app.store.recent_audit(10).await.unwrap().into_iter().map(|e| e.event).collect();
+    assert!(events.contains(&"refresh_token_reused".to_owned()), "{events:?}");
+}
+
+#[tokio::test]
+async fn replaying_the_code_also_revokes_refresh_tokens() {
+    let app = spawn_app().await;
+    app.add_user("alice").await;
+    let resp = app
+        .register(json!({"redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"]}))
+        .await;
+    let client_id = resp.json::<Value>().await.unwrap()["client_id"].as_str().unwrap().to_owned();
+    let (code, pending) = app.authorize_code_for(&client_id, "alice").await;
+    let first: Value = app.exchange(&code, &pending).await.json().await.unwrap();
+    let second: Value = refresh(&app, &client_id, &s(&first, "refresh_token"), &[]).await.json().await.unwrap();
+    assert_oauth_error(app.exchange(&code, &pending).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_eq!(app.introspect(&s(&second, "access_token")).await["active"], false);
+    let r2 = s(&second, "refresh_token");
+    assert_oauth_error(refresh(&app, &client_id, &r2, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn scope_may_shrink_but_never_grow() {
+    let app = spawn_app().await;
+    let (client, first) = refreshing_client(&app).await;
+    let r1 = s(&first, "refresh_token");
+    // Up-scoping is refused without consuming the token.
+    assert_oauth_error(
+        refresh(&app, &client, &r1, &[("scope", "user admin")]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+    )
+    .await;
+    assert_oauth_error(
+        refresh(&app, &client, &r1, &[("scope", "bad\"scope")]).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+    )
+    .await;
+    let same: Value = refresh(&app, &client, &r1, &[("scope", "user")]).await.json().await.unwrap();
+    assert_eq!(same["scope"], "user");
+}
+
+#[tokio::test]
+async fn refresh_tokens_are_bound_to_client_and_resource() {
+    let app = spawn_app().await;
+    let (client, first) = refreshing_client(&app).await;
+    let r1 = s(&first, "refresh_token");
+    let other = app.register_client().await;
+    // Another client (which did not even register the grant) is refused.
+    assert_oauth_error(refresh(&app, &other, &r1, &[]).await, StatusCode::BAD_REQUEST, "unauthorized_client").await;
+    let resp = app
+        .register(json!({"redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"]}))
+        .await;
+    let thief = resp.json::<Value>().await.unwrap()["client_id"].as_str().unwrap().to_owned();
+    assert_oauth_error(refresh(&app, &thief, &r1, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let foreign = [("resource", "https://evil.example/mcp")];
+    assert_oauth_error(refresh(&app, &client, &r1, &foreign).await, StatusCode::BAD_REQUEST, "invalid_target").await;
+    // None of those consumed it.
+    assert_eq!(refresh(&app, &client, &r1, &[]).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn clients_without_the_grant_get_no_refresh_token() {
+    let app = spawn_app().await;
+    app.add_user("alice").await;
+    let (code, pending) = app.authorize_code("alice").await;
+    let body: Value = app.exchange(&code, &pending).await.json().await.unwrap();
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let resp = refresh(&app, &pending.client_id, "anything", &[]).await;
+    assert_oauth_error(resp, StatusCode::BAD_REQUEST, "unauthorized_client").await;
+}
+
+#[tokio::test]
+async fn unknown_missing_and_expired_refresh_tokens() {
+    let app = crate::common::spawn_app_with(|c| c.refresh_token_ttl = 1).await;
+    let (client, first) = refreshing_client(&app).await;
+    assert_oauth_error(refresh(&app, &client, "nope", &[]).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let resp = app.token(&[("grant_type", "refresh_token"), ("client_id", &client)]).await;
+    assert_oauth_error(resp, StatusCode::BAD_REQUEST, "invalid_request").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let r1 = s(&first, "refresh_token");
+    assert_oauth_error(refresh(&app, &client, &r1, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn revoking_the_refresh_token_ends_the_grant() {
+    let app = spawn_app().await;
+    let (client, first) = refreshing_client(&app).await;
+    let r1 = s(&first, "refresh_token");
+    let resp = app
+        .http
+        .post(format!("{}/revoke", app.as_url))
+        .form(&[("token", r1.as_str()), ("token_type_hint", "refresh_token"), ("client_id", client.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(app.introspect(&s(&first, "access_token")).await["active"], false);
+    assert_oauth_error(refresh(&app, &client, &r1, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+}
