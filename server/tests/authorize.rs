@@ -73,7 +73,6 @@ async fn unregistered_redirect_uris_get_a_page_not_a_redirect() {
         format!("{REDIRECT_URI}/"),
         format!("{REDIRECT_URI}?next=1"),
         "http://127.0.0.1:18080/callbac".to_owned(),
-        "http://127.0.0.1:18081/callback".to_owned(),
         "http://localhost:18080/callback".to_owned(),
         "https://evil.example/callback".to_owned(),
     ];
@@ -362,4 +361,19 @@ async fn oversized_login_form_is_413_and_signs_nobody_in() {
     assert!(resp.text().await.unwrap().contains("too large"));
     // The request was not signed in: consent is still refused.
     assert_eq!(app.decide(&form, "allow").await.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn loopback_redirect_uris_match_on_any_port() {
+    let (app, client_id) = setup().await;
+    // RFC 8252 §7.3: a native app may listen on any free port of the registered loopback host.
+    let other_port = "http://127.0.0.1:18081/callback";
+    let url = app.authorize_url(&client_id, &new_verifier(), &[("redirect_uri", Some(other_port))]);
+    let resp = get(&app, &url).await;
+    assert_eq!(resp.status(), StatusCode::OK, "login page for a loopback URI on another port");
+    // But the scheme, host and path must be the registered ones.
+    for uri in ["http://localhost:18081/callback", "http://127.0.0.1:18081/other"] {
+        let url = app.authorize_url(&client_id, &new_verifier(), &[("redirect_uri", Some(uri))]);
+        assert_page(get(&app, &url).await, StatusCode::BAD_REQUEST, "does not match").await;
+    }
 }

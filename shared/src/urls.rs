@@ -92,6 +92,30 @@ pub fn canonical_resource(raw: &str) -> Result<String, UrlError> {
     Ok(out)
 }
 
+/// Whether a redirect URI in an authorization request matches a registered one: an exact string
+/// match, except that for loopback `http` URIs the port may differ (RFC 8252 §7.3: native apps
+/// listen on whatever port is free). Host, path and query must still be identical.
+#[must_use]
+pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    let (Ok(reg), Ok(req)) = (Url::parse(registered), Url::parse(requested)) else {
+        return false;
+    };
+    let loopback_http = |u: &Url| u.scheme() == "http" && is_loopback(u);
+    loopback_http(&reg)
+        && loopback_http(&req)
+        && reg.host_str() == req.host_str()
+        && reg.path() == req.path()
+        && reg.query() == req.query()
+        && req.fragment().is_none()
+        && req.username().is_empty()
+        && req.password().is_none()
+        // `Url` normalises (e.g. drops a default port); only accept requests already in that form.
+        && req.as_str() == requested
+}
+
 /// RFC 9728 §3.1: the metadata URL inserts the well-known segment between host and path.
 /// `https://rs.example/mcp` → `https://rs.example/.well-known/oauth-protected-resource/mcp`.
 #[must_use]
@@ -137,6 +161,26 @@ mod tests {
         assert_eq!(validate_redirect_uri("javascript:alert(1)"), Err(UrlError::BadScheme));
         assert_eq!(validate_redirect_uri("ftp://127.0.0.1/cb"), Err(UrlError::BadScheme));
         assert_eq!(validate_redirect_uri("https://u:p@app.example/cb"), Err(UrlError::HasCredentials));
+    }
+
+    #[test]
+    fn loopback_redirects_match_on_any_port_only() {
+        let reg = "http://127.0.0.1:8080/callback";
+        assert!(redirect_uri_matches(reg, reg));
+        assert!(redirect_uri_matches(reg, "http://127.0.0.1:53111/callback"));
+        assert!(redirect_uri_matches(reg, "http://127.0.0.1/callback"));
+        assert!(redirect_uri_matches("http://localhost/cb", "http://localhost:9999/cb"));
+        assert!(redirect_uri_matches("http://[::1]:1/cb", "http://[::1]:2/cb"));
+        assert!(!redirect_uri_matches(reg, "http://localhost:8080/callback"), "host must be the same");
+        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/callback/"));
+        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/callback?x=1"));
+        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/callback#f"));
+        assert!(!redirect_uri_matches(reg, "http://u@127.0.0.1:8080/callback"));
+        assert!(!redirect_uri_matches(reg, "https://127.0.0.1:8080/callback"));
+        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/%63allback"), "no normalisation tricks");
+        // Not loopback: exact only.
+        assert!(redirect_uri_matches("https://app.example/cb", "https://app.example/cb"));
+        assert!(!redirect_uri_matches("https://app.example/cb", "https://app.example:444/cb"));
     }
 
     #[test]

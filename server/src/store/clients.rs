@@ -20,9 +20,10 @@ pub struct Client {
 }
 
 impl Client {
-    /// Exact string comparison, as OAuth 2.1 §4.1.1 requires.
+    /// Exact string comparison (OAuth 2.1 §4.1.1), with any port allowed on loopback http URIs
+    /// (RFC 8252 §7.3).
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
-        self.redirect_uris.0.iter().any(|r| r == uri)
+        self.redirect_uris.0.iter().any(|r| shared::urls::redirect_uri_matches(r, uri))
     }
 }
 
