@@ -177,3 +177,24 @@ async fn another_user_cannot_replay_a_sessions_responses() {
         assert!(!seen.contains("alice"), "Last-Event-ID {last} replayed alice's data to bob: {seen}");
     }
 }
+
+#[tokio::test]
+async fn unsupported_protocol_version_is_400() {
+    let t = two_users().await;
+    let session = t.app.mcp_session(&t.alice_token).await;
+    let body = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {}});
+    let resp = t
+        .app
+        .http
+        .post(&t.app.mcp_url)
+        .bearer_auth(&t.alice_token)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .header("Mcp-Session-Id", &session)
+        .header("MCP-Protocol-Version", "1999-01-01")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::BAD_REQUEST);
+}
