@@ -3,6 +3,7 @@
 
 mod authorize;
 mod common;
+mod consent_memory;
 mod flow;
 mod introspect;
 mod mcp_guard;

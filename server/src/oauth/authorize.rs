@@ -124,7 +124,14 @@ pub fn resolve_resource(requested: Option<&str>, settings: &Settings) -> Result<
 
 /// Stores a validated request pending login, bound to the browser whose CSRF secret hashes to
 /// `csrf_hash`.
-pub async fn begin(store: &Store, req: ValidRequest, csrf_hash: String, now: i64) -> Result<AuthRequest, Error> {
+/// `user_id` is set when the browser already has a login session.
+pub async fn begin(
+    store: &Store,
+    req: ValidRequest,
+    csrf_hash: String,
+    user_id: Option<String>,
+    now: i64,
+) -> Result<AuthRequest, Error> {
     let pending = AuthRequest {
         id: secrets::random_token(),
         csrf_hash,
@@ -134,13 +141,30 @@ pub async fn begin(store: &Store, req: ValidRequest, csrf_hash: String, now: i64
         state: req.state,
         code_challenge: req.code_challenge,
         resource: req.resource,
-        user_id: None,
+        user_id,
         failed_logins: 0,
         created_at: now,
         expires_at: now + PENDING_TTL_SECS,
     };
     store.insert_auth_request(&pending).await?;
     Ok(pending)
+}
+
+/// Whether `user_id` already allowed this client every scope the request asks for.
+pub async fn consent_remembered(store: &Store, user_id: &str, req: &AuthRequest) -> Result<bool, Error> {
+    let Some(remembered) = store.find_grant_scope(user_id, &req.client_id).await? else {
+        return Ok(false);
+    };
+    let remembered = ScopeSet::parse(&remembered).unwrap_or_default();
+    Ok(ScopeSet::parse(&req.scope).is_some_and(|asked| asked.is_subset_of(&remembered)))
+}
+
+/// Remembers that `user_id` allowed the request's scopes (added to any already remembered).
+pub async fn remember_consent(store: &Store, user_id: &str, req: &AuthRequest, now: i64) -> Result<(), Error> {
+    let previous = store.find_grant_scope(user_id, &req.client_id).await?.unwrap_or_default();
+    let union = format!("{previous} {}", req.scope);
+    let union = ScopeSet::parse(&union).unwrap_or_default().to_string();
+    store.save_grant(user_id, &req.client_id, &union, now).await
 }
 
 /// Issues a code for an approved request and returns the redirect URL.

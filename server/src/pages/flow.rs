@@ -4,17 +4,18 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use shared::oauth::ErrorCode;
 
-use super::{csrf, render};
+use super::{csrf, render, session};
 use crate::error::Error;
 use crate::http::{body, AppState};
 use crate::oauth::authorize::{self, Rejection};
 use crate::oauth::params::Params;
 use crate::oauth::password::verify_password;
-use crate::store::{now, AuditEvent, AuthRequest};
+use crate::oauth::secrets;
+use crate::store::{now, AuditEvent, AuthRequest, User};
 
 /// After this many wrong passwords the pending request is discarded.
 const MAX_FAILED_LOGINS: i64 = 5;
@@ -29,8 +30,10 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
         Err(Rejection::Redirect(location)) => return render::found(&location),
     };
     let client_name = render::client_display_name(Some(&valid.client));
-    let (secret, set_cookie) = csrf::ensure(&headers, state.settings.secure_cookies);
-    let pending = match authorize::begin(&state.store, valid, crate::oauth::secrets::hash(&secret), now()).await {
+    let (secret, csrf_cookie) = csrf::ensure(&headers, state.settings.secure_cookies);
+    let signed_in = session::current_user(&state, &headers).await;
+    let user_id = signed_in.as_ref().map(|u| u.id.clone());
+    let pending = match authorize::begin(&state.store, valid, secrets::hash(&secret), user_id, now()).await {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "could not store authorization request");
@@ -40,19 +43,47 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
             );
         }
     };
-    let page = render::LoginPage {
-        client_name: &client_name,
-        resource: &pending.resource,
-        request_id: &pending.id,
-        csrf: &secret,
-        username: "",
-        error: None,
+    let resp = match signed_in {
+        // A login session skips the password; remembered consent skips the consent page too.
+        Some(user) => after_sign_in(&state, &pending, &user, &client_name, &secret).await,
+        None => {
+            let page = render::LoginPage {
+                client_name: &client_name,
+                resource: &pending.resource,
+                request_id: &pending.id,
+                csrf: &secret,
+                username: "",
+                error: None,
+            };
+            render::page(StatusCode::OK, &page)
+        }
     };
-    let mut resp = render::page(StatusCode::OK, &page);
-    if let Some(cookie) = set_cookie {
-        resp.headers_mut().insert(header::SET_COOKIE, cookie);
+    with_cookie(resp, csrf_cookie)
+}
+
+fn with_cookie(mut resp: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(cookie) = cookie {
+        resp.headers_mut().append(header::SET_COOKIE, cookie);
     }
     resp
+}
+
+/// The consent page, or straight back to the client when this user already allowed these scopes.
+async fn after_sign_in(
+    state: &AppState,
+    pending: &AuthRequest,
+    user: &User,
+    client_name: &str,
+    csrf: &str,
+) -> Response {
+    match authorize::consent_remembered(&state.store, &user.id, pending).await {
+        Ok(true) => decide(state, &pending.id, &user.id, Decision::Allow { remember: false }).await,
+        Ok(false) => render::page(StatusCode::OK, &render::consent(pending, client_name, &user.username, csrf)),
+        Err(e) => {
+            tracing::error!(error = %e, "could not look up remembered consent");
+            render::page(StatusCode::OK, &render::consent(pending, client_name, &user.username, csrf))
+        }
+    }
 }
 
 /// Reads the form and the pending request it names, and checks the CSRF binding.
@@ -137,7 +168,9 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, raw: Resul
         }
     }
     tracing::info!(user_id = %user.id, client_id = %pending.client_id, "user signed in");
-    render::page(StatusCode::OK, &render::consent(&pending, &name, &user.username, csrf))
+    let session_cookie = session::start(&state, &user.id).await;
+    let pending = AuthRequest { user_id: Some(user.id.clone()), ..pending };
+    with_cookie(after_sign_in(&state, &pending, &user, &name, csrf).await, session_cookie)
 }
 
 pub async fn consent(
@@ -156,8 +189,22 @@ pub async fn consent(
     if !matches!(decision, Some("allow" | "deny")) {
         return render::error(StatusCode::BAD_REQUEST, "Choose Allow or Deny.");
     }
+    let decision = if decision == Some("allow") { Decision::Allow { remember: true } } else { Decision::Deny };
+    decide(&state, &pending.id, &user_id, decision).await
+}
+
+enum Decision {
+    /// `remember`: store the consent so this user is not asked again for these scopes.
+    Allow {
+        remember: bool,
+    },
+    Deny,
+}
+
+/// Consumes the pending request and redirects back to the client with a code or `access_denied`.
+async fn decide(state: &AppState, request_id: &str, user_id: &str, decision: Decision) -> Response {
     // Taking the request makes the decision single-use, even under concurrent submissions.
-    let pending = match state.store.take_auth_request(&pending.id, now()).await {
+    let pending = match state.store.take_auth_request(request_id, now()).await {
         Ok(Some(p)) => p,
         Ok(None) => return render::error(StatusCode::BAD_REQUEST, STALE_REQUEST),
         Err(e) => {
@@ -166,32 +213,33 @@ pub async fn consent(
         }
     };
     let settings = &state.settings;
-    if decision == Some("deny") {
-        state
-            .store
-            .audit(AuditEvent::AuthorizationDenied, Some(&user_id), Some(&pending.client_id), "denied on consent page")
-            .await;
-        let location = authorize::error_redirect(
+    let refuse = |code: ErrorCode, description: &str| {
+        render::found(&authorize::error_redirect(
             &pending.redirect_uri,
-            ErrorCode::AccessDenied,
-            "the user denied the request",
+            code,
+            description,
             pending.state.as_deref(),
             &settings.issuer,
-        );
-        return render::found(&location);
+        ))
+    };
+    let remember = match decision {
+        Decision::Deny => {
+            let detail = "denied on consent page";
+            state.store.audit(AuditEvent::AuthorizationDenied, Some(user_id), Some(&pending.client_id), detail).await;
+            return refuse(ErrorCode::AccessDenied, "the user denied the request");
+        }
+        Decision::Allow { remember } => remember,
+    };
+    if remember {
+        if let Err(e) = authorize::remember_consent(&state.store, user_id, &pending, now()).await {
+            tracing::warn!(error = %e, "could not remember consent");
+        }
     }
-    match authorize::approve(&state.store, settings, &pending, &user_id, now()).await {
+    match authorize::approve(&state.store, settings, &pending, user_id, now()).await {
         Ok(location) => render::found(&location),
         Err(e) => {
             tracing::error!(error = %e, "could not issue authorization code");
-            let location = authorize::error_redirect(
-                &pending.redirect_uri,
-                ErrorCode::ServerError,
-                "the server could not issue a code",
-                pending.state.as_deref(),
-                &settings.issuer,
-            );
-            render::found(&location)
+            refuse(ErrorCode::ServerError, "the server could not issue a code")
         }
     }
 }

@@ -4,9 +4,12 @@
 //! Every page is unframeable and uncacheable; every form is bound to the browser that opened
 //! `/authorize` by a CSRF secret in an `HttpOnly` cookie. Passwords are never logged.
 
+mod account;
+mod cookies;
 mod csrf;
 mod flow;
 mod render;
+mod session;
 
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
@@ -20,6 +23,9 @@ pub fn routes() -> Router<AppState> {
         .route(shared::urls::AUTHORIZE, get(flow::authorize))
         .route(shared::urls::AUTHORIZE_LOGIN, post(flow::login))
         .route(shared::urls::AUTHORIZE_CONSENT, post(flow::consent))
+        .route("/account", get(account::show))
+        .route("/account/revoke", post(account::revoke))
+        .route("/account/logout", post(account::logout))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

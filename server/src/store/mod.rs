@@ -10,6 +10,7 @@ mod audit;
 mod auth_requests;
 mod clients;
 mod codes;
+mod grants;
 mod refresh;
 mod tokens;
 mod users;
@@ -24,6 +25,7 @@ pub use audit::{AuditEvent, AuditRow};
 pub use auth_requests::AuthRequest;
 pub use clients::Client;
 pub use codes::{AuthCode, CodeClaim};
+pub use grants::Grant;
 pub use refresh::{RefreshClaim, RefreshToken};
 pub use tokens::AccessToken;
 pub use users::{NewUser, User};
@@ -67,6 +69,7 @@ impl Store {
     /// Deletes expired pending requests and codes; called periodically by the server.
     pub async fn purge_expired(&self, now: i64) -> Result<(), Error> {
         sqlx::query("DELETE FROM auth_requests WHERE expires_at < ?").bind(now).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM login_sessions WHERE expires_at < ?").bind(now).execute(&self.pool).await?;
         // Keep used codes until well after expiry so a late replay is still recognised.
         sqlx::query("DELETE FROM auth_codes WHERE expires_at < ?").bind(now - 3600).execute(&self.pool).await?;
         Ok(())

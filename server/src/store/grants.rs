@@ -1,0 +1,103 @@
+//! Login sessions and remembered consent. Session cookies are looked up by hash only. Revoking a
+//! grant also revokes every token the client holds for that user.
+
+use sqlx::FromRow;
+
+use super::{Store, User};
+use crate::error::Error;
+
+/// A remembered consent, with the client's display name for the account page.
+#[derive(Clone, Debug, FromRow)]
+pub struct Grant {
+    pub client_id: String,
+    pub client_name: Option<String>,
+    pub scope: String,
+    pub updated_at: i64,
+}
+
+impl Store {
+    pub async fn create_login_session(&self, hash: &str, user_id: &str, now: i64, ttl: i64) -> Result<(), Error> {
+        sqlx::query("INSERT INTO login_sessions (session_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(hash)
+            .bind(user_id)
+            .bind(now)
+            .bind(now + ttl)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The active user of a live session.
+    pub async fn login_session_user(&self, hash: &str, now: i64) -> Result<Option<User>, Error> {
+        Ok(sqlx::query_as(
+            "SELECT u.* FROM login_sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.session_hash = ? AND s.expires_at > ? AND u.status = 'active'",
+        )
+        .bind(hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn delete_login_session(&self, hash: &str) -> Result<(), Error> {
+        sqlx::query("DELETE FROM login_sessions WHERE session_hash = ?").bind(hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn find_grant_scope(&self, user_id: &str, client_id: &str) -> Result<Option<String>, Error> {
+        Ok(sqlx::query_scalar("SELECT scope FROM grants WHERE user_id = ? AND client_id = ?")
+            .bind(user_id)
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Remembers consent for `scope` (the caller passes the union with what was remembered).
+    pub async fn save_grant(&self, user_id: &str, client_id: &str, scope: &str, now: i64) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO grants (user_id, client_id, scope, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(client_id)
+        .bind(scope)
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn list_grants(&self, user_id: &str) -> Result<Vec<Grant>, Error> {
+        Ok(sqlx::query_as(
+            "SELECT g.client_id, c.client_name, g.scope, g.updated_at FROM grants g \
+             JOIN clients c ON c.client_id = g.client_id WHERE g.user_id = ? ORDER BY g.updated_at DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Forgets the consent and revokes every access and refresh token of that client for that user.
+    pub async fn revoke_grant(&self, user_id: &str, client_id: &str, now: i64) -> Result<bool, Error> {
+        let mut tx = self.pool.begin().await?;
+        let gone = sqlx::query("DELETE FROM grants WHERE user_id = ? AND client_id = ?")
+            .bind(user_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        for table in ["access_tokens", "refresh_tokens"] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET revoked_at = ? WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL"
+            ))
+            .bind(now)
+            .bind(user_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(gone == 1)
+    }
+}
