@@ -75,14 +75,12 @@ fn checked_form(
     state: &AppState,
     headers: &HeaderMap,
     raw: Result<Bytes, BytesRejection>,
-) -> Result<crate::oauth::params::Params, Response> {
-    let form =
-        body::form(headers, raw).map_err(|_| render::error(StatusCode::BAD_REQUEST, "The form could not be read."))?;
+) -> Result<crate::oauth::params::Params, Box<Response>> {
+    let form = body::form(headers, raw)
+        .map_err(|_| Box::new(render::error(StatusCode::BAD_REQUEST, "The form could not be read.")))?;
     if !csrf::matches_cookie(headers, state.settings.secure_cookies, form.get("csrf")) {
-        return Err(render::error(
-            StatusCode::FORBIDDEN,
-            "The form is not valid for this browser (CSRF check failed).",
-        ));
+        let page = render::error(StatusCode::FORBIDDEN, "The form is not valid for this browser (CSRF check failed).");
+        return Err(Box::new(page));
     }
     Ok(form)
 }
@@ -90,7 +88,7 @@ fn checked_form(
 pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Response {
     let form = match checked_form(&state, &headers, raw) {
         Ok(f) => f,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let Some(user) = session::current_user(&state, &headers).await else {
         return render::error(StatusCode::UNAUTHORIZED, "Sign in first.");
@@ -114,7 +112,7 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, raw: Resu
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Response {
     if let Err(resp) = checked_form(&state, &headers, raw) {
-        return resp;
+        return *resp;
     }
     let cookie = session::end(&state, &headers).await;
     with(render::found("/account?done=signed_out"), cookie)
