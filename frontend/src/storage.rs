@@ -3,7 +3,8 @@
 //!
 //! Two records exist: the pending flow (written just before the redirect to `/authorize`, read
 //! and removed on `/callback`; `state` and verifier are single use) and the session (the access
-//! token and where to use it).
+//! token, the refresh token when the server issued one, and where to use them). Refresh tokens
+//! rotate, so the session is rewritten after every refresh: only the newest one is ever kept.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -37,19 +38,28 @@ pub struct PendingFlow {
     pub timeline: Vec<Step>,
 }
 
-/// A logged-in session: the access token and the MCP server it is for.
+/// A logged-in session: the tokens and the MCP server they are for.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Session {
     pub access_token: String,
     /// Milliseconds since the epoch (`Date.now()` at issue + `expires_in`).
     pub expires_at: f64,
+    /// The access token's lifetime as the server gave it (`expires_in`, seconds).
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+    /// The newest refresh token (OAuth 2.1 §4.3); each use returns a new one and kills this one.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
     #[serde(default)]
     pub scope: Option<String>,
     pub mcp_url: String,
+    /// The RFC 8707 resource the tokens are for (sent again with every refresh).
+    #[serde(default)]
+    pub resource: Option<String>,
     pub client_id: String,
     pub issuer: String,
     pub token_endpoint: String,
-    /// RFC 7009 endpoint, when the server advertises one; logout revokes the token there.
+    /// RFC 7009 endpoint, when the server advertises one; logout revokes the grant there.
     #[serde(default)]
     pub revocation_endpoint: Option<String>,
     /// How this session was obtained, for the console's "how you got here" panel.
@@ -61,6 +71,12 @@ impl Session {
     #[must_use]
     pub fn is_expired(&self, now_ms: f64) -> bool {
         now_ms >= self.expires_at
+    }
+
+    /// Whether the session can still be used: the access token is valid, or can be renewed.
+    #[must_use]
+    pub fn is_usable(&self, now_ms: f64) -> bool {
+        !self.is_expired(now_ms) || self.refresh_token.is_some()
     }
 }
 
@@ -114,11 +130,11 @@ pub fn load_session() -> Result<Option<Session>, ClientError> {
     load(SESSION_KEY)
 }
 
-/// The session if one is stored and not expired; an expired one is removed.
+/// The session if one is stored and usable (see [`Session::is_usable`]); any other is removed.
 #[must_use]
 pub fn valid_session(now_ms: f64) -> Option<Session> {
     match load_session() {
-        Ok(Some(s)) if !s.is_expired(now_ms) => Some(s),
+        Ok(Some(s)) if s.is_usable(now_ms) => Some(s),
         Ok(Some(_)) => {
             clear_session();
             None

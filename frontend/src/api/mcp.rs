@@ -3,7 +3,10 @@
 //! `Mcp-Session-Id` and negotiated `MCP-Protocol-Version` in memory and sends them on every later
 //! request. Replies may be JSON or `text/event-stream`; both go through
 //! `shared::mcp::messages_from_body`. A 401 becomes [`ClientError::Unauthorized`]; a 404 for a
-//! known session re-initializes once and retries. The token is never logged or displayed here.
+//! known session re-initializes once and retries. The bearer token can be swapped for a renewed
+//! one ([`McpClient::set_token`]) without ending the MCP session, which the server binds to the
+//! user rather than to one token; deciding when to renew is `flow::refresh`'s job. The token is
+//! never logged or displayed here.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -79,7 +82,7 @@ struct Connection {
     next_id: u64,
 }
 
-/// One MCP connection for one access token. Cheap to clone (shared state, single thread).
+/// One MCP connection for one user's access token. Cheap to clone (shared state, single thread).
 #[derive(Clone)]
 pub struct McpClient(Rc<RefCell<Connection>>);
 
@@ -98,6 +101,14 @@ impl McpClient {
     #[must_use]
     pub fn url(&self) -> String {
         self.0.borrow().url.clone()
+    }
+
+    /// Uses `token` from the next request on (after a refresh); the MCP session is kept.
+    pub fn set_token(&self, token: &str) {
+        let mut conn = self.0.borrow_mut();
+        if conn.token != token {
+            token.clone_into(&mut conn.token);
+        }
     }
 
     /// A builder with the bearer token and, once known, the session and protocol headers.

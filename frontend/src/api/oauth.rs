@@ -1,12 +1,14 @@
 //! Requests to the authorization server and the metadata documents: RFC 9728 protected resource
-//! metadata, RFC 8414 server metadata, RFC 7591 registration and the RFC 6749 token endpoint.
+//! metadata, RFC 8414 server metadata, RFC 7591 registration, the RFC 6749 token endpoint (code
+//! exchange and refresh) and RFC 7009 revocation.
 //! Answers come back as the `shared::oauth` wire types; OAuth error bodies become
 //! [`ClientError::OAuth`]. Deciding what the answers mean is the flow's job, not this module's.
 
 use gloo_net::http::Request;
 use serde::de::DeserializeOwned;
 use shared::oauth::{
-    AuthorizationCodeTokenRequest, ClientRegistrationRequest, ClientRegistrationResponse, OAuthErrorBody, TokenResponse,
+    AuthorizationCodeTokenRequest, ClientRegistrationRequest, ClientRegistrationResponse, OAuthErrorBody,
+    TokenResponse, GRANT_REFRESH_TOKEN,
 };
 
 use super::{excerpt, send, Outgoing, Reply};
@@ -45,12 +47,29 @@ pub async fn register(
     parse(&out, &reply)
 }
 
-/// RFC 7009 revocation of an access token by the public client that holds it. Best effort: the
-/// caller forgets the token whatever the answer.
-pub async fn revoke(endpoint: &str, client_id: &str, token: &str) -> Result<(), ClientError> {
+/// What [`revoke`] is asked to revoke (RFC 7009 §2.1 `token_type_hint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    /// Revoking a refresh token ends the whole grant, its access tokens included.
+    Refresh,
+}
+
+impl TokenKind {
+    fn hint(self) -> &'static str {
+        match self {
+            Self::Access => "access_token",
+            Self::Refresh => "refresh_token",
+        }
+    }
+}
+
+/// RFC 7009 revocation of a token by the public client that holds it. Best effort: the caller
+/// forgets the token whatever the answer.
+pub async fn revoke(endpoint: &str, client_id: &str, token: &str, kind: TokenKind) -> Result<(), ClientError> {
     let out = Outgoing { target: "the revocation endpoint", method: "POST", url: endpoint };
     let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("token", token).append_pair("token_type_hint", "access_token").append_pair("client_id", client_id);
+    form.append_pair("token", token).append_pair("token_type_hint", kind.hint()).append_pair("client_id", client_id);
     let builder = Request::post(endpoint).header("Content-Type", "application/x-www-form-urlencoded");
     let reply = send(&out, builder, Some(form.finish())).await?;
     if reply.status != 200 {
@@ -64,7 +83,6 @@ pub async fn exchange_code(
     endpoint: &str,
     request: &AuthorizationCodeTokenRequest,
 ) -> Result<Fetched<TokenResponse>, ClientError> {
-    let out = Outgoing { target: "the token endpoint", method: "POST", url: endpoint };
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("grant_type", &request.grant_type)
         .append_pair("code", &request.code)
@@ -74,12 +92,42 @@ pub async fn exchange_code(
     if let Some(resource) = &request.resource {
         form.append_pair("resource", resource);
     }
+    token_request(endpoint, "Token request", form.finish()).await
+}
+
+/// The refresh-token grant (RFC 6749 §6) for a public client, with the RFC 8707 resource. The
+/// server rotates refresh tokens: the answer carries a new one and `refresh_token` is dead from
+/// now on, so the caller must keep the new one and never send two refreshes at once. An
+/// `invalid_grant` answer (expired, revoked or reused token) comes back as [`ClientError::OAuth`].
+pub async fn refresh(
+    endpoint: &str,
+    client_id: &str,
+    refresh_token: &str,
+    resource: Option<&str>,
+) -> Result<TokenResponse, ClientError> {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", GRANT_REFRESH_TOKEN)
+        .append_pair("refresh_token", refresh_token)
+        .append_pair("client_id", client_id);
+    if let Some(resource) = resource {
+        form.append_pair("resource", resource);
+    }
+    token_request(endpoint, "Token refresh", form.finish()).await.map(|fetched| fetched.value)
+}
+
+/// `POST` a form to the token endpoint; anything but 200 with a Bearer token is an error.
+async fn token_request(
+    endpoint: &str,
+    action: &'static str,
+    form: String,
+) -> Result<Fetched<TokenResponse>, ClientError> {
+    let out = Outgoing { target: "the token endpoint", method: "POST", url: endpoint };
     let builder = Request::post(endpoint)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json");
-    let reply = send(&out, builder, Some(form.finish())).await?;
+    let reply = send(&out, builder, Some(form)).await?;
     if reply.status != 200 {
-        return Err(oauth_error("Token request", &reply).unwrap_or_else(|| status_error(&out, "200", &reply)));
+        return Err(oauth_error(action, &reply).unwrap_or_else(|| status_error(&out, "200", &reply)));
     }
     let fetched: Fetched<TokenResponse> = parse(&out, &reply)?;
     if !fetched.value.token_type.eq_ignore_ascii_case(shared::oauth::TOKEN_TYPE_BEARER) {

@@ -6,9 +6,11 @@ pub mod flow_timeline;
 pub mod item_list;
 pub mod login_required;
 pub mod result_panel;
+pub mod session_card;
 
 pub use error_banner::ErrorBanner;
 pub use flow_timeline::FlowTimeline;
 pub use item_list::ItemList;
 pub use login_required::LoginRequired;
 pub use result_panel::ResultPanel;
+pub use session_card::SessionCard;

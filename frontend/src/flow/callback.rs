@@ -1,7 +1,8 @@
 //! Steps 6–7, on `/callback`: check the authorization response against the pending flow
 //! (`error`, `state`, RFC 9207 `iss`), then exchange the code at the token endpoint with the
 //! PKCE verifier and `resource`, and save the session. The pending record is removed before the
-//! exchange, so `state` and verifier can never be used twice. A callback that does not match a
+//! exchange, so `state` and verifier can never be used twice. The session also keeps the refresh
+//! token when the server issues one (`flow::refresh` uses it). A callback that does not match a
 //! login started in this tab never reaches the token endpoint.
 
 use shared::oauth::{AuthorizationCodeTokenRequest, GRANT_AUTHORIZATION_CODE};
@@ -65,9 +66,13 @@ pub async fn complete(params: CallbackParams, pending: Option<PendingFlow>, t: T
             let got = api::oauth::exchange_code(&endpoint, &request).await?;
             let token = got.value;
             let scope = token.scope.clone().unwrap_or_else(|| pending.scope.clone());
+            let refresh_text = match token.refresh_token {
+                Some(_) => " Also received a refresh token, to renew it without logging in again.",
+                None => " No refresh token was issued: when it expires you log in again.",
+            };
             let detail = format!(
                 "POST {endpoint} with code, code_verifier and resource {} → {}. Received a {} access token for scope \
-                 \"{scope}\", valid for {} s.",
+                 \"{scope}\", valid for {} s.{refresh_text}",
                 pending.resource, got.status, token.token_type, token.expires_in
             );
             #[allow(clippy::cast_precision_loss)] // expires_in is seconds; f64 holds it exactly
@@ -75,8 +80,11 @@ pub async fn complete(params: CallbackParams, pending: Option<PendingFlow>, t: T
             let session = Session {
                 access_token: token.access_token,
                 expires_at,
+                expires_in: Some(token.expires_in),
+                refresh_token: token.refresh_token,
                 scope: Some(scope),
                 mcp_url: pending.mcp_url.clone(),
+                resource: Some(pending.resource.clone()),
                 client_id: pending.client_id.clone(),
                 issuer: pending.issuer.clone(),
                 token_endpoint: endpoint.clone(),

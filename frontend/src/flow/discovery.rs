@@ -1,7 +1,8 @@
 //! Steps 1–5 of the flow, from the home page up to the redirect: the unauthenticated MCP request,
 //! protected resource metadata (RFC 9728), authorization server metadata (RFC 8414), dynamic
-//! registration (RFC 7591) and the authorization request with PKCE S256. Each step checks what
-//! the protocol requires before the next one starts; the first failure stops the flow.
+//! registration (RFC 7591, asking for the `authorization_code` and `refresh_token` grants) and the
+//! authorization request with PKCE S256. Each step checks what the protocol requires before the
+//! next one starts; the first failure stops the flow.
 
 use shared::challenge::BearerChallenge;
 use shared::oauth::{AuthorizationServerMetadata, ClientRegistrationRequest, ProtectedResourceMetadata};
@@ -201,18 +202,23 @@ async fn register(
         let request = ClientRegistrationRequest {
             redirect_uris: vec![redirect_uri.to_owned()],
             client_name: Some(CLIENT_NAME.to_owned()),
-            grant_types: Some(vec![shared::oauth::GRANT_AUTHORIZATION_CODE.to_owned()]),
+            // refresh_token: the console renews its access token instead of asking you to log in again.
+            grant_types: Some(vec![
+                shared::oauth::GRANT_AUTHORIZATION_CODE.to_owned(),
+                shared::oauth::GRANT_REFRESH_TOKEN.to_owned(),
+            ]),
             response_types: Some(vec![shared::oauth::RESPONSE_TYPE_CODE.to_owned()]),
             token_endpoint_auth_method: Some(shared::oauth::AUTH_METHOD_NONE.to_owned()),
             scope: Some(scope.to_owned()),
             ..ClientRegistrationRequest::default()
         };
         let got = api::oauth::register(&endpoint, &request).await?;
-        let client_id = got.value.client_id;
+        let client_id = got.value.client_id.clone();
         let detail = format!(
-            "POST {endpoint} → {}. Registered as a public client (no secret) with redirect URI {redirect_uri}. \
-             client_id: {client_id}",
-            got.status
+            "POST {endpoint} → {}. Registered as a public client (no secret) with redirect URI {redirect_uri} and \
+             grant types {}. client_id: {client_id}",
+            got.status,
+            got.value.grant_types.join(", ")
         );
         Ok((client_id, detail))
     })

@@ -1,10 +1,12 @@
 //! The login flow as a visible timeline. This module owns the step model and the [`Timeline`]
 //! handle pages render; `discovery` runs the steps up to the redirect and `callback` the steps
-//! after it. The flow modules decide what each HTTP answer means; the requests themselves are
-//! made only by `crate::api`.
+//! after it; `refresh` keeps the resulting session alive afterwards with the refresh token. The
+//! flow modules decide what each HTTP answer means; the requests themselves are made only by
+//! `crate::api`.
 
 pub mod callback;
 pub mod discovery;
+pub mod refresh;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

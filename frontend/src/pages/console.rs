@@ -1,9 +1,12 @@
-//! `/console`: uses the stored access token to open an MCP session (`initialize`, then
+//! `/console`: uses the stored session to open an MCP session (`initialize`, then
 //! `notifications/initialized`), shows who is logged in, the tools and resources, and runs
-//! `get_user_data` and the two resource reads on request. A 401 from the MCP server ends the
-//! session here (the record is removed) and asks the user to log in again. Logout ends the MCP
-//! session with `DELETE`, revokes the access token (RFC 7009) when the server offers it, and
-//! forgets every record.
+//! `get_user_data` and the two resource reads on request. Every MCP operation goes through the
+//! [`TokenKeeper`], which renews the access token with the refresh token before it expires, or
+//! once after a 401, so the console outlives its access tokens; "Refresh token now" renews on
+//! demand. A 401 that cannot be cured that way, or a refused refresh, ends the session here (the
+//! record is removed) and asks the user to log in again. Logout ends the MCP session with
+//! `DELETE`, revokes the refresh token (RFC 7009; this ends the whole grant) or, without one, the
+//! access token, when the server offers revocation, and forgets every record.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -12,16 +15,21 @@ use serde_json::{json, Value};
 use shared::mcp::{RESOURCE_PROFILE, RESOURCE_STATS, TOOL_GET_USER_DATA};
 
 use crate::api::mcp::{McpClient, ResourceInfo, ServerInfo, ToolInfo};
+use crate::api::oauth::{self, TokenKind};
 use crate::browser;
-use crate::components::{ErrorBanner, FlowTimeline, ItemList, LoginRequired, ResultPanel};
+use crate::components::{ErrorBanner, FlowTimeline, ItemList, LoginRequired, ResultPanel, SessionCard};
 use crate::error::ClientError;
+use crate::flow::refresh::TokenKeeper;
 use crate::storage::{self, Session};
+
+type Local<T> = StoredValue<T, LocalStorage>;
 
 #[component]
 pub fn ConsolePage() -> impl IntoView {
     let stored = storage::load_session().ok().flatten();
     match stored {
-        Some(session) if !session.is_expired(browser::now_ms()) => view! { <Console session /> }.into_any(),
+        // An expired access token is fine while a refresh token can renew it.
+        Some(session) if session.is_usable(browser::now_ms()) => view! { <Console session /> }.into_any(),
         other => {
             storage::clear_session();
             let mcp_url = other.map(|s| s.mcp_url).or_else(|| use_query_map().get_untracked().get("mcp"));
@@ -39,19 +47,20 @@ struct Overview {
     resources: Vec<ResourceInfo>,
 }
 
-async fn load_overview(client: &McpClient) -> Result<Overview, ClientError> {
-    let info = client.initialize().await?;
-    let profile = client.read_resource(RESOURCE_PROFILE).await?;
+async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overview, ClientError> {
+    let info = keeper.with_mcp(client, |c| async move { c.initialize().await }).await?;
+    let profile = keeper.with_mcp(client, |c| async move { c.read_resource(RESOURCE_PROFILE).await }).await?;
     let whoami = serde_json::from_str::<Value>(&profile)
         .ok()
         .and_then(|v| v.get("username").and_then(Value::as_str).map(str::to_owned))
         .ok_or_else(|| ClientError::message(format!("The {RESOURCE_PROFILE} resource has no username field.")))?;
-    let tools = client.list_tools().await?;
-    let resources = client.list_resources().await?;
+    let tools = keeper.with_mcp(client, |c| async move { c.list_tools().await }).await?;
+    let resources = keeper.with_mcp(client, |c| async move { c.list_resources().await }).await?;
     Ok(Overview { info, whoami, tools, resources })
 }
 
-/// Reports an error: a 401 ends the session, anything else goes to the error banner.
+/// Reports an error: a 401 (or a refused refresh) ends the session, anything else goes to the
+/// error banner.
 #[derive(Clone, Copy)]
 struct Reporter {
     error: RwSignal<Option<String>>,
@@ -77,21 +86,21 @@ enum Op {
 }
 
 /// An action that runs one MCP operation and puts its text into `out`.
-fn op_action(
-    op: Op,
-    client: StoredValue<McpClient, LocalStorage>,
-    out: RwSignal<Option<String>>,
-    reporter: Reporter,
-) -> Action<(), ()> {
+fn op_action(op: Op, mcp: Mcp, out: RwSignal<Option<String>>, reporter: Reporter) -> Action<(), ()> {
     Action::new_local(move |(): &()| {
-        let client = client.get_value();
+        let client = mcp.client.get_value();
+        let keeper = mcp.keeper.get_value();
         async move {
             reporter.error.set(None);
-            let result = match op {
-                Op::UserData => client.call_tool(TOOL_GET_USER_DATA, json!({ "user_id": "current" })).await,
-                Op::Profile => client.read_resource(RESOURCE_PROFILE).await,
-                Op::Stats => client.read_resource(RESOURCE_STATS).await,
-            };
+            let result = keeper
+                .with_mcp(&client, |c| async move {
+                    match op {
+                        Op::UserData => c.call_tool(TOOL_GET_USER_DATA, json!({ "user_id": "current" })).await,
+                        Op::Profile => c.read_resource(RESOURCE_PROFILE).await,
+                        Op::Stats => c.read_resource(RESOURCE_STATS).await,
+                    }
+                })
+                .await;
             match result {
                 Ok(text) => out.set(Some(text)),
                 Err(e) => reporter.report(&e),
@@ -100,14 +109,25 @@ fn op_action(
     })
 }
 
+/// The MCP client and the session keeper every operation goes through.
+#[derive(Clone, Copy)]
+struct Mcp {
+    client: Local<McpClient>,
+    keeper: Local<TokenKeeper>,
+}
+
 #[component]
 fn Console(session: Session) -> impl IntoView {
-    let client = StoredValue::new_local(McpClient::new(&session.mcp_url, &session.access_token));
+    let keeper = TokenKeeper::new(session.clone());
+    let (shown, renewals) = (keeper.session_signal(), keeper.renewals());
+    let client = McpClient::new(&session.mcp_url, &session.access_token);
+    let mcp = Mcp { client: StoredValue::new_local(client), keeper: StoredValue::new_local(keeper) };
     let reporter = Reporter { error: RwSignal::new(None), revoked: RwSignal::new(None) };
     let overview = LocalResource::new(move || {
-        let client = client.get_value();
+        let client = mcp.client.get_value();
+        let keeper = mcp.keeper.get_value();
         async move {
-            let result = load_overview(&client).await;
+            let result = load_overview(&keeper, &client).await;
             if let Err(ClientError::Unauthorized) = &result {
                 storage::clear_session();
                 reporter.revoked.set(Some(ClientError::Unauthorized.to_string()));
@@ -115,23 +135,23 @@ fn Console(session: Session) -> impl IntoView {
             result
         }
     });
+    let refresh_now = Action::new_local(move |(): &()| {
+        let keeper = mcp.keeper.get_value();
+        async move {
+            reporter.error.set(None);
+            if let Err(e) = keeper.refresh().await {
+                reporter.report(&e);
+            }
+        }
+    });
     let navigate = use_navigate();
     let home = super::with_query("/", &[("logged_out", "1"), ("mcp", &session.mcp_url)]);
-    let revocation =
-        session.revocation_endpoint.clone().map(|e| (e, session.client_id.clone(), session.access_token.clone()));
     let logout = Action::new_local(move |(): &()| {
-        let client = client.get_value();
+        let (keeper, client) = (mcp.keeper.get_value(), mcp.client.get_value());
         let navigate = navigate.clone();
         let home = home.clone();
-        let revocation = revocation.clone();
         async move {
-            client.close().await;
-            if let Some((endpoint, client_id, token)) = revocation {
-                if let Err(e) = crate::api::oauth::revoke(&endpoint, &client_id, &token).await {
-                    leptos::logging::warn!("token revocation failed: {e}");
-                }
-            }
-            storage::clear_all();
+            log_out(&keeper, &client).await;
             navigate(&home, NavigateOptions::default());
         }
     });
@@ -140,7 +160,14 @@ fn Console(session: Session) -> impl IntoView {
     move || match reporter.revoked.get() {
         Some(reason) => view! { <LoginRequired reason=Some(reason) mcp_url=Some(mcp_url.clone()) /> }.into_any(),
         None => view! {
-            <SessionCard session=session.clone() on_logout=Callback::new(move |()| { logout.dispatch(()); }) />
+            <SessionCard
+                session=shown
+                renewals
+                refreshing=refresh_now.pending()
+                on_refresh=Callback::new(move |()| { refresh_now.dispatch(()); })
+                on_logout=Callback::new(move |()| { logout.dispatch(()); })
+            />
+            <ErrorBanner message=reporter.error />
             <Transition fallback=|| view! { <p class="card muted">"Opening an MCP session…"</p> }>
                 <ErrorBoundary fallback=|errors| {
                     let message = Signal::derive(move || {
@@ -150,7 +177,7 @@ fn Console(session: Session) -> impl IntoView {
                     view! { <ErrorBanner message /> }
                 }>
                     {move || Suspend::new(async move {
-                        overview.await.map(|ov| view! { <OverviewView overview=ov client reporter /> })
+                        overview.await.map(|ov| view! { <OverviewView overview=ov mcp reporter /> })
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -163,41 +190,33 @@ fn Console(session: Session) -> impl IntoView {
     }
 }
 
-#[component]
-fn SessionCard(session: Session, on_logout: Callback<()>) -> impl IntoView {
-    let expires = String::from(js_sys::Date::new(&session.expires_at.into()).to_iso_string());
-    view! {
-        <section class="card">
-            <div class="row spread">
-                <h1>"MCP console"</h1>
-                <button class="secondary" data-testid="logout" on:click=move |_| on_logout.run(())>
-                    "Log out"
-                </button>
-            </div>
-            <dl class="facts">
-                <dt>"MCP server"</dt>
-                <dd><code data-testid="session-mcp-url">{session.mcp_url}</code></dd>
-                <dt>"Authorization server"</dt>
-                <dd><code>{session.issuer}</code></dd>
-                <dt>"Client ID"</dt>
-                <dd><code>{session.client_id}</code></dd>
-                <dt>"Scope"</dt>
-                <dd><code>{session.scope.unwrap_or_default()}</code></dd>
-                <dt>"Token expires"</dt>
-                <dd>{expires}</dd>
-            </dl>
-        </section>
+/// Best effort, like any logout: ends the MCP session, revokes the grant, forgets every record.
+async fn log_out(keeper: &TokenKeeper, client: &McpClient) {
+    // The newest tokens, once a refresh under way has landed; no refresh starts after this.
+    let session = keeper.close().await;
+    client.set_token(&session.access_token);
+    client.close().await;
+    if let Some(endpoint) = &session.revocation_endpoint {
+        // Revoking the refresh token ends the whole grant, its access tokens included.
+        let (token, kind) = match &session.refresh_token {
+            Some(refresh_token) => (refresh_token, TokenKind::Refresh),
+            None => (&session.access_token, TokenKind::Access),
+        };
+        if let Err(e) = oauth::revoke(endpoint, &session.client_id, token, kind).await {
+            leptos::logging::warn!("token revocation failed: {e}");
+        }
     }
+    storage::clear_all();
 }
 
 #[component]
-fn OverviewView(overview: Overview, client: StoredValue<McpClient, LocalStorage>, reporter: Reporter) -> impl IntoView {
+fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter) -> impl IntoView {
     let user_data = RwSignal::new(None::<String>);
     let profile = RwSignal::new(None::<String>);
     let stats = RwSignal::new(None::<String>);
-    let run_user_data = op_action(Op::UserData, client, user_data, reporter);
-    let run_profile = op_action(Op::Profile, client, profile, reporter);
-    let run_stats = op_action(Op::Stats, client, stats, reporter);
+    let run_user_data = op_action(Op::UserData, mcp, user_data, reporter);
+    let run_profile = op_action(Op::Profile, mcp, profile, reporter);
+    let run_stats = op_action(Op::Stats, mcp, stats, reporter);
     let info = overview.info;
     let tools = overview.tools.into_iter().map(|t| (t.name, t.description)).collect();
     let resources = overview.resources.into_iter().map(|r| (r.uri, r.name)).collect();
@@ -214,7 +233,6 @@ fn OverviewView(overview: Overview, client: StoredValue<McpClient, LocalStorage>
                 )}
             </p>
         </section>
-        <ErrorBanner message=reporter.error />
         <div class="grid">
             <ResultPanel
                 title="Tool: get_user_data"

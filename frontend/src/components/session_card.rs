@@ -1,0 +1,65 @@
+//! The console's session card: where the tokens are used, when the access token expires, whether
+//! a refresh token is held, and the "Refresh token now" and "Log out" buttons. It shows what it is
+//! given (never a token itself) and leaves the work to the callbacks.
+
+use leptos::prelude::*;
+
+use crate::storage::Session;
+
+#[component]
+pub fn SessionCard(
+    #[prop(into)] session: Signal<Session>,
+    /// Refreshes that succeeded since the console opened.
+    #[prop(into)]
+    renewals: Signal<u32>,
+    #[prop(into)] refreshing: Signal<bool>,
+    on_refresh: Callback<()>,
+    on_logout: Callback<()>,
+) -> impl IntoView {
+    let field = move |f: fn(&Session) -> String| move || session.with(f);
+    let expires = move || String::from(js_sys::Date::new(&session.with(|s| s.expires_at).into()).to_iso_string());
+    let has_refresh = move || if session.with(|s| s.refresh_token.is_some()) { "yes" } else { "no" };
+    let status = move || match renewals.get() {
+        0 => String::new(),
+        1 => "Renewed once in this tab: a new access token and a new refresh token (the old one is now void).".into(),
+        n => format!("Renewed {n} times in this tab; each refresh replaced both tokens."),
+    };
+    view! {
+        <section class="card">
+            <div class="row spread">
+                <h1>"MCP console"</h1>
+                <button class="secondary" data-testid="logout" on:click=move |_| on_logout.run(())>
+                    "Log out"
+                </button>
+            </div>
+            <dl class="facts">
+                <dt>"MCP server"</dt>
+                <dd><code data-testid="session-mcp-url">{field(|s| s.mcp_url.clone())}</code></dd>
+                <dt>"Authorization server"</dt>
+                <dd><code>{field(|s| s.issuer.clone())}</code></dd>
+                <dt>"Client ID"</dt>
+                <dd><code>{field(|s| s.client_id.clone())}</code></dd>
+                <dt>"Scope"</dt>
+                <dd><code>{field(|s| s.scope.clone().unwrap_or_default())}</code></dd>
+                <dt>"Token expires"</dt>
+                <dd><span data-testid="token-expiry">{expires}</span></dd>
+                <dt>"Refresh token"</dt>
+                <dd><span data-testid="has-refresh">{has_refresh}</span></dd>
+            </dl>
+            <p class="row">
+                <button
+                    class="secondary"
+                    data-testid="refresh-now"
+                    disabled=move || refreshing.get()
+                    on:click=move |_| on_refresh.run(())
+                >
+                    "Refresh token now"
+                </button>
+                <Show when=move || refreshing.get()>
+                    <span class="muted working">" Working…"</span>
+                </Show>
+                <span class="muted" data-testid="refresh-status">{status}</span>
+            </p>
+        </section>
+    }
+}
