@@ -166,3 +166,18 @@ async fn revoking_the_refresh_token_ends_the_grant() {
     assert_eq!(app.introspect(&s(&first, "access_token")).await["active"], false);
     assert_oauth_error(refresh(&app, &client, &r1, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
 }
+
+#[tokio::test]
+async fn a_revoked_refresh_token_is_reported_as_revoked_not_reused() {
+    let app = spawn_app().await;
+    let (client, first) = refreshing_client(&app).await;
+    let r1 = s(&first, "refresh_token");
+    let form = [("token", r1.as_str()), ("client_id", client.as_str())];
+    let resp = app.http.post(format!("{}/revoke", app.as_url)).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let why =
+        assert_oauth_error(refresh(&app, &client, &r1, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert!(why.contains("revoked"), "{why}");
+    let events: Vec<String> = app.store.recent_audit(10).await.unwrap().into_iter().map(|e| e.event).collect();
+    assert!(!events.contains(&"refresh_token_reused".to_owned()), "{events:?}");
+}

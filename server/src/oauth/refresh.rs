@@ -50,6 +50,7 @@ pub async fn refresh(
             store.audit(AuditEvent::RefreshReused, Some(&t.user_id), Some(&t.client_id), "family revoked").await;
             return Err(Error::invalid_grant("refresh token was already used; the session has been revoked"));
         }
+        RefreshClaim::Revoked => return Err(Error::invalid_grant("refresh token has been revoked")),
         RefreshClaim::Unknown => return Err(Error::invalid_grant("refresh token is invalid")),
     };
     if token.expires_at <= now {

@@ -25,8 +25,10 @@ pub struct RefreshToken {
 pub enum RefreshClaim {
     /// First use: now marked used; the caller may rotate.
     Claimed(RefreshToken),
-    /// Already used (or revoked): a replay, possibly by a thief.
+    /// Already used: a replay, possibly by a thief.
     Reused(RefreshToken),
+    /// Revoked before any replay (logout, grant revocation, or an earlier reuse).
+    Revoked,
     Unknown,
 }
 
@@ -65,7 +67,11 @@ impl Store {
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(existing.map_or(RefreshClaim::Unknown, RefreshClaim::Reused))
+        Ok(match existing {
+            None => RefreshClaim::Unknown,
+            Some(t) if t.revoked_at.is_some() => RefreshClaim::Revoked,
+            Some(t) => RefreshClaim::Reused(t),
+        })
     }
 
     pub async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, Error> {
