@@ -77,8 +77,9 @@ pub struct ServeConfig {
     pub spa_addr: Option<SocketAddr>,
     #[arg(long, env = "SPA_DIR", default_value = "dist")]
     pub spa_dir: std::path::PathBuf,
-    /// Lifetime of access tokens, in seconds.
-    #[arg(long, env = "ACCESS_TOKEN_TTL", default_value_t = 3600)]
+    /// Lifetime of access tokens, in seconds. Short, because the resource server verifies them
+    /// locally and a revoked JWT stays valid there until it expires.
+    #[arg(long, env = "ACCESS_TOKEN_TTL", default_value_t = 900)]
     pub access_token_ttl: u64,
     /// Lifetime of refresh tokens, in seconds (each use rotates the token and restarts this).
     #[arg(long, env = "REFRESH_TOKEN_TTL", default_value_t = 14 * 24 * 3600)]
@@ -90,6 +91,14 @@ pub struct ServeConfig {
     /// a random one is made at start (both roles run in this process).
     #[arg(long, env = "INTROSPECTION_SECRET", hide_env_values = true)]
     pub introspection_secret: Option<String>,
+    /// How the resource server checks tokens: `jwt` verifies signatures locally against the
+    /// authorization server's JWKS (fast); `introspection` asks the authorization server on every
+    /// request (sees revocation at once; works with third-party authorization servers).
+    #[arg(long, env = "TOKEN_VERIFICATION", value_enum, default_value_t = Verification::Jwt)]
+    pub token_verification: Verification,
+    /// Where the resource server fetches signing keys. Default: `<issuer>/jwks`.
+    #[arg(long, env = "JWKS_URL")]
+    pub jwks_url: Option<Url>,
     /// Where the resource server introspects tokens. Default: this process's authorization server.
     #[arg(long, env = "INTROSPECTION_URL")]
     pub introspection_url: Option<Url>,
@@ -102,6 +111,12 @@ impl Default for ServeConfig {
         };
         *cfg
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Verification {
+    Jwt,
+    Introspection,
 }
 
 /// The settings every part of the running server reads, resolved once at start.
@@ -119,6 +134,8 @@ pub struct Settings {
     pub code_ttl: i64,
     pub introspection_secret: String,
     pub introspection_url: String,
+    pub verification: Verification,
+    pub jwks_url: String,
     /// `Secure` cookies when the issuer is https.
     pub secure_cookies: bool,
 }
@@ -151,7 +168,13 @@ impl ServeConfig {
             Some(u) => u.to_string(),
             None => format!("{as_url}{}", shared::urls::INTROSPECT),
         };
+        let jwks_url = match &self.jwks_url {
+            Some(u) => u.to_string(),
+            None => format!("{as_url}{}", shared::urls::JWKS),
+        };
         Ok(Settings {
+            verification: self.token_verification,
+            jwks_url,
             secure_cookies: as_url.starts_with("https://"),
             issuer: as_url,
             resource,

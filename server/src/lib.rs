@@ -116,7 +116,9 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     let as_addr = as_listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
     let rs_addr = rs_listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
     let settings = Arc::new(cfg.settings(as_addr, rs_addr)?);
-    let state = AppState { store: store.clone(), settings: settings.clone() };
+    // Keys must outlive every token they signed, including those of the previous process.
+    let keys = Arc::new(oauth::keys::KeyRing::load_or_create(&store, store::now(), settings.access_token_ttl).await?);
+    let state = AppState { store: store.clone(), settings: settings.clone(), keys };
 
     let stop = |t: &CancellationToken| {
         let t = t.clone();

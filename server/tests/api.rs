@@ -6,6 +6,7 @@ mod common;
 mod consent_memory;
 mod flow;
 mod introspect;
+mod jwt;
 mod mcp_guard;
 mod refresh;
 mod register;

@@ -45,26 +45,16 @@ fn challenge(app: &TestApp, resp: &Response, status: StatusCode) -> BearerChalle
     c
 }
 
-/// Inserts a token for a fresh user straight into the store; returns its plaintext.
+/// A JWT signed by the server's key for a fresh user, with the given scope, audience and lifetime.
 async fn insert_token(app: &TestApp, scope: &str, audience: &str, expires_in: i64) -> String {
     let user_id = app.add_user("tina").await;
     let client_id = app.register_client().await;
-    let plaintext = server::oauth::secrets::random_token();
-    let now = server::store::now();
-    let token = server::store::AccessToken {
-        token_hash: server::oauth::secrets::hash(&plaintext),
-        client_id,
-        user_id,
-        scope: scope.into(),
-        audience: audience.into(),
-        code_hash: None,
-        issued_at: now - 10,
-        expires_at: now + expires_in,
-        revoked_at: None,
-        family_id: None,
-    };
-    app.store.insert_access_token(&token).await.unwrap();
-    plaintext
+    let mut claims = crate::common::claims_for(app, &user_id, &client_id);
+    claims.scope = scope.into();
+    claims.aud = audience.into();
+    claims.iat -= 120;
+    claims.exp = server::store::now() + expires_in;
+    crate::common::mint(app, &claims).await
 }
 
 #[tokio::test]
@@ -127,7 +117,8 @@ async fn token_in_query_string_is_invalid_request() {
 #[tokio::test]
 async fn expired_token_is_invalid_token() {
     let app = spawn_app().await;
-    let token = insert_token(&app, "user", &app.mcp_url, -1).await;
+    // Beyond the 30 s clock-skew leeway.
+    let token = insert_token(&app, "user", &app.mcp_url, -60).await;
     let c = challenge(
         &app,
         &post(&app, &app.mcp_url, Some(&format!("Bearer {token}")), None).await,

@@ -11,7 +11,8 @@ async fn revoke(app: &crate::common::TestApp, form: &[(&str, &str)]) -> reqwest:
 
 #[tokio::test]
 async fn client_revokes_its_token_and_the_resource_server_refuses_it_at_once() {
-    let app = spawn_app().await;
+    // In introspection mode the resource server sees revocation at once (JWT mode: at expiry).
+    let app = crate::common::spawn_introspecting_app().await;
     app.add_user("alice").await;
     let (code, pending) = app.authorize_code("alice").await;
     let token: serde_json::Value = app.exchange(&code, &pending).await.json().await.unwrap();

@@ -12,6 +12,7 @@ pub const TOKEN: &str = "/token";
 pub const REGISTER: &str = "/register";
 pub const INTROSPECT: &str = "/introspect";
 pub const REVOKE: &str = "/revoke";
+pub const JWKS: &str = "/jwks";
 pub const MCP: &str = "/mcp";
 /// The SPA's redirect target, relative to its origin.
 pub const SPA_CALLBACK: &str = "/callback";

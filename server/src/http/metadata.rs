@@ -14,6 +14,7 @@ use super::AppState;
 
 pub fn as_routes() -> Router<AppState> {
     Router::new()
+        .route(urls::JWKS, get(jwks))
         .route(urls::AS_METADATA, get(authorization_server))
         .route(urls::OPENID_CONFIGURATION, get(authorization_server))
 }
@@ -34,6 +35,7 @@ pub fn authorization_server_metadata(issuer: &str) -> AuthorizationServerMetadat
         registration_endpoint: Some(format!("{issuer}{}", urls::REGISTER)),
         introspection_endpoint: Some(format!("{issuer}{}", urls::INTROSPECT)),
         revocation_endpoint: Some(format!("{issuer}{}", urls::REVOKE)),
+        jwks_uri: Some(format!("{issuer}{}", urls::JWKS)),
         revocation_endpoint_auth_methods_supported: strs(&[AUTH_METHOD_NONE]),
         scopes_supported: strs(scopes::SUPPORTED),
         response_types_supported: strs(&[RESPONSE_TYPE_CODE]),
@@ -44,6 +46,10 @@ pub fn authorization_server_metadata(issuer: &str) -> AuthorizationServerMetadat
         code_challenge_methods_supported: strs(&[pkce::METHOD_S256]),
         authorization_response_iss_parameter_supported: true,
     }
+}
+
+async fn jwks(State(state): State<AppState>) -> Json<shared::oauth::JwkSet> {
+    Json(state.keys.jwks())
 }
 
 async fn authorization_server(State(state): State<AppState>) -> Json<AuthorizationServerMetadata> {

@@ -12,6 +12,7 @@ pub mod token;
 use std::sync::Arc;
 
 use crate::config::Settings;
+use crate::oauth::keys::KeyRing;
 use crate::store::Store;
 
 /// Everything a handler may need. Cheap to clone.
@@ -19,6 +20,7 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
+    pub keys: Arc<KeyRing>,
 }
 
 /// Largest request body any OAuth endpoint accepts.

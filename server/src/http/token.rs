@@ -24,6 +24,6 @@ async fn exchange(
 ) -> Result<Response, Error> {
     let form = body::form(&headers, raw)?;
     let basic = headers.contains_key(header::AUTHORIZATION);
-    let issued = token::exchange(&state.store, &state.settings, &form, basic, now()).await?;
+    let issued = token::exchange(&state.store, &state.settings, &state.keys, &form, basic, now()).await?;
     Ok(no_store(Json(issued).into_response()))
 }

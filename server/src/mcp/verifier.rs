@@ -1,24 +1,34 @@
-//! Token verification for the resource server through RFC 7662 introspection, authenticated
-//! with the configured secret. The answer is checked here, not trusted: issuer, audience
-//! (RFC 8707: exactly our canonical URL), expiry and activity.
+//! How the resource server checks a bearer token. By default it verifies the JWT locally against
+//! the authorization server's JWKS (fetched once, refetched when an unknown `kid` appears, at most
+//! every 10 s); alternatively it asks the authorization server through RFC 7662 introspection,
+//! authenticated with the configured secret. Either way issuer, audience (RFC 8707: exactly our
+//! canonical URL) and expiry are checked here, not trusted.
 
-use shared::oauth::IntrospectionResponse;
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::VerifyingKey;
+use shared::oauth::{IntrospectionResponse, JwkSet};
 use shared::scopes::ScopeSet;
 
-use crate::config::Settings;
+use crate::config::{Settings, Verification};
+use crate::oauth::jwt::{self, Expect, Invalid};
+use crate::oauth::keys::verifying_keys;
+
+const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Who is calling, as proven by a valid token. Tools read it from the request extensions.
 #[derive(Clone, Debug)]
 pub struct AuthContext {
     pub user_id: String,
-    pub username: Option<String>,
     pub client_id: String,
     pub scopes: ScopeSet,
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Rejected {
-    /// Inactive, expired, revoked, unknown, wrong audience or issuer: `invalid_token`.
+    /// Inactive, expired, revoked, unknown, forged, wrong audience or issuer: `invalid_token`.
     Invalid(&'static str),
     /// The authorization server could not be asked.
     Unavailable,
@@ -26,28 +36,95 @@ pub enum Rejected {
 
 pub struct Verifier {
     http: reqwest::Client,
-    url: String,
+    mode: Verification,
+    introspection_url: String,
     authorization: String,
+    jwks_url: String,
+    keys: RwLock<HashMap<String, VerifyingKey>>,
+    last_fetch: Mutex<Option<Instant>>,
 }
 
 impl Verifier {
     pub fn new(settings: &Settings) -> Self {
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(5))
+            .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         Self {
             http,
-            url: settings.introspection_url.clone(),
+            mode: settings.verification,
+            introspection_url: settings.introspection_url.clone(),
             authorization: crate::http::introspect::basic_credentials(&settings.introspection_secret),
+            jwks_url: settings.jwks_url.clone(),
+            keys: RwLock::default(),
+            last_fetch: Mutex::default(),
         }
     }
 
     pub async fn verify(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {
+        match self.mode {
+            Verification::Jwt => self.verify_jwt(token, settings, now).await,
+            Verification::Introspection => self.introspect(token, settings, now).await,
+        }
+    }
+
+    async fn verify_jwt(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {
+        let expect = Expect { issuer: &settings.issuer, audience: &settings.resource, now };
+        let mut refetched = false;
+        loop {
+            let result = {
+                let keys = self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+                jwt::verify(token, &keys, &expect)
+            };
+            let claims = match result {
+                Ok(c) => c,
+                Err(Invalid::UnknownKey(_)) if !refetched && self.may_refetch() => {
+                    self.fetch_jwks().await?;
+                    refetched = true;
+                    continue;
+                }
+                Err(Invalid::UnknownKey(_)) => {
+                    return Err(Rejected::Invalid("the access token was signed by an unknown key"))
+                }
+                Err(Invalid::Malformed) => return Err(Rejected::Invalid("the access token is malformed")),
+                Err(Invalid::Refused(why)) => return Err(Rejected::Invalid(why)),
+            };
+            return Ok(AuthContext {
+                user_id: claims.sub,
+                client_id: claims.client_id,
+                scopes: ScopeSet::parse(&claims.scope).unwrap_or_default(),
+            });
+        }
+    }
+
+    /// Rate-limits JWKS fetches so that tokens with made-up `kid`s cannot make us hammer the AS.
+    fn may_refetch(&self) -> bool {
+        let mut last = self.last_fetch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|t| t.elapsed() < JWKS_REFETCH_INTERVAL) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
+    }
+
+    async fn fetch_jwks(&self) -> Result<(), Rejected> {
+        let set: JwkSet = async { self.http.get(&self.jwks_url).send().await?.error_for_status()?.json().await }
+            .await
+            .map_err(|e: reqwest::Error| {
+                tracing::error!(error = %e, "fetching the JWKS failed");
+                Rejected::Unavailable
+            })?;
+        let keys = verifying_keys(&set);
+        tracing::info!(keys = keys.len(), "JWKS refreshed");
+        *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = keys;
+        Ok(())
+    }
+
+    async fn introspect(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {
         let resp = self
             .http
-            .post(&self.url)
+            .post(&self.introspection_url)
             .header(reqwest::header::AUTHORIZATION, &self.authorization)
             .form(&[("token", token)])
             .send()
@@ -85,10 +162,5 @@ pub fn check(info: IntrospectionResponse, settings: &Settings, now: i64) -> Resu
     let (Some(user_id), Some(client_id)) = (info.sub, info.client_id) else {
         return Err(Rejected::Invalid("the access token has no subject"));
     };
-    Ok(AuthContext {
-        user_id,
-        username: info.username,
-        client_id,
-        scopes: info.scope.as_deref().and_then(ScopeSet::parse).unwrap_or_default(),
-    })
+    Ok(AuthContext { user_id, client_id, scopes: info.scope.as_deref().and_then(ScopeSet::parse).unwrap_or_default() })
 }

@@ -3,6 +3,8 @@
 
 pub mod authorize;
 pub mod introspection;
+pub mod jwt;
+pub mod keys;
 pub mod params;
 pub mod password;
 pub mod refresh;

@@ -5,6 +5,7 @@
 use shared::oauth::{ErrorCode, TokenResponse};
 use shared::scopes::ScopeSet;
 
+use super::keys::KeyRing;
 use super::params::Params;
 use super::secrets;
 use super::token::{check_resource, issue_tokens, Issue};
@@ -15,6 +16,7 @@ use crate::store::{AuditEvent, Client, RefreshClaim, Store};
 pub async fn refresh(
     store: &Store,
     settings: &Settings,
+    keys: &KeyRing,
     client: &Client,
     form: &Params,
     now: i64,
@@ -65,5 +67,5 @@ pub async fn refresh(
         code_hash: None,
         family: Some(token.family_id.clone()),
     };
-    issue_tokens(store, settings, issue, now).await
+    issue_tokens(store, settings, keys, issue, now).await
 }

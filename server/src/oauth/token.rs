@@ -6,6 +6,8 @@ use shared::oauth::{ErrorCode, TokenResponse, GRANT_AUTHORIZATION_CODE, GRANT_RE
 use shared::pkce;
 
 use super::authorize::resolve_resource;
+use super::jwt::AccessClaims;
+use super::keys::KeyRing;
 use super::params::Params;
 use super::{refresh, secrets};
 use crate::config::Settings;
@@ -17,6 +19,7 @@ use crate::store::{AccessToken, AuditEvent, Client, CodeClaim, RefreshToken, Sto
 pub async fn exchange(
     store: &Store,
     settings: &Settings,
+    keys: &KeyRing,
     form: &Params,
     basic_auth_present: bool,
     now: i64,
@@ -37,14 +40,15 @@ pub async fn exchange(
         return Err(Error::bad_request(ErrorCode::UnauthorizedClient, "this client did not register that grant type"));
     }
     if grant_type == GRANT_REFRESH_TOKEN {
-        return refresh::refresh(store, settings, &client, form, now).await;
+        return refresh::refresh(store, settings, keys, &client, form, now).await;
     }
-    exchange_code(store, settings, &client, form, now).await
+    exchange_code(store, settings, keys, &client, form, now).await
 }
 
 async fn exchange_code(
     store: &Store,
     settings: &Settings,
+    keys: &KeyRing,
     client: &Client,
     form: &Params,
     now: i64,
@@ -89,7 +93,7 @@ async fn exchange_code(
         code_hash: Some(code_hash),
         family,
     };
-    issue_tokens(store, settings, issue, now).await
+    issue_tokens(store, settings, keys, issue, now).await
 }
 
 /// RFC 8707: a `resource` in the token request must name the resource the grant is for.
@@ -120,8 +124,25 @@ pub struct Issue<'a> {
 }
 
 /// Stores and returns a new access token (and a refresh token when the grant has a family).
-pub async fn issue_tokens(store: &Store, settings: &Settings, i: Issue<'_>, now: i64) -> Result<TokenResponse, Error> {
-    let access_token = secrets::random_token();
+pub async fn issue_tokens(
+    store: &Store,
+    settings: &Settings,
+    keys: &KeyRing,
+    i: Issue<'_>,
+    now: i64,
+) -> Result<TokenResponse, Error> {
+    // RFC 9068 JWT; the database keeps its hash so introspection and revocation still work.
+    let access_token = keys.sign(&AccessClaims {
+        iss: settings.issuer.clone(),
+        sub: i.user_id.to_owned(),
+        aud: i.resource.to_owned(),
+        client_id: i.client_id.to_owned(),
+        scope: i.scope.to_owned(),
+        exp: now + settings.access_token_ttl,
+        iat: now,
+        nbf: None,
+        jti: secrets::random_token(),
+    });
     store
         .insert_access_token(&AccessToken {
             token_hash: secrets::hash(&access_token),

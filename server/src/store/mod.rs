@@ -11,6 +11,7 @@ mod auth_requests;
 mod clients;
 mod codes;
 mod grants;
+pub mod keys;
 mod refresh;
 mod tokens;
 mod users;
