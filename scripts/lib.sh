@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# Shared helpers for the scripts in this directory. Source it, do not run it:
+#   . "$(dirname "$0")/lib.sh"
+# It sets ROOT (the repository root), puts the tools scripts/setup.sh installs on PATH, and
+# defines log/die helpers, port checks and the SPA build. See ../shared/TOOLCHAIN.md for why
+# Trunk is run the way it is (no downloads from GitHub on these machines).
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+
+# rustup's cargo (and the trunk / wasm-bindgen it installs) first; npm's binaryen wasm-opt next.
+# /usr/bin must never come before ~/.cargo/bin: Debian's cargo is only for Trunk (see trunk_cmd).
+export PATH="$HOME/.cargo/bin:$ROOT/target/tools/node_modules/.bin:$PATH"
+# Trunk's update check would reach for the network at every start.
+export TRUNK_SKIP_VERSION_CHECK=true
+
+# Where cargo puts native builds (honours CARGO_TARGET_DIR, e.g. a CI cache; relative to ROOT).
+CARGO_TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$CARGO_TARGET" in /*) ;; *) CARGO_TARGET="$ROOT/$CARGO_TARGET" ;; esac
+# shellcheck disable=SC2034  # used by the scripts that source this file
+SERVER_BIN="$CARGO_TARGET/release/server"
+
+# When setup.sh had to fall back to Debian's rustc-web, this directory holds a `cargo` shim
+# (scripts/debian-cargo) that builds std for wasm32. It goes first on PATH for Trunk only.
+DEBIAN_SHIM_DIR="$ROOT/target/debian-wasm-shim"
+
+if [ -t 2 ]; then _c_on=$'\033[1;34m'; _c_err=$'\033[1;31m'; _c_ok=$'\033[1;32m'; _c_off=$'\033[0m'
+else _c_on=''; _c_err=''; _c_ok=''; _c_off=''; fi
+log()  { printf '%s[%s]%s %s\n' "$_c_on" "${LOG_TAG:-mcp-auth}" "$_c_off" "$*" >&2; }
+ok()   { printf '%s[%s]%s %s\n' "$_c_ok" "${LOG_TAG:-mcp-auth}" "$_c_off" "$*" >&2; }
+warn() { printf '%s[%s]%s %s\n' "$_c_err" "${LOG_TAG:-mcp-auth}" "$_c_off" "$*" >&2; }
+die()  { warn "error: $*"; exit 1; }
+
+# Runs trunk with the Debian cargo shim first on PATH when it exists, offline (a missing tool
+# fails at once instead of ~30 s of download retries; needs `cargo fetch` first).
+trunk_cmd() {
+  local path="$PATH"
+  if [ -x "$DEBIAN_SHIM_DIR/cargo" ]; then path="$DEBIAN_SHIM_DIR:$PATH"; fi
+  (cd "$ROOT" && PATH="$path" TRUNK_OFFLINE=true trunk "$@")
+}
+
+# Builds the release SPA into dist/ (what the end-to-end tests serve).
+build_spa() {
+  (cd "$ROOT" && cargo fetch --quiet)
+  trunk_cmd build --release "$@"
+  [ -f "$ROOT/dist/index.html" ] || die "trunk build finished but dist/index.html is missing"
+}
+
+# True when something accepts TCP connections on 127.0.0.1:<port>.
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Fails with a clear message when any of the given ports is taken.
+require_free_ports() {
+  local port busy=()
+  for port in "$@"; do
+    if port_in_use "$port"; then busy+=("$port"); fi
+  done
+  if [ ${#busy[@]} -gt 0 ]; then
+    local alternation
+    alternation="$(IFS='|'; echo "${busy[*]}")"
+    warn "port(s) ${busy[*]} on 127.0.0.1 already in use; stop whatever listens there (find it with:"
+    warn "  ss -ltnp | grep -E ':($alternation)\\b'  )"
+    exit 1
+  fi
+}
+
+# Waits until URL answers with an HTTP success status; fails after TIMEOUT seconds or as soon as
+# PID (optional) has exited.
+wait_for_http() {
+  local url="$1" timeout="${2:-60}" pid="${3:-}" waited=0
+  until curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    if [ "$waited" -ge $((timeout * 5)) ]; then return 1; fi
+    sleep 0.2
+    waited=$((waited + 1))
+  done
+}
+
+# A random password of 24 URL-safe characters (no shell or newline trouble).
+random_password() {
+  head -c 18 /dev/urandom | base64 | tr '+/' 'xy'
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, Rust unit + integration tests, release builds of the
+# server and the SPA, then the Playwright end-to-end tests in Debian's Chromium.
+# Exits non-zero at the first failing step and names it. Logs: target/test-logs/.
+#
+# usage: scripts/test.sh [extra Playwright arguments, e.g. -g logout]
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+LOG_TAG="test"
+cd "$ROOT"
+
+logs="$ROOT/target/test-logs"
+mkdir -p "$logs"
+rm -f "$logs"/*.log
+
+current_step=""
+step_started=0
+results=()
+
+summary() {
+  local rc=$1 line
+  printf '\n==================== summary ====================\n' >&2
+  for line in "${results[@]}"; do printf '  %s\n' "$line" >&2; done
+  if [ -f "$logs/cargo-test.log" ]; then
+    printf -- '-- cargo test --\n' >&2
+    awk '/^ +Running / { bin = $NF; gsub(/[()]/, "", bin); sub(/.*\//, "", bin); sub(/-[0-9a-f]+$/, "", bin)
+                         name = bin " (" $(NF - 1) ")" }
+         /^ +Doc-tests / { name = "doc-tests " $2 }
+         /^test result:/ { printf "  %-32s %s\n", name, substr($0, 14) }
+         /^error(\[|:)/  { print "  " $0 }' "$logs/cargo-test.log" >&2 || true
+  fi
+  if [ -f "$logs/e2e.log" ]; then
+    printf -- '-- Playwright --\n' >&2
+    # The list reporter's footer: counts, and the names of failed or flaky tests under them.
+    awk '/^ +[0-9]+ (passed|failed|flaky|skipped|interrupted|did not run)/ { p = 1; found = 1 }
+         /^\[e2e\]/ { p = 0 }
+         p { print }
+         END { exit !found }' "$logs/e2e.log" >&2 \
+      || printf '  (no Playwright summary: see %s)\n' "$logs/e2e.log" >&2
+  fi
+  if [ "$rc" -eq 0 ]; then
+    ok "all tests passed"
+  elif [ -n "$current_step" ]; then
+    warn "FAILED at step '$current_step' (exit $rc); logs in target/test-logs/"
+  else
+    warn "FAILED (exit $rc)"
+  fi
+}
+trap 'summary $?' EXIT
+
+# Runs one named step. Not called from a condition, so `set -e` stays in force inside it.
+step() {
+  current_step="$1"
+  shift
+  step_started=$SECONDS
+  log "── step: $current_step"
+  "$@"
+  results+=("ok    $current_step ($((SECONDS - step_started)) s)")
+  current_step=""
+}
+
+# Runs a command with its output shown and also saved to target/test-logs/<name>.log.
+logged() {
+  local name="$1"
+  shift
+  "$@" 2>&1 | tee "$logs/$name.log"
+}
+
+# Playwright runs TypeScript without type-checking it.
+typecheck_e2e() {
+  (cd "$ROOT/tests/e2e" && npx --no-install tsc --noEmit -p .)
+}
+
+step "setup (toolchain, chromium, npm packages)" bash "$ROOT/scripts/setup.sh" --e2e
+step "typecheck the Playwright specs (tsc --noEmit)" typecheck_e2e
+step "cargo test" logged cargo-test cargo test --no-fail-fast
+step "cargo build --release -p server" cargo build --release -p server
+step "trunk build --release (SPA into dist/)" build_spa
+step "Playwright end-to-end tests" logged e2e env E2E_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/e2e/run.sh" "$@"

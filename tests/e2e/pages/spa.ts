@@ -1,0 +1,191 @@
+/**
+ * Page objects for the single-page app (Leptos, served from dist/): the home page that starts
+ * the MCP authorization flow, the /callback page, and the /console page that calls MCP.
+ * Selectors follow the SPA's data-testid contract; nothing here knows how the SPA works inside.
+ */
+import { expect, type Locator, type Page } from '@playwright/test';
+
+/** Timeline step ids, in flow order (`li[data-testid=flow-step][data-step=<id>]`). */
+export const FLOW_STEPS = [
+  'unauthenticated-request',
+  'prm',
+  'as-metadata',
+  'register',
+  'authorize-redirect',
+  'callback',
+  'token',
+] as const;
+export type FlowStepId = (typeof FLOW_STEPS)[number];
+export type FlowStepStatus = 'ok' | 'error' | 'pending';
+
+/** Shared by every SPA page: the timeline, errors and notices. */
+class SpaPage {
+  readonly error: Locator;
+  readonly notice: Locator;
+
+  constructor(readonly page: Page) {
+    this.error = page.getByTestId('error');
+    this.notice = page.getByTestId('notice');
+  }
+
+  step(id: FlowStepId): Locator {
+    return this.page.locator(`li[data-testid="flow-step"][data-step="${id}"]`);
+  }
+
+  async expectPath(pathname: string): Promise<void> {
+    await this.page.waitForURL((url) => url.pathname === pathname);
+  }
+}
+
+export class SpaHome extends SpaPage {
+  readonly mcpUrl: Locator;
+  readonly connectButton: Locator;
+
+  constructor(page: Page) {
+    super(page);
+    this.mcpUrl = page.getByTestId('mcp-url');
+    this.connectButton = page.getByTestId('connect');
+  }
+
+  /** Opens `/?mcp=<url>` and waits until the app has mounted and prefilled the field. */
+  async goto(mcpUrl: string): Promise<void> {
+    await this.page.goto(`/?mcp=${encodeURIComponent(mcpUrl)}`);
+    await expect(this.mcpUrl).toHaveValue(mcpUrl);
+    await expect(this.connectButton).toBeEnabled();
+  }
+
+  async connect(): Promise<void> {
+    await this.connectButton.click();
+  }
+}
+
+export class SpaCallback extends SpaPage {
+  /** Opens /callback with the given query, as a redirect from the authorization server would. */
+  async goto(query: Record<string, string>): Promise<void> {
+    await this.page.goto(`/callback?${new URLSearchParams(query).toString()}`);
+  }
+}
+
+export class SpaConsole extends SpaPage {
+  readonly whoami: Locator;
+  readonly tools: Locator;
+  readonly resources: Locator;
+  readonly callGetUserData: Locator;
+  readonly readProfile: Locator;
+  readonly readStats: Locator;
+  readonly userDataResult: Locator;
+  readonly profileResult: Locator;
+  readonly statsResult: Locator;
+  readonly logoutButton: Locator;
+  readonly loginRequired: Locator;
+  readonly loginAgain: Locator;
+
+  constructor(page: Page) {
+    super(page);
+    this.whoami = page.getByTestId('whoami');
+    this.tools = page.getByTestId('tool');
+    this.resources = page.getByTestId('resource');
+    this.callGetUserData = page.getByTestId('call-get-user-data');
+    this.readProfile = page.getByTestId('read-profile');
+    this.readStats = page.getByTestId('read-stats');
+    this.userDataResult = page.getByTestId('user-data-result');
+    this.profileResult = page.getByTestId('profile-result');
+    this.statsResult = page.getByTestId('stats-result');
+    this.logoutButton = page.getByTestId('logout');
+    this.loginRequired = page.getByTestId('login-required');
+    this.loginAgain = page.getByTestId('login-again');
+  }
+
+  async goto(): Promise<void> {
+    await this.page.goto('/console');
+  }
+
+  /** Waits for the console of a signed-in user. */
+  async expectSignedIn(username: string): Promise<void> {
+    await this.expectPath('/console');
+    await expect(this.whoami).toContainText(username);
+    await expect(this.loginRequired).toHaveCount(0);
+  }
+
+  /** Waits for the console without a session. */
+  async expectLoginRequired(): Promise<void> {
+    await this.expectPath('/console');
+    await expect(this.loginRequired).toBeVisible();
+    await expect(this.loginAgain).toBeVisible();
+    await expect(this.whoami).toHaveCount(0);
+  }
+
+  /** Clicks `button` and returns the parsed JSON that then appears in `result`. */
+  async runAndReadJson(button: Locator, result: Locator): Promise<unknown> {
+    await expect(button).toBeEnabled();
+    await button.click();
+    await expect(result).not.toBeEmpty();
+    await expect(this.error).toHaveCount(0);
+    const text = (await result.textContent()) ?? '';
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new Error(`expected JSON in the result block, got: ${text.slice(0, 500)}`);
+    }
+  }
+
+  async logout(): Promise<void> {
+    await this.logoutButton.click();
+  }
+}
+
+/**
+ * True when `value` holds `want` anywhere: as a string (containing it), as a property value, or
+ * inside a string that is itself JSON (MCP tool results carry JSON as text content).
+ */
+export function jsonContains(value: unknown, want: { key?: string; value: string }): boolean {
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if ((trimmed.startsWith('{') || trimmed.startsWith('[')) && trimmed.length > 1) {
+      try {
+        if (jsonContains(JSON.parse(trimmed) as unknown, want)) return true;
+      } catch {
+        // not JSON: plain text
+      }
+    }
+    return want.key === undefined && value.includes(want.value);
+  }
+  if (Array.isArray(value)) return value.some((v) => jsonContains(v, want));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>).some(
+      ([k, v]) =>
+        (want.key !== undefined && k === want.key && v === want.value) || jsonContains(v, want),
+    );
+  }
+  return false;
+}
+
+/** The first string or number found under `key` anywhere in `value` (JSON text included). */
+export function jsonFind(value: unknown, key: string): string | undefined {
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (!(trimmed.startsWith('{') || trimmed.startsWith('['))) return undefined;
+    try {
+      return jsonFind(JSON.parse(trimmed) as unknown, key);
+    } catch {
+      return undefined;
+    }
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const found = jsonFind(v, key);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (k === key && (typeof v === 'string' || typeof v === 'number')) return String(v);
+    }
+    for (const v of Object.values(value as Record<string, unknown>)) {
+      const found = jsonFind(v, key);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs the Playwright end-to-end tests against the release server binary and the built SPA:
+# picks free ports, makes a fresh database with the user `alice` in a temporary directory,
+# exports the E2E_* variables playwright.config.ts reads, runs Playwright (which starts and
+# stops the server through its `webServer` setting) and cleans up.
+#
+# Needs: target/release/server (cargo build --release -p server), dist/ (trunk build --release),
+# tests/e2e/node_modules (scripts/setup.sh --e2e). scripts/test.sh does all of that first.
+# usage: tests/e2e/run.sh [Playwright arguments, e.g. -g logout --headed]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+server_bin="${E2E_SERVER_BIN:-$target_dir/release/server}"
+dist_dir="${E2E_DIST_DIR:-$root/dist}"
+
+fail() { printf '[e2e] error: %s\n' "$*" >&2; exit 1; }
+[ -x "$server_bin" ] || fail "$server_bin missing: run cargo build --release -p server"
+[ -f "$dist_dir/index.html" ] || fail "$dist_dir/index.html missing: run trunk build --release"
+[ -d "$here/node_modules/@playwright/test" ] || fail "Playwright missing: run scripts/setup.sh --e2e"
+[ -x "${E2E_CHROMIUM:-/usr/bin/chromium}" ] || fail "chromium missing: run scripts/setup.sh --e2e"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-auth-e2e.XXXXXX")"
+# shellcheck disable=SC2317  # invoked by the trap
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT
+
+# Three distinct free loopback ports (never the development ports 8000/8080/9000). They are
+# picked here, once: playwright.config.ts is evaluated again in every worker.
+read -r as_port rs_port spa_port < <(node -e '
+  const net = require("net");
+  const avoid = new Set([8000, 8080, 9000]);
+  const grab = () => new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  (async () => {
+    const held = [];
+    while (held.length < 3) {
+      const s = await grab();
+      if (avoid.has(s.address().port)) { s.close(); continue; }
+      held.push(s);
+    }
+    console.log(held.map((s) => s.address().port).join(" "));
+    held.forEach((s) => s.close());
+  })();
+')
+[ -n "${spa_port:-}" ] || fail "could not pick free ports"
+
+password="$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')"
+db="$work/e2e.db"
+# The server reads a .env file from its working directory: run it in the temporary directory.
+# Drop every environment variable it reads (as its --help lists them) so that nothing from the
+# caller's shell changes the settings the tests rely on.
+server_env_vars=$({ "$server_bin" --help; "$server_bin" serve --help; } 2>/dev/null \
+  | grep -o '\[env: [A-Z0-9_]*' | cut -d' ' -f2 | sort -u)
+for var in $server_env_vars DATABASE_URL; do unset "$var"; done
+(cd "$work" && printf '%s' "$password" | "$server_bin" --db "$db" user add alice --password-stdin \
+  --name "Alice Example" --email alice@example.test) >/dev/null \
+  || fail "could not create the test user (server user add alice)"
+
+export E2E_SERVER_BIN="$server_bin" E2E_DIST_DIR="$dist_dir" E2E_WORK_DIR="$work" E2E_DB="$db"
+export E2E_SERVER_LOG="$work/server.log"
+export E2E_AS_PORT="$as_port" E2E_RS_PORT="$rs_port" E2E_SPA_PORT="$spa_port"
+export E2E_AS_URL="http://127.0.0.1:$as_port" E2E_RS_URL="http://127.0.0.1:$rs_port"
+export E2E_SPA_URL="http://127.0.0.1:$spa_port"
+export E2E_USER=alice E2E_PASSWORD="$password" E2E_USER_NAME="Alice Example"
+export E2E_USER_EMAIL=alice@example.test
+# Lets the tests ask the authorization server's introspection endpoint whether a token is active.
+E2E_INTROSPECTION_SECRET="$(head -c 24 /dev/urandom | base64 | tr '+/' 'xy')"
+export E2E_INTROSPECTION_SECRET
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+printf '[e2e] AS %s  RS %s  SPA %s  (work dir %s)\n' "$E2E_AS_URL" "$E2E_RS_URL" "$E2E_SPA_URL" "$work"
+status=0
+(cd "$here" && npx --no-install playwright test "$@") || status=$?
+if [ "$status" -ne 0 ] && [ -f "$E2E_SERVER_LOG" ]; then
+  mkdir -p "$here/test-results"
+  cp "$E2E_SERVER_LOG" "$here/test-results/server.log"
+  printf '[e2e] Playwright failed (exit %s); last server log lines (all: tests/e2e/test-results/server.log):\n' "$status" >&2
+  tail -n 40 "$E2E_SERVER_LOG" >&2
+fi
+exit "$status"

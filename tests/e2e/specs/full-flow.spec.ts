@@ -1,0 +1,67 @@
+import { expect, test } from '../fixtures';
+import { CLIENT_NAME, SCOPE } from '../pages/flow';
+import { jsonContains, jsonFind } from '../pages/spa';
+
+test('connect, sign in, consent and call MCP as alice', async ({
+  page,
+  env,
+  home,
+  login,
+  consent,
+  mcpConsole,
+  flowSteps,
+  browserLog,
+}) => {
+  await test.step('the SPA discovers the server and redirects to the AS login page', async () => {
+    await home.goto(env.mcpUrl);
+    await home.connect();
+    await login.expectLoaded();
+    expect(page.url().startsWith(`${env.asUrl}/authorize`)).toBe(true);
+  });
+
+  await test.step('sign in and review the consent page', async () => {
+    await login.signIn(env.user, env.password);
+    await consent.expectLoaded();
+    await consent.expectDetails({
+      clientName: CLIENT_NAME,
+      scope: SCOPE,
+      redirectHost: `127.0.0.1:${env.spaPort}`,
+      resource: env.mcpUrl,
+    });
+  });
+
+  await test.step('allow: the SPA exchanges the code and opens the console', async () => {
+    await consent.allow();
+    await mcpConsole.expectSignedIn(env.user);
+    expect(browserLog.reached(`${env.spaUrl}/callback`)).toBe(true);
+    expect(browserLog.tokenRequests.length).toBeGreaterThan(0);
+  });
+
+  await test.step('every timeline step succeeded', async () => {
+    await flowSteps.expectAllOk();
+  });
+
+  await test.step('the console lists the tools and resources', async () => {
+    await expect(mcpConsole.tools.filter({ hasText: 'get_user_data' })).not.toHaveCount(0);
+    await expect(mcpConsole.resources.filter({ hasText: 'user://profile' })).not.toHaveCount(0);
+    await expect(mcpConsole.resources.filter({ hasText: 'user://stats' })).not.toHaveCount(0);
+  });
+
+  let userId: string | undefined;
+  await test.step('get_user_data returns alice', async () => {
+    const data = await mcpConsole.runAndReadJson(mcpConsole.callGetUserData, mcpConsole.userDataResult);
+    expect(jsonContains(data, { key: 'username', value: env.user }), JSON.stringify(data)).toBe(true);
+    userId = jsonFind(data, 'user_id');
+    expect(userId, JSON.stringify(data)).toBeTruthy();
+  });
+
+  await test.step('user://profile and user://stats return alice', async () => {
+    const profile = await mcpConsole.runAndReadJson(mcpConsole.readProfile, mcpConsole.profileResult);
+    expect(jsonContains(profile, { key: 'username', value: env.user }), JSON.stringify(profile)).toBe(true);
+    expect(jsonContains(profile, { key: 'email', value: env.userEmail }), JSON.stringify(profile)).toBe(true);
+    expect(jsonFind(profile, 'user_id'), JSON.stringify(profile)).toBe(userId);
+    // The stats name the user by id: it must be alice's.
+    const stats = await mcpConsole.runAndReadJson(mcpConsole.readStats, mcpConsole.statsResult);
+    expect(jsonFind(stats, 'user_id'), JSON.stringify(stats)).toBe(userId);
+  });
+});
