@@ -91,15 +91,8 @@ async fn restart_keeps_users_clients_and_tokens() {
     app.add_user("alice").await;
     let client_id = app.register_client().await;
     let token = app.access_token("alice").await;
-    let (as_addr, rs_addr) = (app.as_url.replace("http://", ""), app.rs_url.replace("http://", ""));
-    let dir = app.stop().await;
-
     // A new server on the same database file and addresses: nothing was kept only in memory.
-    let app = crate::common::spawn_app_in(dir, |c| {
-        c.as_addr = as_addr.parse().unwrap();
-        c.rs_addr = rs_addr.parse().unwrap();
-    })
-    .await;
+    let app = app.restart().await;
     assert!(app.store.find_client(&client_id).await.unwrap().is_some(), "client survives a restart");
     assert_eq!(app.introspect(&token).await["active"], true, "token survives a restart");
     let session = app.mcp_session(&token).await;

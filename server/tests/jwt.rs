@@ -150,13 +150,7 @@ async fn signing_key_survives_a_restart() {
     app.add_user("alice").await;
     let token = app.access_token("alice").await;
     let before = kid(&app).await;
-    let (as_addr, rs_addr) = (app.as_url.replace("http://", ""), app.rs_url.replace("http://", ""));
-    let dir = app.stop().await;
-    let app = crate::common::spawn_app_in(dir, |c| {
-        c.as_addr = as_addr.parse().unwrap();
-        c.rs_addr = rs_addr.parse().unwrap();
-    })
-    .await;
+    let app = app.restart().await;
     assert_eq!(kid(&app).await, before, "same key after a restart");
     assert_eq!(mcp_status(&app, &token).await.0, StatusCode::OK);
 }

@@ -115,6 +115,18 @@ impl TestApp {
         std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap())
     }
 
+    /// Stops the server and starts a new one on the same database file and addresses, as a
+    /// process restart would.
+    pub async fn restart(self) -> TestApp {
+        let (as_addr, rs_addr) = (self.as_url.replace("http://", ""), self.rs_url.replace("http://", ""));
+        let dir = self.stop().await;
+        spawn_app_in(dir, |c| {
+            c.as_addr = as_addr.parse().unwrap();
+            c.rs_addr = rs_addr.parse().unwrap();
+        })
+        .await
+    }
+
     pub async fn add_user(&self, username: &str) -> String {
         let args = UserAdd {
             username: username.into(),
