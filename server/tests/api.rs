@@ -11,5 +11,6 @@ mod mcp_guard;
 mod refresh;
 mod register;
 mod revocation;
+mod throttle;
 mod token;
 mod tools;

@@ -19,6 +19,11 @@ use crate::store::{now, AuditEvent, AuthRequest, User};
 
 /// After this many wrong passwords the pending request is discarded.
 const MAX_FAILED_LOGINS: i64 = 5;
+/// Per username: this many failures are free, then each one doubles a lock-out window that starts
+/// at `THROTTLE_BASE_SECS` and stops growing at `THROTTLE_CAP_SECS`.
+const THROTTLE_FREE: i64 = 5;
+const THROTTLE_BASE_SECS: i64 = 30;
+const THROTTLE_CAP_SECS: i64 = 15 * 60;
 const GENERIC_FAILURE: &str = "Invalid username or password.";
 const STALE_REQUEST: &str = "This sign-in request has expired or was already used.";
 
@@ -131,10 +136,29 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, raw: Resul
     let password = form.get("password").unwrap_or_default();
     let name = client_name(&state, &pending.client_id).await;
 
+    // Throttled by username whether or not the account exists, so the answer reveals nothing.
+    let throttle_key = format!("user:{}", username.to_lowercase());
+    let wait = state.store.throttle_wait(&throttle_key, now()).await.unwrap_or(0);
+    if wait > 0 {
+        let page = render::LoginPage {
+            client_name: &name,
+            resource: &pending.resource,
+            request_id: &pending.id,
+            csrf,
+            username,
+            error: Some(&format!("Too many failed sign-in attempts for this account. Try again in {wait} seconds.")),
+        };
+        return render::page(StatusCode::TOO_MANY_REQUESTS, &page);
+    }
     let user = state.store.find_user_by_username(username).await.ok().flatten();
     let password_ok = verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()));
     let user = user.filter(|u| password_ok && u.status == "active");
     let Some(user) = user else {
+        if let Err(e) =
+            state.store.throttle_fail(&throttle_key, now(), THROTTLE_FREE, THROTTLE_BASE_SECS, THROTTLE_CAP_SECS).await
+        {
+            tracing::warn!(error = %e, "could not record a failed sign-in");
+        }
         let failures = state.store.bump_failed_logins(&pending.id).await.unwrap_or(MAX_FAILED_LOGINS);
         let detail = format!("failed attempt {failures} on this request");
         state.store.audit(AuditEvent::LoginFailed, None, Some(&pending.client_id), &detail).await;
@@ -166,6 +190,9 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, raw: Resul
         if let Err(e) = state.store.record_login(&user.id, now()).await {
             tracing::warn!(error = %e, "could not record login");
         }
+    }
+    if let Err(e) = state.store.throttle_reset(&throttle_key).await {
+        tracing::warn!(error = %e, "could not reset the sign-in throttle");
     }
     tracing::info!(user_id = %user.id, client_id = %pending.client_id, "user signed in");
     let session_cookie = session::start(&state, &user.id).await;

@@ -1,0 +1,44 @@
+//! Sign-in throttling state, keyed by a normalised username.
+
+use super::Store;
+use crate::error::Error;
+
+impl Store {
+    /// Seconds until `key` may try again (0 when it may now).
+    pub async fn throttle_wait(&self, key: &str, now: i64) -> Result<i64, Error> {
+        let until: Option<i64> = sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(until.map_or(0, |u| (u - now).max(0)))
+    }
+
+    /// Counts a failure; once `free` failures have accrued, each further one locks the key for
+    /// `base * 2^(n - free)` seconds, capped at `cap`. Returns the failure count.
+    pub async fn throttle_fail(&self, key: &str, now: i64, free: i64, base: i64, cap: i64) -> Result<i64, Error> {
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?, 1, 0, ?) \
+             ON CONFLICT (key) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at \
+             RETURNING failures",
+        )
+        .bind(key)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        if failures >= free {
+            let exponent = u32::try_from(failures - free).unwrap_or(u32::MAX).min(20);
+            let wait = base.saturating_mul(1_i64 << exponent).min(cap);
+            sqlx::query("UPDATE login_throttle SET locked_until = ? WHERE key = ?")
+                .bind(now + wait)
+                .bind(key)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(failures)
+    }
+
+    pub async fn throttle_reset(&self, key: &str) -> Result<(), Error> {
+        sqlx::query("DELETE FROM login_throttle WHERE key = ?").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+}
