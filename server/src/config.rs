@@ -84,6 +84,12 @@ pub struct ServeConfig {
     /// Lifetime of refresh tokens, in seconds (each use rotates the token and restarts this).
     #[arg(long, env = "REFRESH_TOKEN_TTL", default_value_t = 14 * 24 * 3600)]
     pub refresh_token_ttl: u64,
+    /// Dynamic registrations one address may make per 10 minutes.
+    #[arg(long, env = "REGISTRATIONS_PER_WINDOW", default_value_t = 100)]
+    pub registrations_per_window: u32,
+    /// Registered clients that never obtained a token are deleted after this many seconds.
+    #[arg(long, env = "UNUSED_CLIENT_TTL", default_value_t = 24 * 3600)]
+    pub unused_client_ttl: u64,
     /// Lifetime of authorization codes, in seconds.
     #[arg(long, env = "CODE_TTL", default_value_t = 300)]
     pub code_ttl: u64,
@@ -132,6 +138,7 @@ pub struct Settings {
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
     pub code_ttl: i64,
+    pub unused_client_ttl: i64,
     pub introspection_secret: String,
     pub introspection_url: String,
     pub verification: Verification,
@@ -181,6 +188,7 @@ impl ServeConfig {
             rs_base,
             allowed_origins: self.allowed_origins.iter().map(|o| o.trim_end_matches('/').to_owned()).collect(),
             access_token_ttl: i64::try_from(self.access_token_ttl).unwrap_or(i64::MAX).max(1),
+            unused_client_ttl: i64::try_from(self.unused_client_ttl).unwrap_or(i64::MAX),
             refresh_token_ttl: i64::try_from(self.refresh_token_ttl).unwrap_or(i64::MAX).max(1),
             code_ttl: i64::try_from(self.code_ttl).unwrap_or(i64::MAX).max(1),
             introspection_secret: secret,

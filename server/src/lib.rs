@@ -94,7 +94,9 @@ pub async fn serve(
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// A running server: its bound addresses and tasks.
@@ -118,7 +120,11 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     let settings = Arc::new(cfg.settings(as_addr, rs_addr)?);
     // Keys must outlive every token they signed, including those of the previous process.
     let keys = Arc::new(oauth::keys::KeyRing::load_or_create(&store, store::now(), settings.access_token_ttl).await?);
-    let state = AppState { store: store.clone(), settings: settings.clone(), keys };
+    let registrations = Arc::new(http::rate_limit::RateLimiter::new(
+        cfg.registrations_per_window,
+        std::time::Duration::from_secs(http::rate_limit::REGISTRATION_WINDOW_SECS),
+    ));
+    let state = AppState { store: store.clone(), settings: settings.clone(), keys, registrations };
 
     let stop = |t: &CancellationToken| {
         let t = t.clone();
@@ -140,17 +146,17 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         spa_addr = Some(listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?);
         tasks.push(tokio::spawn(serve(listener, spa::routes(&cfg.spa_dir), stop(&shutdown))));
     }
-    tokio::spawn(purge_loop(store, shutdown));
+    tokio::spawn(purge_loop(store, settings.unused_client_ttl, shutdown));
     Ok(Running { as_addr, rs_addr, spa_addr, settings, tasks })
 }
 
-async fn purge_loop(store: Store, shutdown: CancellationToken) {
+async fn purge_loop(store: Store, unused_client_ttl: i64, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {
-                if let Err(e) = store.purge_expired(store::now()).await {
+                if let Err(e) = store.purge_expired(store::now(), unused_client_ttl).await {
                     tracing::warn!(error = %e, "purging expired requests failed");
                 }
             }

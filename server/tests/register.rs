@@ -168,3 +168,31 @@ async fn success_is_201_no_store_and_only_supported_grants() {
     let other: Value = resp.json().await.unwrap();
     assert_ne!(other["client_id"], body["client_id"]);
 }
+
+#[tokio::test]
+async fn registration_floods_are_rate_limited_per_address() {
+    let app = crate::common::spawn_app_with(|c| c.registrations_per_window = 3).await;
+    for _ in 0..3 {
+        assert_eq!(app.register(json!({"redirect_uris": [REDIRECT_URI]})).await.status(), StatusCode::CREATED);
+    }
+    let resp = app.register(json!({"redirect_uris": [REDIRECT_URI]})).await;
+    assert!(resp.headers().get("retry-after").is_some());
+    crate::common::assert_oauth_error(resp, StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable").await;
+}
+
+#[tokio::test]
+async fn unused_registrations_expire_but_used_clients_stay() {
+    let app = spawn_app().await;
+    app.add_user("alice").await;
+    let unused = app.register_client().await;
+    let (code, pending) = app.authorize_code("alice").await;
+    assert_eq!(app.exchange(&code, &pending).await.status(), StatusCode::OK);
+    let later = server::store::now() + 2 * 86_400;
+    app.store.purge_expired(later, 86_400).await.unwrap();
+    assert!(app.store.find_client(&unused).await.unwrap().is_none(), "never used: deleted");
+    assert!(app.store.find_client(&pending.client_id).await.unwrap().is_some(), "obtained a token: kept");
+    // A fresh registration is not touched by the same purge.
+    let fresh = app.register_client().await;
+    app.store.purge_expired(server::store::now(), 86_400).await.unwrap();
+    assert!(app.store.find_client(&fresh).await.unwrap().is_some());
+}

@@ -5,6 +5,7 @@ pub mod body;
 pub mod cors;
 pub mod introspect;
 pub mod metadata;
+pub mod rate_limit;
 pub mod register;
 pub mod revoke;
 pub mod token;
@@ -21,6 +22,7 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub keys: Arc<KeyRing>,
+    pub registrations: Arc<rate_limit::RateLimiter>,
 }
 
 /// Largest request body any OAuth endpoint accepts.

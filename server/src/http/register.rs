@@ -2,7 +2,9 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -20,9 +22,22 @@ pub fn routes() -> Router<AppState> {
 
 async fn register(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
+    if let Err(wait) = state.registrations.check(peer.ip()) {
+        tracing::warn!(peer = %peer.ip(), "dynamic registration rate limit reached");
+        let body = shared::oauth::OAuthErrorBody::new(
+            ErrorCode::TemporarilyUnavailable,
+            "too many registrations from this address; try again later",
+        );
+        let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return Ok(no_store(resp));
+    }
     let req: ClientRegistrationRequest =
         body::json(&headers, raw, |d| Error::bad_request(ErrorCode::InvalidClientMetadata, d))?;
     let registered = registration::register(&state.store, req, now()).await?;

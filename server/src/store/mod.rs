@@ -69,7 +69,18 @@ impl Store {
     }
 
     /// Deletes expired pending requests and codes; called periodically by the server.
-    pub async fn purge_expired(&self, now: i64) -> Result<(), Error> {
+    /// Also deletes clients registered more than `unused_client_ttl` seconds ago that never
+    /// obtained a token (abandoned or flooding registrations).
+    pub async fn purge_expired(&self, now: i64, unused_client_ttl: i64) -> Result<(), Error> {
+        sqlx::query(
+            "DELETE FROM clients WHERE created_at < ? \
+             AND NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.client_id = clients.client_id) \
+             AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.client_id = clients.client_id) \
+             AND NOT EXISTS (SELECT 1 FROM auth_requests r WHERE r.client_id = clients.client_id)",
+        )
+        .bind(now - unused_client_ttl)
+        .execute(&self.pool)
+        .await?;
         sqlx::query("DELETE FROM auth_requests WHERE expires_at < ?").bind(now).execute(&self.pool).await?;
         sqlx::query("DELETE FROM login_sessions WHERE expires_at < ?").bind(now).execute(&self.pool).await?;
         // Keep used codes until well after expiry so a late replay is still recognised.
