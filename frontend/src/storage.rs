@@ -1,10 +1,16 @@
-//! The `sessionStorage` records of the flow. Tokens, the PKCE verifier and `state` live only in
+//! The browser-storage records of the flow. Tokens, the PKCE verifier and `state` live only in
 //! `sessionStorage` (per tab, gone when the tab closes) and never in `localStorage`.
 //!
-//! Two records exist: the pending flow (written just before the redirect to `/authorize`, read
-//! and removed on `/callback`; `state` and verifier are single use) and the session (the access
-//! token, the refresh token when the server issued one, and where to use them). Refresh tokens
-//! rotate, so the session is rewritten after every refresh: only the newest one is ever kept.
+//! Two records live in `sessionStorage`: the pending flow (written just before the redirect to
+//! `/authorize`, read and removed on `/callback`; `state` and verifier are single use) and the
+//! session (the access token, the refresh token when the server issued one, and where to use
+//! them). Refresh tokens rotate, so the session is rewritten after every refresh: only the newest
+//! one is ever kept.
+//!
+//! `localStorage` holds only public data: the dynamic client registration (RFC 7591) per
+//! authorization server and redirect URI ([`StoredRegistration`]), so that the next Connect
+//! reuses the same `client_id` and the consent the user already gave that client applies again.
+//! A public client's `client_id` is no secret: it travels in every authorization URL.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -14,6 +20,8 @@ use crate::flow::Step;
 
 const PENDING_KEY: &str = "mcp-auth.pending-flow";
 const SESSION_KEY: &str = "mcp-auth.session";
+/// `localStorage` key prefix of the registrations; the key ends with `<issuer> <redirect_uri>`.
+const REGISTRATION_PREFIX: &str = "mcp-auth.registration:";
 
 /// Everything `/callback` needs to finish a login started on the home page.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -36,6 +44,29 @@ pub struct PendingFlow {
     /// The steps shown before the redirect, so `/callback` can show the whole story.
     #[serde(default)]
     pub timeline: Vec<Step>,
+    /// The registration this flow uses; `/callback` stores it once the code exchange worked.
+    #[serde(default)]
+    pub registration: Option<StoredRegistration>,
+}
+
+/// A dynamic client registration (RFC 7591) kept in `localStorage` for reuse: public data only.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredRegistration {
+    /// The authorization server's issuer identifier (RFC 8414) the client is registered with.
+    pub issuer: String,
+    /// Where it was registered; a server that moves its endpoint gets a new registration.
+    pub registration_endpoint: String,
+    /// The one redirect URI registered (this app's `/callback` on this origin).
+    pub redirect_uri: String,
+    pub client_id: String,
+    /// The grant types the server registered.
+    pub grant_types: Vec<String>,
+    /// The scope the server registered, if it said; requests may not ask for more.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// `client_id_issued_at` (seconds since the epoch), shown when the registration is reused.
+    #[serde(default)]
+    pub issued_at: Option<i64>,
 }
 
 /// A logged-in session: the tokens and the MCP server they are for.
@@ -80,54 +111,76 @@ impl Session {
     }
 }
 
-fn storage() -> Result<web_sys::Storage, ClientError> {
-    web_sys::window()
-        .and_then(|w| w.session_storage().ok().flatten())
-        .ok_or_else(|| ClientError::message("This browser does not allow sessionStorage, which the login needs."))
+/// The two browser storage areas; nothing secret ever goes to [`Area::Local`].
+#[derive(Clone, Copy)]
+enum Area {
+    Session,
+    Local,
 }
 
-fn load<T: DeserializeOwned>(key: &str) -> Result<Option<T>, ClientError> {
-    let raw = storage()?
+impl Area {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Session => "sessionStorage",
+            Self::Local => "localStorage",
+        }
+    }
+
+    fn get(self) -> Result<web_sys::Storage, ClientError> {
+        let window = web_sys::window();
+        let found = match self {
+            Self::Session => window.and_then(|w| w.session_storage().ok().flatten()),
+            Self::Local => window.and_then(|w| w.local_storage().ok().flatten()),
+        };
+        found.ok_or_else(|| {
+            ClientError::message(format!("This browser does not allow {}, which the login needs.", self.name()))
+        })
+    }
+}
+
+fn load<T: DeserializeOwned>(area: Area, key: &str) -> Result<Option<T>, ClientError> {
+    let raw = area
+        .get()?
         .get_item(key)
-        .map_err(|_| ClientError::message(format!("Could not read {key} from sessionStorage.")))?;
+        .map_err(|_| ClientError::message(format!("Could not read {key} from {}.", area.name())))?;
     match raw {
         None => Ok(None),
         Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-            remove(key);
+            remove(area, key);
             ClientError::message(format!("The saved record {key} was unreadable and has been discarded ({e})."))
         }),
     }
 }
 
-fn save<T: Serialize>(key: &str, value: &T) -> Result<(), ClientError> {
+fn save<T: Serialize>(area: Area, key: &str, value: &T) -> Result<(), ClientError> {
     let text = serde_json::to_string(value)
-        .map_err(|e| ClientError::message(format!("Could not encode {key} for sessionStorage ({e}).")))?;
-    storage()?.set_item(key, &text).map_err(|_| {
-        ClientError::message(format!("Could not write {key} to sessionStorage (is it full or disabled?)."))
+        .map_err(|e| ClientError::message(format!("Could not encode {key} for {} ({e}).", area.name())))?;
+    area.get()?.set_item(key, &text).map_err(|_| {
+        ClientError::message(format!("Could not write {key} to {} (is it full or disabled?).", area.name()))
     })
 }
 
-fn remove(key: &str) {
+fn remove(area: Area, key: &str) {
     // Removing can only fail when storage is unavailable, and then there is nothing to remove.
-    if let Ok(s) = storage() {
+    if let Ok(s) = area.get() {
         let _ = s.remove_item(key);
     }
 }
 
 pub fn load_pending() -> Result<Option<PendingFlow>, ClientError> {
-    load(PENDING_KEY)
+    load(Area::Session, PENDING_KEY)
 }
 
 pub fn save_pending(flow: &PendingFlow) -> Result<(), ClientError> {
-    save(PENDING_KEY, flow)
+    save(Area::Session, PENDING_KEY, flow)
 }
 
 pub fn clear_pending() {
-    remove(PENDING_KEY);
+    remove(Area::Session, PENDING_KEY);
 }
 
 pub fn load_session() -> Result<Option<Session>, ClientError> {
-    load(SESSION_KEY)
+    load(Area::Session, SESSION_KEY)
 }
 
 /// The session if one is stored and usable (see [`Session::is_usable`]); any other is removed.
@@ -144,15 +197,70 @@ pub fn valid_session(now_ms: f64) -> Option<Session> {
 }
 
 pub fn save_session(session: &Session) -> Result<(), ClientError> {
-    save(SESSION_KEY, session)
+    save(Area::Session, SESSION_KEY, session)
 }
 
 pub fn clear_session() {
-    remove(SESSION_KEY);
+    remove(Area::Session, SESSION_KEY);
 }
 
-/// Logout: forget every record this client keeps.
+/// Logout: forget every record of this tab's login. The stored registration stays: it is not a
+/// credential, and keeping it is what lets the authorization server remember the consent.
 pub fn clear_all() {
     clear_pending();
     clear_session();
+}
+
+fn registration_key(issuer: &str, redirect_uri: &str) -> String {
+    // Neither URL can contain a space, so the key is unambiguous.
+    format!("{REGISTRATION_PREFIX}{issuer} {redirect_uri}")
+}
+
+/// The registration stored for this authorization server and redirect URI, if any. An
+/// unreadable record is discarded and reported as none: the caller then simply registers.
+#[must_use]
+pub fn load_registration(issuer: &str, redirect_uri: &str) -> Option<StoredRegistration> {
+    load(Area::Local, &registration_key(issuer, redirect_uri)).ok().flatten()
+}
+
+/// Remembers a registration for the next Connect (replacing the one for the same server and URI).
+pub fn save_registration(registration: &StoredRegistration) -> Result<(), ClientError> {
+    save(Area::Local, &registration_key(&registration.issuer, &registration.redirect_uri), registration)
+}
+
+pub fn forget_registration(issuer: &str, redirect_uri: &str) {
+    remove(Area::Local, &registration_key(issuer, redirect_uri));
+}
+
+/// The `localStorage` keys of every stored registration.
+fn registration_keys() -> Vec<String> {
+    let Ok(local) = Area::Local.get() else {
+        return Vec::new();
+    };
+    let count = local.length().unwrap_or(0);
+    (0..count).filter_map(|i| local.key(i).ok().flatten()).filter(|k| k.starts_with(REGISTRATION_PREFIX)).collect()
+}
+
+/// How many registrations this browser keeps (for the home page).
+#[must_use]
+pub fn registration_count() -> usize {
+    registration_keys().len()
+}
+
+/// Forgets the stored registration(s) with this `client_id` (the server no longer knows it); a
+/// newer registration made meanwhile, e.g. in another tab, is kept.
+pub fn forget_client(client_id: &str) {
+    for key in registration_keys() {
+        let stored: Option<StoredRegistration> = load(Area::Local, &key).ok().flatten();
+        if stored.is_none_or(|r| r.client_id == client_id) {
+            remove(Area::Local, &key);
+        }
+    }
+}
+
+/// Forgets every stored registration: the next Connect registers again.
+pub fn forget_all_registrations() {
+    for key in registration_keys() {
+        remove(Area::Local, &key);
+    }
 }

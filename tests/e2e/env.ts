@@ -24,6 +24,8 @@ export interface E2eEnv {
   chromium: string;
   /** Secret of the built-in `mcp-resource-server` client at the introspection endpoint. */
   introspectionSecret: string;
+  /** Access-token lifetime the server runs with (`--access-token-ttl`), in seconds. */
+  accessTokenTtl: number;
 }
 
 function need(name: string): string {
@@ -34,6 +36,13 @@ function need(name: string): string {
         '(or scripts/test.sh), which prepares the database, ports and server for them',
     );
   }
+  return value;
+}
+
+function positiveInt(name: string): number {
+  const raw = need(name);
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of seconds, got "${raw}"`);
   return value;
 }
 
@@ -58,5 +67,6 @@ export function e2eEnv(): E2eEnv {
     distDir: need('E2E_DIST_DIR'),
     chromium: process.env.E2E_CHROMIUM || '/usr/bin/chromium',
     introspectionSecret: need('E2E_INTROSPECTION_SECRET'),
+    accessTokenTtl: positiveInt('E2E_ACCESS_TOKEN_TTL'),
   };
 }

@@ -17,6 +17,8 @@ const serverCommand = [
   '--spa-addr', `127.0.0.1:${env.spaPort}`,
   '--spa-dir', sh(env.distDir),
   '--allowed-origins', sh(env.spaUrl),
+  // Short-lived access tokens (run.sh: E2E_ACCESS_TOKEN_TTL), so refresh.spec.ts can outlive one.
+  '--access-token-ttl', String(env.accessTokenTtl),
   '>>', sh(env.serverLog), '2>&1',
 ].join(' ');
 

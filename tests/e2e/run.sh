@@ -6,6 +6,8 @@
 #
 # Needs: target/release/server (cargo build --release -p server), dist/ (trunk build --release),
 # tests/e2e/node_modules (scripts/setup.sh --e2e). scripts/test.sh does all of that first.
+# The server issues access tokens for E2E_ACCESS_TOKEN_TTL seconds (default 20), so a spec can
+# wait for one to expire; every spec runs with that lifetime.
 # usage: tests/e2e/run.sh [Playwright arguments, e.g. -g logout --headed]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -68,12 +70,18 @@ export E2E_AS_URL="http://127.0.0.1:$as_port" E2E_RS_URL="http://127.0.0.1:$rs_p
 export E2E_SPA_URL="http://127.0.0.1:$spa_port"
 export E2E_USER=alice E2E_PASSWORD="$password" E2E_USER_NAME="Alice Example"
 export E2E_USER_EMAIL=alice@example.test
+export E2E_ACCESS_TOKEN_TTL="${E2E_ACCESS_TOKEN_TTL:-20}"
+case "$E2E_ACCESS_TOKEN_TTL" in
+  '' | *[!0-9]*) fail "E2E_ACCESS_TOKEN_TTL must be a whole number of seconds, got '$E2E_ACCESS_TOKEN_TTL'" ;;
+esac
+[ "$E2E_ACCESS_TOKEN_TTL" -ge 1 ] || fail "E2E_ACCESS_TOKEN_TTL must be at least 1"
 # Lets the tests ask the authorization server's introspection endpoint whether a token is active.
 E2E_INTROSPECTION_SECRET="$(head -c 24 /dev/urandom | base64 | tr '+/' 'xy')"
 export E2E_INTROSPECTION_SECRET
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
-printf '[e2e] AS %s  RS %s  SPA %s  (work dir %s)\n' "$E2E_AS_URL" "$E2E_RS_URL" "$E2E_SPA_URL" "$work"
+printf '[e2e] AS %s  RS %s  SPA %s  access tokens %s s  (work dir %s)\n' "$E2E_AS_URL" "$E2E_RS_URL" \
+  "$E2E_SPA_URL" "$E2E_ACCESS_TOKEN_TTL" "$work"
 status=0
 (cd "$here" && npx --no-install playwright test "$@") || status=$?
 if [ "$status" -ne 0 ] && [ -f "$E2E_SERVER_LOG" ]; then

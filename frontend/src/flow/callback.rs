@@ -4,8 +4,12 @@
 //! exchange, so `state` and verifier can never be used twice. The session also keeps the refresh
 //! token when the server issues one (`flow::refresh` uses it). A callback that does not match a
 //! login started in this tab never reaches the token endpoint.
+//!
+//! After a successful exchange the client registration is stored for reuse (`crate::storage`).
+//! When the server does not know the client (`invalid_client`, e.g. its database was reset), the
+//! stored registration is forgotten so that the next Connect registers again.
 
-use shared::oauth::{AuthorizationCodeTokenRequest, GRANT_AUTHORIZATION_CODE};
+use shared::oauth::{AuthorizationCodeTokenRequest, ErrorCode, GRANT_AUTHORIZATION_CODE};
 use shared::pkce::constant_time_eq;
 
 use super::ids::{CALLBACK, TOKEN};
@@ -27,6 +31,10 @@ pub struct CallbackParams {
 
 const STATE_MISMATCH: &str =
     "State mismatch: this callback does not belong to a login started here. Please connect again.";
+
+/// Said when the server does not know the stored `client_id`.
+pub const REGISTRATION_NOT_RECOGNISED: &str =
+    "The stored client registration was not recognised; press Connect to register again.";
 
 const TITLE_CALLBACK: &str = "Back from the authorization server";
 const TITLE_TOKEN: &str = "Exchange the code for an access token";
@@ -63,7 +71,13 @@ pub async fn complete(params: CallbackParams, pending: Option<PendingFlow>, t: T
                 code_verifier: pending.verifier.clone(),
                 resource: Some(pending.resource.clone()),
             };
-            let got = api::oauth::exchange_code(&endpoint, &request).await?;
+            let got = api::oauth::exchange_code(&endpoint, &request).await.map_err(|e| match e {
+                ClientError::OAuth { ref error, .. } if error == ErrorCode::InvalidClient.as_str() => {
+                    storage::forget_client(&pending.client_id);
+                    ClientError::message(format!("{e}. {REGISTRATION_NOT_RECOGNISED}"))
+                }
+                other => other,
+            })?;
             let token = got.value;
             let scope = token.scope.clone().unwrap_or_else(|| pending.scope.clone());
             let refresh_text = match token.refresh_token {
@@ -95,13 +109,27 @@ pub async fn complete(params: CallbackParams, pending: Option<PendingFlow>, t: T
         })
         .await?;
     let session = Session { timeline: t.snapshot(), ..session };
-    storage::save_session(&session).inspect_err(|e| t.fail(TOKEN, e.to_string()))
+    storage::save_session(&session).inspect_err(|e| t.fail(TOKEN, e.to_string()))?;
+    // The registration worked: keep it, so the next Connect reuses it (and the consent given to it).
+    if let Some(registration) = &pending.registration {
+        if let Err(e) = storage::save_registration(registration) {
+            leptos::logging::warn!("the client registration could not be stored for reuse: {e}");
+        }
+    }
+    Ok(())
 }
 
 /// Validates the authorization response; returns the pending flow and the code.
 fn check(params: &CallbackParams, pending: Option<PendingFlow>) -> Result<(PendingFlow, String), ClientError> {
     if let Some(error) = &params.error {
         storage::clear_pending();
+        if error == ErrorCode::InvalidClient.as_str() {
+            // Without a pending flow it is unknown which registration was refused: forget them all.
+            match &pending {
+                Some(p) => storage::forget_client(&p.client_id),
+                None => storage::forget_all_registrations(),
+            }
+        }
         return Err(ClientError::message(describe_error(error, params.error_description.as_deref())));
     }
     let matches =
@@ -133,8 +161,10 @@ fn check(params: &CallbackParams, pending: Option<PendingFlow>) -> Result<(Pendi
 }
 
 fn describe_error(error: &str, description: Option<&str>) -> String {
-    let mut text = if error == "access_denied" {
+    let mut text = if error == ErrorCode::AccessDenied.as_str() {
         "Access was denied: you declined the request on the consent page.".to_owned()
+    } else if error == ErrorCode::InvalidClient.as_str() {
+        format!("The authorization server refused the request: {error}. {REGISTRATION_NOT_RECOGNISED}")
     } else {
         format!("The authorization server refused the request: {error}.")
     };

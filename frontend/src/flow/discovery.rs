@@ -3,9 +3,15 @@
 //! registration (RFC 7591, asking for the `authorization_code` and `refresh_token` grants) and the
 //! authorization request with PKCE S256. Each step checks what the protocol requires before the
 //! next one starts; the first failure stops the flow.
+//!
+//! Registration happens once per authorization server and redirect URI: a registration that
+//! already led to a successful login is kept in `localStorage` (see `crate::storage`) and reused,
+//! so the server recognises the client and the consent the user gave it. A stored registration
+//! that no longer fits (another registration endpoint, a wider scope) is dropped and replaced.
 
 use shared::challenge::BearerChallenge;
 use shared::oauth::{AuthorizationServerMetadata, ClientRegistrationRequest, ProtectedResourceMetadata};
+use shared::scopes::ScopeSet;
 use shared::{pkce, scopes, urls};
 use url::Url;
 
@@ -14,7 +20,7 @@ use super::Timeline;
 use crate::api;
 use crate::browser;
 use crate::error::ClientError;
-use crate::storage::{self, PendingFlow};
+use crate::storage::{self, PendingFlow, StoredRegistration};
 
 pub const CLIENT_NAME: &str = "MCP Auth Browser Client";
 
@@ -38,11 +44,11 @@ pub async fn connect(input: &str, t: Timeline) -> Result<(), ClientError> {
         .or_else(|| (!prm.scopes_supported.is_empty()).then(|| prm.scopes_supported.join(" ")))
         .unwrap_or_else(|| scopes::USER.to_owned());
     let redirect_uri = format!("{}{}", browser::origin()?, urls::SPA_CALLBACK);
-    let client_id = register(&asm, &redirect_uri, &scope, t).await?;
+    let registration = register(&asm, &redirect_uri, &scope, t).await?;
     let pending = PendingFlow {
         state: String::new(),
         verifier: String::new(),
-        client_id,
+        client_id: registration.client_id.clone(),
         issuer: asm.issuer.clone(),
         token_endpoint: asm.token_endpoint.clone(),
         revocation_endpoint: asm.revocation_endpoint.clone(),
@@ -52,6 +58,7 @@ pub async fn connect(input: &str, t: Timeline) -> Result<(), ClientError> {
         scope,
         iss_required: asm.authorization_response_iss_parameter_supported,
         timeline: Vec::new(),
+        registration: Some(registration),
     };
     authorize_redirect(&asm, pending, t)
 }
@@ -190,15 +197,40 @@ async fn authorization_server_metadata(issuer: &str, t: Timeline) -> Result<Auth
     .await
 }
 
+const TITLE_REGISTER: &str = "Register this app as an OAuth client (RFC 7591)";
+
+/// Reuses the registration stored for this server and redirect URI, or registers anew.
 async fn register(
     asm: &AuthorizationServerMetadata,
     redirect_uri: &str,
     scope: &str,
     t: Timeline,
-) -> Result<String, ClientError> {
+) -> Result<StoredRegistration, ClientError> {
     let endpoint = asm.registration_endpoint.clone().unwrap_or_default();
-    let title = "Register this app as an OAuth client (RFC 7591)";
-    t.step(REGISTER, title, format!("POST {endpoint}…"), async {
+    if let Some(stored) = stored_registration(asm, &endpoint, redirect_uri, scope) {
+        let issued = stored
+            .issued_at
+            .and_then(|secs| {
+                #[allow(clippy::cast_precision_loss)] // seconds since the epoch; f64 holds them exactly
+                let ms = secs as f64 * 1000.0;
+                js_sys::Date::new(&ms.into()).to_iso_string().as_string()
+            })
+            .map(|at| format!(" (registered {at})"))
+            .unwrap_or_default();
+        t.start(REGISTER, TITLE_REGISTER, String::new());
+        t.ok(
+            REGISTER,
+            format!(
+                "Reused the stored client registration from an earlier login in this browser, without a new POST \
+                 {endpoint}: client_id {}{issued}, redirect URI {redirect_uri}, grant types {}. If you already \
+                 allowed this app, the authorization server will not ask again.",
+                stored.client_id,
+                stored.grant_types.join(", ")
+            ),
+        );
+        return Ok(stored);
+    }
+    t.step(REGISTER, TITLE_REGISTER, format!("POST {endpoint}…"), async {
         let request = ClientRegistrationRequest {
             redirect_uris: vec![redirect_uri.to_owned()],
             client_name: Some(CLIENT_NAME.to_owned()),
@@ -213,16 +245,53 @@ async fn register(
             ..ClientRegistrationRequest::default()
         };
         let got = api::oauth::register(&endpoint, &request).await?;
-        let client_id = got.value.client_id.clone();
+        let registered = got.value;
         let detail = format!(
             "POST {endpoint} → {}. Registered as a public client (no secret) with redirect URI {redirect_uri} and \
-             grant types {}. client_id: {client_id}",
+             grant types {}. client_id: {}. The registration is kept in this browser after the login succeeds, so \
+             the next Connect reuses it.",
             got.status,
-            got.value.grant_types.join(", ")
+            registered.grant_types.join(", "),
+            registered.client_id
         );
-        Ok((client_id, detail))
+        let stored = StoredRegistration {
+            issuer: asm.issuer.clone(),
+            registration_endpoint: endpoint.clone(),
+            redirect_uri: redirect_uri.to_owned(),
+            client_id: registered.client_id,
+            grant_types: registered.grant_types,
+            scope: registered.scope.or_else(|| Some(scope.to_owned())),
+            issued_at: Some(registered.client_id_issued_at).filter(|&at| at > 0),
+        };
+        Ok((stored, detail))
     })
     .await
+}
+
+/// The stored registration for this server and redirect URI, when it still fits this request;
+/// one that does not is forgotten (a new registration replaces it after the next login).
+fn stored_registration(
+    asm: &AuthorizationServerMetadata,
+    endpoint: &str,
+    redirect_uri: &str,
+    scope: &str,
+) -> Option<StoredRegistration> {
+    let stored = storage::load_registration(&asm.issuer, redirect_uri)?;
+    let scope_fits = match (stored.scope.as_deref().and_then(ScopeSet::parse), ScopeSet::parse(scope)) {
+        (Some(registered), Some(asked)) => asked.is_subset_of(&registered),
+        (None, _) => true,
+        (Some(_), None) => false,
+    };
+    let fits = stored.issuer == asm.issuer
+        && stored.redirect_uri == redirect_uri
+        && stored.registration_endpoint == endpoint
+        && !stored.client_id.is_empty()
+        && stored.grant_types.iter().any(|g| g == shared::oauth::GRANT_AUTHORIZATION_CODE)
+        && scope_fits;
+    if !fits {
+        storage::forget_registration(&asm.issuer, redirect_uri);
+    }
+    fits.then_some(stored)
 }
 
 /// Makes the PKCE pair and `state`, saves the pending flow, and leaves for `/authorize`.

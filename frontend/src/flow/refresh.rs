@@ -13,6 +13,8 @@
 //! An OAuth error or a 4xx from the token endpoint (`invalid_grant`: expired, revoked or reused)
 //! ends the session: the record is removed and the caller gets [`ClientError::Unauthorized`],
 //! which the console shows as "log in again". Network and 5xx failures are passed on unchanged.
+//! An `invalid_client` answer also means the server no longer knows this client (its data was
+//! reset), so the stored registration is forgotten and the next Connect registers again.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -21,6 +23,7 @@ use std::rc::Rc;
 
 use futures::future::{FutureExt, Shared};
 use leptos::prelude::*;
+use shared::oauth::ErrorCode;
 
 use crate::api;
 use crate::api::mcp::McpClient;
@@ -138,6 +141,9 @@ impl TokenKeeper {
             Ok(token) => token,
             Err(e) if ends_session(&e) => {
                 leptos::logging::warn!("token refresh refused, the session is over: {e}");
+                if matches!(&e, ClientError::OAuth { error, .. } if error == ErrorCode::InvalidClient.as_str()) {
+                    storage::forget_client(&session.client_id);
+                }
                 self.inner.current.borrow_mut().refresh_token = None;
                 storage::clear_session();
                 return Err(ClientError::Unauthorized);

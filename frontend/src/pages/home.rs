@@ -1,5 +1,7 @@
 //! `/`: asks for the MCP server URL and runs discovery, registration and the redirect to the
-//! authorization server, showing every step in the timeline.
+//! authorization server, showing every step in the timeline. When this browser keeps a client
+//! registration for reuse, a button forgets it: the way out when the authorization server's page
+//! says the app is not registered (e.g. after its data was reset), since that page cannot tell us.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -20,6 +22,13 @@ pub fn HomePage() -> impl IntoView {
     let has_session = storage::valid_session(browser::now_ms()).is_some();
     let timeline = Timeline::new(Vec::new());
     let error = RwSignal::new(None::<String>);
+    let stored_registrations = RwSignal::new(storage::registration_count());
+    let forgotten = RwSignal::new(false);
+    let forget = move |_| {
+        storage::forget_all_registrations();
+        stored_registrations.set(storage::registration_count());
+        forgotten.set(true);
+    };
 
     let connect = Action::new_local(move |url: &String| {
         let url = url.clone();
@@ -68,6 +77,22 @@ pub fn HomePage() -> impl IntoView {
                     </button>
                 </div>
             </form>
+            <Show when=move || { stored_registrations.get() > 0 }>
+                <p class="muted" data-testid="stored-registration">
+                    "This browser keeps the client registration of an earlier login, so Connect reuses it and "
+                    "consent you already gave applies again. If the authorization server says this app is not "
+                    "registered, "
+                    <button class="secondary" type="button" data-testid="forget-registration" on:click=forget>
+                        "forget the stored registration"
+                    </button>
+                    " and connect again."
+                </p>
+            </Show>
+            <Show when=move || forgotten.get()>
+                <div class="banner banner-info" data-testid="registration-notice">
+                    "The stored client registration was forgotten; press Connect to register again."
+                </div>
+            </Show>
         </section>
         <ErrorBanner message=error />
         <FlowTimeline steps=timeline.signal() />

@@ -3,7 +3,7 @@
  * alter) what the browser does: the flow-timeline statuses the SPA shows on any page, the URLs
  * the main frame navigated to, and the requests sent to the token endpoint.
  */
-import { expect, type Page } from '@playwright/test';
+import { expect, type Page, type Request } from '@playwright/test';
 import type { E2eEnv } from '../env';
 import { AsConsentPage } from './consent';
 import { AsLoginPage } from './login';
@@ -90,10 +90,22 @@ export class FlowStepRecorder {
   }
 }
 
-/** Main-frame navigations and token-endpoint requests, for "this never happened" checks. */
+/** A document the authorization server sent to the main frame: its URL and HTTP status. */
+export interface AsDocument {
+  url: string;
+  status: number;
+}
+
+/**
+ * Main-frame navigations, documents from the authorization server, and requests to its token and
+ * registration endpoints, for "this never happened" checks.
+ */
 export class BrowserLog {
   readonly navigations: string[] = [];
   readonly tokenRequests: string[] = [];
+  readonly registrations: string[] = [];
+  /** Every main-frame document response from the authorization server, redirects included. */
+  readonly asDocuments: AsDocument[] = [];
 
   constructor(page: Page, env: E2eEnv) {
     page.on('framenavigated', (frame) => {
@@ -102,6 +114,22 @@ export class BrowserLog {
     page.on('request', (request) => {
       if (request.url().startsWith(`${env.asUrl}/token`)) {
         this.tokenRequests.push(`${request.method()} ${request.url()}`);
+      }
+      if (request.url() === `${env.asUrl}/register` && request.method() === 'POST') {
+        this.registrations.push(request.url());
+      }
+    });
+    const inMainFrame = (request: Request): boolean => {
+      try {
+        return request.frame() === page.mainFrame();
+      } catch {
+        return false; // a service worker's request has no frame
+      }
+    };
+    page.on('response', (response) => {
+      const request = response.request();
+      if (response.url().startsWith(env.asUrl) && request.resourceType() === 'document' && inMainFrame(request)) {
+        this.asDocuments.push({ url: response.url(), status: response.status() });
       }
     });
   }

@@ -18,6 +18,29 @@ export const FLOW_STEPS = [
 export type FlowStepId = (typeof FLOW_STEPS)[number];
 export type FlowStepStatus = 'ok' | 'error' | 'pending';
 
+/** Public fields of the SPA's login record in sessionStorage (`mcp-auth.session`). */
+export interface StoredSession {
+  access_token: string;
+  refresh_token?: string | null;
+  /** Milliseconds since the epoch. */
+  expires_at: number;
+  expires_in?: number | null;
+  client_id: string;
+  issuer: string;
+}
+
+/** A client registration the SPA keeps in localStorage for reuse (`mcp-auth.registration:*`). */
+export interface StoredRegistration {
+  issuer: string;
+  registration_endpoint: string;
+  redirect_uri: string;
+  client_id: string;
+  grant_types: string[];
+}
+
+export const SESSION_KEY = 'mcp-auth.session';
+export const REGISTRATION_PREFIX = 'mcp-auth.registration:';
+
 /** Shared by every SPA page: the timeline, errors and notices. */
 class SpaPage {
   readonly error: Locator;
@@ -35,16 +58,42 @@ class SpaPage {
   async expectPath(pathname: string): Promise<void> {
     await this.page.waitForURL((url) => url.pathname === pathname);
   }
+
+  /** The login record this tab keeps in sessionStorage, if any (read only). */
+  async storedSession(): Promise<StoredSession | null> {
+    const raw = await this.page.evaluate((key) => window.sessionStorage.getItem(key), SESSION_KEY);
+    return raw === null ? null : (JSON.parse(raw) as StoredSession);
+  }
+
+  /** The client registrations kept in localStorage (read only). */
+  async storedRegistrations(): Promise<StoredRegistration[]> {
+    const raws = await this.page.evaluate((prefix) => {
+      const found: string[] = [];
+      for (let i = 0; i < window.localStorage.length; i++) {
+        const key = window.localStorage.key(i);
+        if (key?.startsWith(prefix)) found.push(window.localStorage.getItem(key) ?? 'null');
+      }
+      return found;
+    }, REGISTRATION_PREFIX);
+    return raws.map((raw) => JSON.parse(raw) as StoredRegistration);
+  }
 }
 
 export class SpaHome extends SpaPage {
   readonly mcpUrl: Locator;
   readonly connectButton: Locator;
+  /** Shown when a client registration is kept for reuse; holds the "forget" button. */
+  readonly storedRegistration: Locator;
+  readonly forgetRegistration: Locator;
+  readonly registrationNotice: Locator;
 
   constructor(page: Page) {
     super(page);
     this.mcpUrl = page.getByTestId('mcp-url');
     this.connectButton = page.getByTestId('connect');
+    this.storedRegistration = page.getByTestId('stored-registration');
+    this.forgetRegistration = page.getByTestId('forget-registration');
+    this.registrationNotice = page.getByTestId('registration-notice');
   }
 
   /** Opens `/?mcp=<url>` and waits until the app has mounted and prefilled the field. */
@@ -79,6 +128,10 @@ export class SpaConsole extends SpaPage {
   readonly logoutButton: Locator;
   readonly loginRequired: Locator;
   readonly loginAgain: Locator;
+  readonly tokenExpiry: Locator;
+  readonly hasRefresh: Locator;
+  readonly refreshNowButton: Locator;
+  readonly refreshStatus: Locator;
 
   constructor(page: Page) {
     super(page);
@@ -94,6 +147,10 @@ export class SpaConsole extends SpaPage {
     this.logoutButton = page.getByTestId('logout');
     this.loginRequired = page.getByTestId('login-required');
     this.loginAgain = page.getByTestId('login-again');
+    this.tokenExpiry = page.getByTestId('token-expiry');
+    this.hasRefresh = page.getByTestId('has-refresh');
+    this.refreshNowButton = page.getByTestId('refresh-now');
+    this.refreshStatus = page.getByTestId('refresh-status');
   }
 
   async goto(): Promise<void> {
@@ -131,6 +188,20 @@ export class SpaConsole extends SpaPage {
 
   async logout(): Promise<void> {
     await this.logoutButton.click();
+  }
+
+  /** The access token's expiry as the session card shows it (ms since the epoch). */
+  async shownExpiry(): Promise<number> {
+    const text = (await this.tokenExpiry.textContent()) ?? '';
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) throw new Error(`token-expiry is not a date: "${text}"`);
+    return ms;
+  }
+
+  /** Clicks "Refresh token now". */
+  async refreshNow(): Promise<void> {
+    await expect(this.refreshNowButton).toBeEnabled();
+    await this.refreshNowButton.click();
   }
 }
 
