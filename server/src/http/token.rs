@@ -24,6 +24,12 @@ async fn exchange(
 ) -> Result<Response, Error> {
     let form = body::form(&headers, raw)?;
     let basic = headers.contains_key(header::AUTHORIZATION);
-    let issued = token::exchange(&state.store, &state.settings, &state.keys, &form, basic, now()).await?;
+    let issued = token::exchange(
+        token::TokenContext { store: &state.store, settings: &state.settings, keys: &state.keys },
+        &form,
+        basic,
+        now(),
+    )
+    .await?;
     Ok(no_store(Json(issued).into_response()))
 }

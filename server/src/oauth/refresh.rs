@@ -5,22 +5,14 @@
 use shared::oauth::{ErrorCode, TokenResponse};
 use shared::scopes::ScopeSet;
 
-use super::keys::KeyRing;
 use super::params::Params;
 use super::secrets;
-use super::token::{check_resource, issue_tokens, Issue};
-use crate::config::Settings;
+use super::token::{check_resource, issue_tokens, Issue, TokenContext};
 use crate::error::Error;
-use crate::store::{AuditEvent, Client, RefreshClaim, Store};
+use crate::store::{AuditEvent, Client, RefreshClaim};
 
-pub async fn refresh(
-    store: &Store,
-    settings: &Settings,
-    keys: &KeyRing,
-    client: &Client,
-    form: &Params,
-    now: i64,
-) -> Result<TokenResponse, Error> {
+pub async fn refresh(cx: TokenContext<'_>, client: &Client, form: &Params, now: i64) -> Result<TokenResponse, Error> {
+    let TokenContext { store, settings, .. } = cx;
     let presented = form.get("refresh_token").ok_or_else(|| Error::invalid_request("refresh_token is required"))?;
     let hash = secrets::hash(presented);
     // Validate everything that does not consume the token first, so a malformed request by the
@@ -67,5 +59,5 @@ pub async fn refresh(
         code_hash: None,
         family: Some(token.family_id.clone()),
     };
-    issue_tokens(store, settings, keys, issue, now).await
+    issue_tokens(cx, issue, now).await
 }

@@ -14,16 +14,23 @@ use crate::config::Settings;
 use crate::error::Error;
 use crate::store::{AccessToken, AuditEvent, Client, CodeClaim, RefreshToken, Store};
 
+/// What every token grant works with.
+#[derive(Clone, Copy)]
+pub struct TokenContext<'a> {
+    pub store: &'a Store,
+    pub settings: &'a Settings,
+    pub keys: &'a KeyRing,
+}
+
 /// Handles a token request. `basic_auth_present` is true when the request carried client
 /// credentials in an `Authorization` header, which no client registered here may use.
 pub async fn exchange(
-    store: &Store,
-    settings: &Settings,
-    keys: &KeyRing,
+    cx: TokenContext<'_>,
     form: &Params,
     basic_auth_present: bool,
     now: i64,
 ) -> Result<TokenResponse, Error> {
+    let store = cx.store;
     let grant_type = form.get("grant_type").ok_or_else(|| Error::invalid_request("grant_type is required"))?;
     if grant_type != GRANT_AUTHORIZATION_CODE && grant_type != GRANT_REFRESH_TOKEN {
         return Err(Error::bad_request(
@@ -40,19 +47,13 @@ pub async fn exchange(
         return Err(Error::bad_request(ErrorCode::UnauthorizedClient, "this client did not register that grant type"));
     }
     if grant_type == GRANT_REFRESH_TOKEN {
-        return refresh::refresh(store, settings, keys, &client, form, now).await;
+        return refresh::refresh(cx, &client, form, now).await;
     }
-    exchange_code(store, settings, keys, &client, form, now).await
+    exchange_code(cx, &client, form, now).await
 }
 
-async fn exchange_code(
-    store: &Store,
-    settings: &Settings,
-    keys: &KeyRing,
-    client: &Client,
-    form: &Params,
-    now: i64,
-) -> Result<TokenResponse, Error> {
+async fn exchange_code(cx: TokenContext<'_>, client: &Client, form: &Params, now: i64) -> Result<TokenResponse, Error> {
+    let TokenContext { store, settings, .. } = cx;
     let code = form.get("code").ok_or_else(|| Error::invalid_request("code is required"))?;
     let redirect_uri = form.get("redirect_uri").ok_or_else(|| Error::invalid_request("redirect_uri is required"))?;
     let verifier =
@@ -93,7 +94,7 @@ async fn exchange_code(
         code_hash: Some(code_hash),
         family,
     };
-    issue_tokens(store, settings, keys, issue, now).await
+    issue_tokens(cx, issue, now).await
 }
 
 /// RFC 8707: a `resource` in the token request must name the resource the grant is for.
@@ -124,13 +125,8 @@ pub struct Issue<'a> {
 }
 
 /// Stores and returns a new access token (and a refresh token when the grant has a family).
-pub async fn issue_tokens(
-    store: &Store,
-    settings: &Settings,
-    keys: &KeyRing,
-    i: Issue<'_>,
-    now: i64,
-) -> Result<TokenResponse, Error> {
+pub async fn issue_tokens(cx: TokenContext<'_>, i: Issue<'_>, now: i64) -> Result<TokenResponse, Error> {
+    let TokenContext { store, settings, keys } = cx;
     // RFC 9068 JWT; the database keeps its hash so introspection and revocation still work.
     let access_token = keys.sign(&AccessClaims {
         iss: settings.issuer.clone(),

@@ -135,20 +135,24 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, raw: Resul
     let username = form.get("username").unwrap_or_default();
     let password = form.get("password").unwrap_or_default();
     let name = client_name(&state, &pending.client_id).await;
-
-    // Throttled by username whether or not the account exists, so the answer reveals nothing.
-    let throttle_key = format!("user:{}", username.to_lowercase());
-    let wait = state.store.throttle_wait(&throttle_key, now()).await.unwrap_or(0);
-    if wait > 0 {
+    let login_again = |status: StatusCode, error: &str| {
         let page = render::LoginPage {
             client_name: &name,
             resource: &pending.resource,
             request_id: &pending.id,
             csrf,
             username,
-            error: Some(&format!("Too many failed sign-in attempts for this account. Try again in {wait} seconds.")),
+            error: Some(error),
         };
-        return render::page(StatusCode::TOO_MANY_REQUESTS, &page);
+        render::page(status, &page)
+    };
+
+    // Throttled by username whether or not the account exists, so the answer reveals nothing.
+    let throttle_key = format!("user:{}", username.to_lowercase());
+    let wait = state.store.throttle_wait(&throttle_key, now()).await.unwrap_or(0);
+    if wait > 0 {
+        let message = format!("Too many failed sign-in attempts for this account. Try again in {wait} seconds.");
+        return login_again(StatusCode::TOO_MANY_REQUESTS, &message);
     }
     let user = state.store.find_user_by_username(username).await.ok().flatten();
     let password_ok = verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()));
@@ -169,15 +173,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, raw: Resul
                 "Too many failed sign-in attempts. Start again from the application.",
             );
         }
-        let page = render::LoginPage {
-            client_name: &name,
-            resource: &pending.resource,
-            request_id: &pending.id,
-            csrf,
-            username,
-            error: Some(GENERIC_FAILURE),
-        };
-        return render::page(StatusCode::UNAUTHORIZED, &page);
+        return login_again(StatusCode::UNAUTHORIZED, GENERIC_FAILURE);
     };
     if pending.user_id.as_deref().is_some_and(|u| u != user.id) {
         return render::error(StatusCode::BAD_REQUEST, STALE_REQUEST);
