@@ -1,10 +1,11 @@
-//! `server user add`: account management from the command line. No user is built into the
-//! server; the run script creates a development user through this.
+//! Command-line administration: `server user add` (no user is built into the server; the run
+//! script creates a development user through this) and `server keys rotate|list`.
 
 use std::io::Read as _;
 
 use crate::config::UserAdd;
 use crate::error::Error;
+use crate::oauth::keys;
 use crate::oauth::password::hash_password;
 use crate::store::{now, NewUser, Store};
 
@@ -54,4 +55,24 @@ pub async fn user_add(store: &Store, args: UserAdd) -> Result<String, Error> {
         }
         Err(e) => Err(e),
     }
+}
+
+pub async fn keys_rotate(store: &Store) -> Result<String, Error> {
+    let (kid, retired) = keys::rotate(store, now()).await?;
+    let retired = if retired.is_empty() { "none".to_owned() } else { retired.join(", ") };
+    Ok(format!(
+        "new signing key {kid} is active; retired: {retired} (still published until the tokens they signed expire)"
+    ))
+}
+
+pub async fn keys_list(store: &Store) -> Result<String, Error> {
+    let mut out = String::new();
+    for row in store.all_signing_keys().await? {
+        let status = match row.retired_at {
+            None => "active".to_owned(),
+            Some(t) => format!("retired at {t}"),
+        };
+        out.push_str(&format!("{}\tcreated at {}\t{status}\n", row.kid, row.created_at));
+    }
+    Ok(out)
 }

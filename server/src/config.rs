@@ -25,6 +25,18 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the keys that sign access tokens.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new signing key active. Old keys stay published in the JWKS until the tokens they
+    /// signed have expired; a running server picks the new key up within seconds.
+    Rotate,
+    /// List the stored signing keys (never their private parts).
+    List,
 }
 
 #[derive(Debug, Subcommand)]

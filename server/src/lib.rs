@@ -119,12 +119,13 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     let rs_addr = rs_listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
     let settings = Arc::new(cfg.settings(as_addr, rs_addr)?);
     // Keys must outlive every token they signed, including those of the previous process.
-    let keys = Arc::new(oauth::keys::KeyRing::load_or_create(&store, store::now(), settings.access_token_ttl).await?);
+    let keys =
+        Arc::new(oauth::keys::SigningKeys::load_or_create(&store, store::now(), settings.access_token_ttl).await?);
     let registrations = Arc::new(http::rate_limit::RateLimiter::new(
         cfg.registrations_per_window,
         std::time::Duration::from_secs(http::rate_limit::REGISTRATION_WINDOW_SECS),
     ));
-    let state = AppState { store: store.clone(), settings: settings.clone(), keys, registrations };
+    let state = AppState { store: store.clone(), settings: settings.clone(), keys: keys.clone(), registrations };
 
     let stop = |t: &CancellationToken| {
         let t = t.clone();
@@ -146,8 +147,27 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         spa_addr = Some(listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?);
         tasks.push(tokio::spawn(serve(listener, spa::routes(&cfg.spa_dir), stop(&shutdown))));
     }
+    tokio::spawn(key_reload_loop(store.clone(), keys, shutdown.clone()));
     tokio::spawn(purge_loop(store, settings.unused_client_ttl, shutdown));
     Ok(Running { as_addr, rs_addr, spa_addr, settings, tasks })
+}
+
+/// How soon a `server keys rotate` run by another process takes effect here.
+pub const KEY_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn key_reload_loop(store: Store, keys: Arc<oauth::keys::SigningKeys>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(KEY_RELOAD_INTERVAL);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(e) = keys.reload(&store, store::now()).await {
+                    tracing::warn!(error = %e, "reloading the signing keys failed");
+                }
+            }
+        }
+    }
 }
 
 async fn purge_loop(store: Store, unused_client_ttl: i64, shutdown: CancellationToken) {

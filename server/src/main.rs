@@ -1,7 +1,7 @@
 //! Entry point: parse configuration, open the store, and either serve or run a CLI command.
 
 use clap::Parser as _;
-use server::config::{Cli, Command, ServeConfig, UserCommand};
+use server::config::{Cli, Command, KeysCommand, ServeConfig, UserCommand};
 use server::store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -29,6 +29,14 @@ async fn run(cli: Cli) -> Result<(), server::error::Error> {
     match cli.command {
         Some(Command::User(UserCommand::Add(args))) => {
             println!("{}", server::cli::user_add(&store, args).await?);
+            Ok(())
+        }
+        Some(Command::Keys(KeysCommand::Rotate)) => {
+            println!("{}", server::cli::keys_rotate(&store).await?);
+            Ok(())
+        }
+        Some(Command::Keys(KeysCommand::List)) => {
+            print!("{}", server::cli::keys_list(&store).await?);
             Ok(())
         }
         Some(Command::Serve(cfg)) => serve(*cfg, store).await,

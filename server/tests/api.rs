@@ -7,6 +7,7 @@ mod consent_memory;
 mod flow;
 mod introspect;
 mod jwt;
+mod key_rotation;
 mod mcp_guard;
 mod refresh;
 mod register;

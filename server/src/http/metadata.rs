@@ -49,7 +49,7 @@ pub fn authorization_server_metadata(issuer: &str) -> AuthorizationServerMetadat
 }
 
 async fn jwks(State(state): State<AppState>) -> Json<shared::oauth::JwkSet> {
-    Json(state.keys.jwks())
+    Json(state.keys.current().jwks())
 }
 
 async fn authorization_server(State(state): State<AppState>) -> Json<AuthorizationServerMetadata> {

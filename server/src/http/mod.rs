@@ -13,7 +13,7 @@ pub mod token;
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::oauth::keys::KeyRing;
+use crate::oauth::keys::SigningKeys;
 use crate::store::Store;
 
 /// Everything a handler may need. Cheap to clone.
@@ -21,7 +21,7 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
-    pub keys: Arc<KeyRing>,
+    pub keys: Arc<SigningKeys>,
     pub registrations: Arc<rate_limit::RateLimiter>,
 }
 

@@ -24,8 +24,9 @@ async fn exchange(
 ) -> Result<Response, Error> {
     let form = body::form(&headers, raw)?;
     let basic = headers.contains_key(header::AUTHORIZATION);
+    let keys = state.keys.current();
     let issued = token::exchange(
-        token::TokenContext { store: &state.store, settings: &state.settings, keys: &state.keys },
+        token::TokenContext { store: &state.store, settings: &state.settings, keys: &keys },
         &form,
         basic,
         now(),

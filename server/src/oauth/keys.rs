@@ -2,6 +2,7 @@
 //! be alive is published in the JWKS. The first start creates a key; later starts reuse it.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -35,29 +36,51 @@ fn decode(row: &SigningKeyRow) -> Result<SigningKey, Error> {
     Ok(SigningKey::from_bytes(&seed))
 }
 
+/// A fresh random Ed25519 key, not yet stored.
+pub fn generate_key(now: i64) -> SigningKeyRow {
+    let mut seed = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut seed);
+    SigningKeyRow {
+        kid: format!("k_{}", &super::secrets::random_token()[..16]),
+        seed_b64: STANDARD.encode(seed),
+        created_at: now,
+        retired_at: None,
+    }
+}
+
+/// `server keys rotate`: a new key signs from now on; the old ones stay published until the
+/// tokens they signed have expired, so no valid token stops verifying.
+pub async fn rotate(store: &Store, now: i64) -> Result<(String, Vec<String>), Error> {
+    let row = generate_key(now);
+    let retired = store.rotate_signing_key(&row, now).await?;
+    tracing::info!(kid = %row.kid, retired = ?retired, "rotated the access-token signing key");
+    Ok((row.kid, retired))
+}
+
 impl KeyRing {
     /// Loads the keys whose tokens may still be alive (`max_token_ttl`), creating one if none.
     pub async fn load_or_create(store: &Store, now: i64, max_token_ttl: i64) -> Result<Self, Error> {
-        let mut rows = store.signing_keys(now - max_token_ttl).await?;
-        if !rows.iter().any(|r| r.retired_at.is_none()) {
-            let mut seed = [0u8; 32];
-            rand::rngs::OsRng.fill_bytes(&mut seed);
-            let row = SigningKeyRow {
-                kid: format!("k_{}", &super::secrets::random_token()[..16]),
-                seed_b64: STANDARD.encode(seed),
-                created_at: now,
-                retired_at: None,
-            };
-            store.insert_signing_key(&row).await?;
-            tracing::info!(kid = %row.kid, "created a new access-token signing key");
-            rows.insert(0, row);
+        let rows = store.signing_keys(now - max_token_ttl).await?;
+        if rows.iter().any(|r| r.retired_at.is_none()) {
+            return Self::from_rows(&rows);
         }
+        let (kid, _) = rotate(store, now).await?;
+        tracing::info!(%kid, "created a new access-token signing key");
+        Self::from_rows(&store.signing_keys(now - max_token_ttl).await?)
+    }
+
+    fn from_rows(rows: &[SigningKeyRow]) -> Result<Self, Error> {
         let active =
             rows.iter().find(|r| r.retired_at.is_none()).ok_or_else(|| Error::Internal("no signing key".into()))?;
         let signing = decode(active)?;
         let published =
             rows.iter().map(|r| Ok((r.kid.clone(), decode(r)?.verifying_key()))).collect::<Result<_, Error>>()?;
         Ok(Self { kid: active.kid.clone(), signing, published })
+    }
+
+    /// The `kid` of the key that signs new tokens.
+    pub fn active_kid(&self) -> &str {
+        &self.kid
     }
 
     pub fn sign(&self, claims: &AccessClaims) -> String {
@@ -79,6 +102,36 @@ impl KeyRing {
                 })
                 .collect(),
         }
+    }
+}
+
+/// The live key ring. Another process (`server keys rotate`) may change the stored keys, so the
+/// server reloads them periodically and swaps the ring; readers take a cheap snapshot.
+pub struct SigningKeys {
+    ring: RwLock<Arc<KeyRing>>,
+    max_token_ttl: i64,
+}
+
+impl SigningKeys {
+    pub async fn load_or_create(store: &Store, now: i64, max_token_ttl: i64) -> Result<Self, Error> {
+        let ring = KeyRing::load_or_create(store, now, max_token_ttl).await?;
+        Ok(Self { ring: RwLock::new(Arc::new(ring)), max_token_ttl })
+    }
+
+    pub fn current(&self) -> Arc<KeyRing> {
+        self.ring.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Rereads the stored keys: picks up a rotation and stops publishing keys whose tokens have
+    /// all expired.
+    pub async fn reload(&self, store: &Store, now: i64) -> Result<(), Error> {
+        let ring = Arc::new(KeyRing::load_or_create(store, now, self.max_token_ttl).await?);
+        let before = self.current();
+        if before.kid != ring.kid {
+            tracing::info!(kid = %ring.kid, previous = %before.kid, "now signing with a rotated key");
+        }
+        *self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner) = ring;
+        Ok(())
     }
 }
 

@@ -31,24 +31,27 @@ impl Store {
         .await?)
     }
 
-    pub async fn insert_signing_key(&self, row: &SigningKeyRow) -> Result<(), Error> {
-        sqlx::query("INSERT INTO signing_keys (kid, seed_b64, created_at, retired_at) VALUES (?, ?, ?, ?)")
+    /// Stores `row` as the signing key and retires every other, in one transaction so that there
+    /// is never a moment without exactly one active key. Returns the retired kids.
+    pub async fn rotate_signing_key(&self, row: &SigningKeyRow, now: i64) -> Result<Vec<String>, Error> {
+        let mut tx = self.pool.begin().await?;
+        let retired: Vec<(String,)> =
+            sqlx::query_as("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL RETURNING kid")
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query("INSERT INTO signing_keys (kid, seed_b64, created_at, retired_at) VALUES (?, ?, ?, NULL)")
             .bind(&row.kid)
             .bind(&row.seed_b64)
             .bind(row.created_at)
-            .bind(row.retired_at)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(retired.into_iter().map(|(kid,)| kid).collect())
     }
 
-    /// Retires every key but `keep` (rotation); they stay published until their tokens expire.
-    pub async fn retire_signing_keys_except(&self, keep: &str, now: i64) -> Result<(), Error> {
-        sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE kid != ? AND retired_at IS NULL")
-            .bind(now)
-            .bind(keep)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Every stored key, newest first (for `server keys list`).
+    pub async fn all_signing_keys(&self) -> Result<Vec<SigningKeyRow>, Error> {
+        Ok(sqlx::query_as("SELECT * FROM signing_keys ORDER BY created_at DESC, kid").fetch_all(&self.pool).await?)
     }
 }

@@ -1,0 +1,103 @@
+//! Signing-key rotation: `server keys rotate` makes a new key sign while every token signed by an
+//! older key keeps verifying until it expires; a running server picks the rotation up by itself.
+
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::Value;
+use server::oauth::keys::KeyRing;
+use server::store::now;
+
+use crate::common::spawn_app;
+
+fn kid_of(token: &str) -> String {
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+async fn published_kids(app: &crate::common::TestApp) -> Vec<String> {
+    let jwks: Value = app.http.get(format!("{}/jwks", app.as_url)).send().await.unwrap().json().await.unwrap();
+    jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn rotation_signs_with_the_new_key_and_keeps_old_tokens_valid() {
+    let app = spawn_app().await;
+    app.add_user("alice").await;
+    let old_token = app.access_token("alice").await;
+    let old_kid = kid_of(&old_token);
+    assert_eq!(published_kids(&app).await, vec![old_kid.clone()]);
+
+    let report = server::cli::keys_rotate(&app.store).await.unwrap();
+    assert!(report.contains(&old_kid), "{report}");
+
+    // The running server reloads its keys on a timer; no restart.
+    let deadline = Instant::now() + server::KEY_RELOAD_INTERVAL + Duration::from_secs(5);
+    let kids = loop {
+        let kids = published_kids(&app).await;
+        if kids.len() == 2 || Instant::now() > deadline {
+            break kids;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(kids.len(), 2, "old and new key both published: {kids:?}");
+    assert!(kids.contains(&old_kid));
+
+    let new_token = app.access_token("alice").await;
+    let new_kid = kid_of(&new_token);
+    assert_ne!(new_kid, old_kid, "new tokens are signed with the new key");
+    assert!(kids.contains(&new_kid));
+
+    // Both tokens open an MCP session: the resource server refetches the JWKS for the new kid.
+    app.mcp_session(&old_token).await;
+    app.mcp_session(&new_token).await;
+}
+
+#[tokio::test]
+async fn a_retired_key_is_unpublished_once_its_tokens_have_expired() {
+    let app = spawn_app().await;
+    let ttl = 900;
+    let first = KeyRing::load_or_create(&app.store, now(), ttl).await.unwrap();
+    let old_kid = first.active_kid().to_owned();
+    let retired_at = now();
+    server::oauth::keys::rotate(&app.store, retired_at).await.unwrap();
+
+    let kids = |ring: &KeyRing| ring.jwks().keys.iter().map(|k| k.kid.clone().unwrap()).collect::<Vec<_>>();
+    let still = KeyRing::load_or_create(&app.store, retired_at + ttl - 1, ttl).await.unwrap();
+    assert!(kids(&still).contains(&old_kid), "published while its tokens may live");
+    assert_ne!(still.active_kid(), old_kid);
+    let later = KeyRing::load_or_create(&app.store, retired_at + ttl + 1, ttl).await.unwrap();
+    assert_eq!(kids(&later), vec![later.active_kid().to_owned()], "only the active key is left");
+}
+
+#[tokio::test]
+async fn the_keys_command_rotates_and_lists_without_revealing_private_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("RUST_LOG", "off")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = run(&["keys", "rotate"]);
+    assert!(first.contains("retired: none"), "{first}");
+    let second = run(&["keys", "rotate"]);
+    let listing = run(&["keys", "list"]);
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 2, "{listing}");
+    assert!(lines[0].contains("active") && second.contains(lines[0].split('\t').next().unwrap()));
+    assert!(lines[1].contains("retired at"));
+    let store = server::store::Store::open(db.to_str().unwrap()).await.unwrap();
+    for row in store.all_signing_keys().await.unwrap() {
+        assert!(!listing.contains(&row.seed_b64), "the private seed is never printed");
+    }
+}
