@@ -96,6 +96,14 @@ pub struct ServeConfig {
     /// Lifetime of refresh tokens, in seconds (each use rotates the token and restarts this).
     #[arg(long, env = "REFRESH_TOKEN_TTL", default_value_t = 14 * 24 * 3600)]
     pub refresh_token_ttl: u64,
+    /// Reverse proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` header
+    /// names the real client. Empty (the default): the header is ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::http::client_addr::IpNetwork>,
+    /// Failed sign-ins one address may make (across all usernames) before each further one
+    /// doubles a lock-out window for that address.
+    #[arg(long, env = "LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
+    pub login_failures_per_address: u32,
     /// Dynamic registrations one address may make per 10 minutes.
     #[arg(long, env = "REGISTRATIONS_PER_WINDOW", default_value_t = 100)]
     pub registrations_per_window: u32,
@@ -155,8 +163,12 @@ pub struct Settings {
     pub introspection_url: String,
     pub verification: Verification,
     pub jwks_url: String,
-    /// `Secure` cookies when the issuer is https.
-    pub secure_cookies: bool,
+    /// Signs the AS cookies; `Secure` and `__Host-` when the issuer is https.
+    pub cookies: crate::pages::cookies::CookieSigner,
+    /// Proxies whose `X-Forwarded-For` is believed when finding a client's address.
+    pub trusted_proxies: Vec<crate::http::client_addr::IpNetwork>,
+    /// Failed sign-ins from one address (any usernames) before it is slowed down.
+    pub login_failures_per_address: i64,
 }
 
 /// Id the resource server presents (HTTP Basic) to the introspection endpoint.
@@ -164,7 +176,7 @@ pub const RS_INTROSPECTION_CLIENT: &str = "mcp-resource-server";
 
 impl ServeConfig {
     /// Resolves defaults that depend on the bound addresses (port 0 in tests).
-    pub fn settings(&self, as_addr: SocketAddr, rs_addr: SocketAddr) -> Result<Settings, Error> {
+    pub fn settings(&self, as_addr: SocketAddr, rs_addr: SocketAddr, cookie_key: [u8; 32]) -> Result<Settings, Error> {
         let as_url = base_url(self.as_public_url.as_ref(), as_addr)?;
         let rs_base = base_url(self.rs_public_url.as_ref(), rs_addr)?;
         let resource = shared::urls::canonical_resource(&format!("{rs_base}{}", shared::urls::MCP))
@@ -194,7 +206,9 @@ impl ServeConfig {
         Ok(Settings {
             verification: self.token_verification,
             jwks_url,
-            secure_cookies: as_url.starts_with("https://"),
+            cookies: crate::pages::cookies::CookieSigner::new(cookie_key, as_url.starts_with("https://")),
+            trusted_proxies: self.trusted_proxies.clone(),
+            login_failures_per_address: i64::from(self.login_failures_per_address.max(1)),
             issuer: as_url,
             resource,
             rs_base,

@@ -117,7 +117,7 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     let rs_listener = bind(cfg.rs_addr).await?;
     let as_addr = as_listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
     let rs_addr = rs_listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
-    let settings = Arc::new(cfg.settings(as_addr, rs_addr)?);
+    let settings = Arc::new(cfg.settings(as_addr, rs_addr, store.cookie_key(store::now()).await?)?);
     // Keys must outlive every token they signed, including those of the previous process.
     let keys =
         Arc::new(oauth::keys::SigningKeys::load_or_create(&store, store::now(), settings.access_token_ttl).await?);

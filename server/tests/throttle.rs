@@ -1,10 +1,12 @@
-//! Per-account sign-in throttling: after five failures for a username (existing or not) each
+//! Sign-in throttling. Per account: after five failures for a username (existing or not) each
 //! further failure doubles a lock-out window, during which even the right password is refused
-//! with the same answer for real and unknown accounts.
+//! with the same answer for real and unknown accounts. Per address: one source spraying
+//! passwords over many usernames is slowed down too; `X-Forwarded-For` counts only from a
+//! configured trusted proxy, so a client cannot dodge the limit by inventing addresses.
 
 use reqwest::StatusCode;
 
-use crate::common::{new_verifier, spawn_app, TestApp, PASSWORD};
+use crate::common::{new_verifier, spawn_app, spawn_app_with, LoginForm, TestApp, PASSWORD};
 
 async fn fail_five_times(app: &TestApp, client: &str, username: &str) {
     for _ in 0..5 {
@@ -49,4 +51,66 @@ async fn unknown_and_existing_accounts_are_throttled_alike() {
     }
     assert_eq!(answers[0], (StatusCode::TOO_MANY_REQUESTS, true));
     assert_eq!(answers[0], answers[1], "no enumeration through the throttle");
+}
+
+/// A login POST that claims to have been forwarded for `forwarded_for`.
+async fn login_via(app: &TestApp, client: &str, forwarded_for: &str, user: &str, password: &str) -> StatusCode {
+    let form: LoginForm = app.open_login(&app.authorize_url(client, &new_verifier(), &[])).await;
+    let fields =
+        [("request_id", form.request_id.as_str()), ("csrf", &form.csrf), ("username", user), ("password", password)];
+    app.http
+        .post(format!("{}/authorize/login", app.as_url))
+        .header(reqwest::header::COOKIE, &form.cookie)
+        .header("X-Forwarded-For", forwarded_for)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn one_address_spraying_many_usernames_is_slowed_down() {
+    let app = spawn_app_with(|c| c.login_failures_per_address = 3).await;
+    app.add_user("alice").await;
+    let client = app.register_client().await;
+    for user in ["u1", "u2", "u3"] {
+        let form = app.open_login(&app.authorize_url(&client, &new_verifier(), &[])).await;
+        assert_eq!(app.login(&form, user, "wrong password!").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let form = app.open_login(&app.authorize_url(&client, &new_verifier(), &[])).await;
+    let resp = app.login(&form, "alice", PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "alice never failed, but this address did");
+    assert!(resp.text().await.unwrap().contains("from your network"));
+}
+
+#[tokio::test]
+async fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+    let app = spawn_app_with(|c| c.login_failures_per_address = 2).await;
+    app.add_user("alice").await;
+    let client = app.register_client().await;
+    // Inventing a new address per attempt does not reset anything: the header is not believed.
+    assert_eq!(login_via(&app, &client, "198.51.100.1", "u1", "wrong password!").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(login_via(&app, &client, "198.51.100.2", "u2", "wrong password!").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(login_via(&app, &client, "198.51.100.3", "alice", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own() {
+    let app = spawn_app_with(|c| {
+        c.login_failures_per_address = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    app.add_user("alice").await;
+    let client = app.register_client().await;
+    let attacker = "198.51.100.1";
+    assert_eq!(login_via(&app, &client, attacker, "u1", "wrong password!").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(login_via(&app, &client, attacker, "u2", "wrong password!").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(login_via(&app, &client, attacker, "alice", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+    // A spoofed left-hand entry does not help the attacker: the proxy appended the real address.
+    let spoofed = format!("203.0.113.5, {attacker}");
+    assert_eq!(login_via(&app, &client, &spoofed, "alice", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+    // Another user behind the same proxy signs in normally.
+    assert_eq!(login_via(&app, &client, "198.51.100.2", "alice", PASSWORD).await, StatusCode::OK);
 }

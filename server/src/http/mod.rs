@@ -2,6 +2,7 @@
 //! logic in `oauth`. CORS and security headers live here too.
 
 pub mod body;
+pub mod client_addr;
 pub mod cors;
 pub mod introspect;
 pub mod metadata;

@@ -26,8 +26,9 @@ async fn register(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
-    if let Err(wait) = state.registrations.check(peer.ip()) {
-        tracing::warn!(peer = %peer.ip(), "dynamic registration rate limit reached");
+    let client = super::client_addr::client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
+    if let Err(wait) = state.registrations.check(client) {
+        tracing::warn!(%client, "dynamic registration rate limit reached");
         let body = shared::oauth::OAuthErrorBody::new(
             ErrorCode::TemporarilyUnavailable,
             "too many registrations from this address; try again later",

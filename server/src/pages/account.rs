@@ -34,7 +34,7 @@ pub struct Notice {
 }
 
 pub async fn show(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<Notice>) -> Response {
-    let (secret, cookie) = csrf::ensure(&headers, state.settings.secure_cookies);
+    let (secret, cookie) = csrf::ensure(&headers, &state.settings.cookies);
     let notice = match q.done.as_deref() {
         Some("revoked") => Some("Access revoked. The application's tokens no longer work."),
         Some("signed_out") => Some("You have signed out."),
@@ -78,7 +78,7 @@ fn checked_form(
 ) -> Result<crate::oauth::params::Params, Box<Response>> {
     let form = body::form(headers, raw)
         .map_err(|_| Box::new(render::error(StatusCode::BAD_REQUEST, "The form could not be read.")))?;
-    if !csrf::matches_cookie(headers, state.settings.secure_cookies, form.get("csrf")) {
+    if !csrf::matches_cookie(headers, &state.settings.cookies, form.get("csrf")) {
         let page = render::error(StatusCode::FORBIDDEN, "The form is not valid for this browser (CSRF check failed).");
         return Err(Box::new(page));
     }

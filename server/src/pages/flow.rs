@@ -1,15 +1,18 @@
 //! Handlers of the authorization flow. Client and redirect-URI problems get an HTML error page
 //! and are never redirected; everything after that is reported to the client's redirect URI.
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use shared::oauth::ErrorCode;
 
 use super::{csrf, render, session};
 use crate::error::Error;
+use crate::http::client_addr::client_ip;
 use crate::http::{body, AppState};
 use crate::oauth::authorize::{self, Rejection};
 use crate::oauth::params::Params;
@@ -35,7 +38,7 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
         Err(Rejection::Redirect(location)) => return render::found(&location),
     };
     let client_name = render::client_display_name(Some(&valid.client));
-    let (secret, csrf_cookie) = csrf::ensure(&headers, state.settings.secure_cookies);
+    let (secret, csrf_cookie) = csrf::ensure(&headers, &state.settings.cookies);
     let signed_in = session::current_user(&state, &headers).await;
     let user_id = signed_in.as_ref().map(|u| u.id.clone());
     let pending = match authorize::begin(&state.store, valid, secrets::hash(&secret), user_id, now()).await {
@@ -112,7 +115,7 @@ async fn pending_from_form(
             return Err(render::error(StatusCode::SERVICE_UNAVAILABLE, "The server could not continue; try again."));
         }
     };
-    if !csrf::check(headers, state.settings.secure_cookies, form.get("csrf"), &pending.csrf_hash) {
+    if !csrf::check(headers, &state.settings.cookies, form.get("csrf"), &pending.csrf_hash) {
         tracing::warn!(client_id = %pending.client_id, "form rejected: CSRF check failed");
         return Err(render::error(
             StatusCode::FORBIDDEN,
@@ -126,7 +129,12 @@ async fn client_name(state: &AppState, client_id: &str) -> String {
     render::client_display_name(state.store.find_client(client_id).await.ok().flatten().as_ref())
 }
 
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, raw: Result<Bytes, BytesRejection>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
     let (form, pending) = match pending_from_form(&state, &headers, raw).await {
         Ok(v) => v,
         Err(resp) => return resp,
@@ -147,21 +155,31 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, raw: Resul
         render::page(status, &page)
     };
 
-    // Throttled by username whether or not the account exists, so the answer reveals nothing.
+    // Throttled by username whether or not the account exists, so the answer reveals nothing;
+    // and by address, which catches one source spraying passwords over many usernames.
     let throttle_key = format!("user:{}", username.to_lowercase());
+    let client = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
+    let address_key = format!("addr:{client}");
     let wait = state.store.throttle_wait(&throttle_key, now()).await.unwrap_or(0);
     if wait > 0 {
         let message = format!("Too many failed sign-in attempts for this account. Try again in {wait} seconds.");
+        return login_again(StatusCode::TOO_MANY_REQUESTS, &message);
+    }
+    let wait = state.store.throttle_wait(&address_key, now()).await.unwrap_or(0);
+    if wait > 0 {
+        tracing::warn!(%client, "sign-in attempts from this address are throttled");
+        let message = format!("Too many failed sign-in attempts from your network. Try again in {wait} seconds.");
         return login_again(StatusCode::TOO_MANY_REQUESTS, &message);
     }
     let user = state.store.find_user_by_username(username).await.ok().flatten();
     let password_ok = verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()));
     let user = user.filter(|u| password_ok && u.status == "active");
     let Some(user) = user else {
-        if let Err(e) =
-            state.store.throttle_fail(&throttle_key, now(), THROTTLE_FREE, THROTTLE_BASE_SECS, THROTTLE_CAP_SECS).await
-        {
-            tracing::warn!(error = %e, "could not record a failed sign-in");
+        let per_address = state.settings.login_failures_per_address;
+        for (key, free) in [(&throttle_key, THROTTLE_FREE), (&address_key, per_address)] {
+            if let Err(e) = state.store.throttle_fail(key, now(), free, THROTTLE_BASE_SECS, THROTTLE_CAP_SECS).await {
+                tracing::warn!(error = %e, "could not record a failed sign-in");
+            }
         }
         let failures = state.store.bump_failed_logins(&pending.id).await.unwrap_or(MAX_FAILED_LOGINS);
         let detail = format!("failed attempt {failures} on this request");

@@ -5,7 +5,7 @@
 //! `/authorize` by a CSRF secret in an `HttpOnly` cookie. Passwords are never logged.
 
 mod account;
-mod cookies;
+pub mod cookies;
 mod csrf;
 mod flow;
 mod render;

@@ -13,7 +13,7 @@ pub const TTL_SECS: i64 = 8 * 3600;
 
 /// The signed-in user of this browser, if any.
 pub async fn current_user(state: &AppState, headers: &HeaderMap) -> Option<User> {
-    let id = cookies::read(headers, cookies::SESSION, state.settings.secure_cookies)?;
+    let id = state.settings.cookies.read(headers, cookies::SESSION)?;
     match state.store.login_session_user(&secrets::hash(&id), now()).await {
         Ok(user) => user,
         Err(e) => {
@@ -30,15 +30,15 @@ pub async fn start(state: &AppState, user_id: &str) -> Option<HeaderValue> {
         tracing::warn!(error = %e, "could not start a login session");
         return None;
     }
-    cookies::set(cookies::SESSION, &id, TTL_SECS, state.settings.secure_cookies)
+    state.settings.cookies.set(cookies::SESSION, &id, TTL_SECS)
 }
 
 /// Ends this browser's session; returns the `Set-Cookie` value that deletes the cookie.
 pub async fn end(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {
-    if let Some(id) = cookies::read(headers, cookies::SESSION, state.settings.secure_cookies) {
+    if let Some(id) = state.settings.cookies.read(headers, cookies::SESSION) {
         if let Err(e) = state.store.delete_login_session(&secrets::hash(&id)).await {
             tracing::warn!(error = %e, "could not end a login session");
         }
     }
-    cookies::set(cookies::SESSION, "", 0, state.settings.secure_cookies)
+    state.settings.cookies.set(cookies::SESSION, "", 0)
 }

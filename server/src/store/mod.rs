@@ -13,6 +13,7 @@ mod codes;
 mod grants;
 pub mod keys;
 mod refresh;
+mod server_secrets;
 mod throttle;
 mod tokens;
 mod users;

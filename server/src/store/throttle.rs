@@ -1,6 +1,10 @@
-//! Sign-in throttling state, keyed by a normalised username.
+//! Sign-in throttling state, keyed by a normalised username (`user:…`) or a client address
+//! (`addr:…`).
 
 use super::Store;
+
+/// A key whose last failure is older than this starts counting afresh.
+const FORGET_AFTER_SECS: i64 = 3600;
 use crate::error::Error;
 
 impl Store {
@@ -14,15 +18,21 @@ impl Store {
     }
 
     /// Counts a failure; once `free` failures have accrued, each further one locks the key for
-    /// `base * 2^(n - free)` seconds, capped at `cap`. Returns the failure count.
+    /// `base * 2^(n - free)` seconds, capped at `cap`. Failures are forgotten after an hour
+    /// without one. Returns the failure count.
     pub async fn throttle_fail(&self, key: &str, now: i64, free: i64, base: i64, cap: i64) -> Result<i64, Error> {
         let failures: i64 = sqlx::query_scalar(
             "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?, 1, 0, ?) \
-             ON CONFLICT (key) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at \
+             ON CONFLICT (key) DO UPDATE SET \
+               failures = CASE WHEN updated_at < ? THEN 1 ELSE failures + 1 END, \
+               locked_until = CASE WHEN updated_at < ? THEN 0 ELSE locked_until END, \
+               updated_at = excluded.updated_at \
              RETURNING failures",
         )
         .bind(key)
         .bind(now)
+        .bind(now - FORGET_AFTER_SECS)
+        .bind(now - FORGET_AFTER_SECS)
         .fetch_one(&self.pool)
         .await?;
         if failures >= free {
