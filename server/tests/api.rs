@@ -5,6 +5,7 @@ mod authorize;
 mod common;
 mod consent_memory;
 mod flow;
+mod interop_rmcp;
 mod introspect;
 mod jwt;
 mod key_rotation;
