@@ -3,7 +3,10 @@
 # first and skips when the right version is already there. See ../shared/TOOLCHAIN.md for why
 # each step is done this way (Trunk's own tool downloads cannot work on a registries-only box).
 #
-# usage: scripts/setup.sh [--e2e]   (--e2e also installs Chromium and the Playwright packages)
+# usage: scripts/setup.sh [--e2e] [--interop]
+#   --e2e      also installs Chromium and the Playwright packages
+#   --interop  also installs Chromium, the MCP TypeScript SDK (tests/interop/ts) and a Python venv
+#              with the MCP Python SDK and Playwright (target/tools/interop-venv)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -14,11 +17,13 @@ TRUNK_VERSION=0.22.1
 BINARYEN_VERSION=132.0.0
 NODE_MAJOR_MIN=20
 want_e2e=0
+want_interop=0
 for arg in "$@"; do
   case "$arg" in
     --e2e) want_e2e=1 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) die "unknown argument: $arg (usage: scripts/setup.sh [--e2e])" ;;
+    --interop) want_interop=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) die "unknown argument: $arg (usage: scripts/setup.sh [--e2e] [--interop])" ;;
   esac
 done
 
@@ -109,6 +114,39 @@ if [ $want_e2e = 1 ]; then
     log "installing the Playwright packages (npm ci, no browser download)"
     (cd "$e2e" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent) >&2
     echo "$lock_sum" >"$stamp"
+  fi
+fi
+# 6. The interop clients (tests/interop/run.sh): the official MCP SDKs for TypeScript (npm ci from
+#    its lock) and Python (a venv from the pinned requirements), both driving Debian's Chromium.
+if [ $want_interop = 1 ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian's chromium"
+    apt_install chromium
+  fi
+  interop_ts="$ROOT/tests/interop/ts"
+  stamp="$interop_ts/node_modules/.package-lock.sha256"
+  lock_sum=$(sha256sum "$interop_ts/package-lock.json" | awk '{print $1}')
+  if [ ! -d "$interop_ts/node_modules/@modelcontextprotocol/sdk" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+    log "installing the MCP TypeScript SDK client packages (npm ci, no browser download)"
+    (cd "$interop_ts" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent) >&2
+    echo "$lock_sum" >"$stamp"
+  fi
+  command -v python3 >/dev/null || apt_install python3 python3-venv
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+    || die "Python >= 3.10 is needed for the MCP Python SDK (found $(python3 --version))"
+  venv="$ROOT/target/tools/interop-venv"
+  requirements="$ROOT/tests/interop/python/requirements.txt"
+  stamp="$venv/.requirements.sha256"
+  req_sum=$(sha256sum "$requirements" | awk '{print $1}')
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$req_sum" ]; then
+    log "installing the MCP Python SDK and Playwright into target/tools/interop-venv (pip, pinned)"
+    if [ ! -x "$venv/bin/python" ] && ! python3 -m venv "$venv" >&2; then
+      rm -rf "$venv"
+      apt_install python3-venv
+      python3 -m venv "$venv" >&2
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
+    echo "$req_sum" >"$stamp"
   fi
 fi
 ok "toolchain ready"

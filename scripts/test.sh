@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, Rust unit + integration tests, release builds of the
-# server and the SPA, then the Playwright end-to-end tests in Debian's Chromium.
+# server and the SPA, then the Playwright end-to-end tests in Debian's Chromium, then the official
+# MCP TypeScript and Python SDK clients against the release server (tests/interop/run.sh).
 # Exits non-zero at the first failing step and names it. Logs: target/test-logs/.
 #
 # usage: scripts/test.sh [extra Playwright arguments, e.g. -g logout]
@@ -39,6 +40,11 @@ summary() {
          END { exit !found }' "$logs/e2e.log" >&2 \
       || printf '  (no Playwright summary: see %s)\n' "$logs/e2e.log" >&2
   fi
+  if [ -f "$logs/interop.log" ]; then
+    printf -- '-- interop (official MCP SDK clients) --\n' >&2
+    grep -E '^\[interop\] (ok|FAILED) ' "$logs/interop.log" | sed 's/^\[interop\] /  /' >&2 \
+      || printf '  (no interop summary: see %s)\n' "$logs/interop.log" >&2
+  fi
   if [ "$rc" -eq 0 ]; then
     ok "all tests passed"
   elif [ -n "$current_step" ]; then
@@ -72,9 +78,11 @@ typecheck_e2e() {
   (cd "$ROOT/tests/e2e" && npx --no-install tsc --noEmit -p .)
 }
 
-step "setup (toolchain, chromium, npm packages)" bash "$ROOT/scripts/setup.sh" --e2e
+step "setup (toolchain, chromium, npm and pip packages)" bash "$ROOT/scripts/setup.sh" --e2e --interop
 step "typecheck the Playwright specs (tsc --noEmit)" typecheck_e2e
 step "cargo test" logged cargo-test cargo test --no-fail-fast
 step "cargo build --release -p server" cargo build --release -p server
 step "trunk build --release (SPA into dist/)" build_spa
 step "Playwright end-to-end tests" logged e2e env E2E_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/e2e/run.sh" "$@"
+step "interop: TypeScript SDK and Python SDK clients" logged interop \
+  env INTEROP_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/interop/run.sh"

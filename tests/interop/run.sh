@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Interop: the official MCP client SDKs run the whole authorization flow against the release
+# server, unmodified, with Debian's Chromium signing in on the login and consent pages:
+#   ts      tests/interop/ts/client.mjs      (@modelcontextprotocol/sdk, OAuthClientProvider)
+#   python  tests/interop/python/client.py   (`mcp` on PyPI, mcp.client.auth.OAuthClientProvider)
+# Starts target/release/server on free loopback ports with a fresh database and one user in a
+# temporary directory, runs each client, stops everything, prints one summary line per client.
+#
+# Needs: target/release/server, and `scripts/setup.sh --interop` (npm packages in
+# tests/interop/ts/node_modules, the Python venv in target/tools/interop-venv).
+# usage: tests/interop/run.sh [ts] [python]   (default: both)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+server_bin="${INTEROP_SERVER_BIN:-$target_dir/release/server}"
+venv="${INTEROP_VENV:-$root/target/tools/interop-venv}"
+chromium="${INTEROP_CHROMIUM:-/usr/bin/chromium}"
+
+fail() { printf '[interop] error: %s\n' "$*" >&2; exit 1; }
+clients=("$@")
+[ ${#clients[@]} -gt 0 ] || clients=(ts python)
+for c in "${clients[@]}"; do
+  case "$c" in ts | python) ;; *) fail "unknown client '$c' (ts, python)" ;; esac
+done
+[ -x "$server_bin" ] || fail "$server_bin missing: run cargo build --release -p server"
+[ -x "$chromium" ] || fail "chromium missing: run scripts/setup.sh --interop"
+[ -d "$here/ts/node_modules/@modelcontextprotocol/sdk" ] || fail "TypeScript SDK missing: run scripts/setup.sh --interop"
+[ -x "$venv/bin/python" ] || fail "Python venv missing: run scripts/setup.sh --interop"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-auth-interop.XXXXXX")"
+server_pid=""
+# shellcheck disable=SC2317  # invoked by the trap
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Two distinct free loopback ports, never the development ports 8000/8080/9000.
+read -r as_port rs_port < <(node -e '
+  const net = require("net");
+  const avoid = new Set([8000, 8080, 9000]);
+  const grab = () => new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  (async () => {
+    const held = [];
+    while (held.length < 2) {
+      const s = await grab();
+      if (avoid.has(s.address().port)) { s.close(); continue; }
+      held.push(s);
+    }
+    console.log(held.map((s) => s.address().port).join(" "));
+    held.forEach((s) => s.close());
+  })();
+')
+[ -n "${rs_port:-}" ] || fail "could not pick free ports"
+
+# The server reads .env from its working directory and the variables its --help lists: run it in
+# the temporary directory with all of those unset, so the caller's shell changes nothing.
+server_env_vars=$({ "$server_bin" --help; "$server_bin" serve --help; } 2>/dev/null \
+  | grep -o '\[env: [A-Z0-9_]*' | cut -d' ' -f2 | sort -u)
+for var in $server_env_vars DATABASE_URL; do unset "$var"; done
+
+user=interop
+password="$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')"
+db="$work/interop.db"
+(cd "$work" && printf '%s' "$password" | "$server_bin" --db "$db" user add "$user" --password-stdin \
+  --name "Interop User" --email interop@example.test) >/dev/null || fail "could not create the test user"
+
+# Short-lived access tokens, so the Python client can outlive one and see its SDK refresh.
+token_ttl="${INTEROP_ACCESS_TOKEN_TTL:-5}"
+case "$token_ttl" in '' | *[!0-9]* | 0) fail "INTEROP_ACCESS_TOKEN_TTL must be a whole number of seconds >= 1" ;; esac
+log="$work/server.log"
+(cd "$work" && exec "$server_bin" --db "$db" serve --as-addr "127.0.0.1:$as_port" \
+  --rs-addr "127.0.0.1:$rs_port" --access-token-ttl "$token_ttl") >"$log" 2>&1 &
+server_pid=$!
+as_url="http://127.0.0.1:$as_port"
+waited=0
+until curl -fsS -o /dev/null --max-time 2 "$as_url/.well-known/oauth-authorization-server" 2>/dev/null; do
+  kill -0 "$server_pid" 2>/dev/null || { tail -n 20 "$log" >&2; fail "the server exited at start"; }
+  [ "$waited" -lt 150 ] || fail "the server did not answer within 30 s"
+  sleep 0.2
+  waited=$((waited + 1))
+done
+
+export INTEROP_MCP_URL="http://127.0.0.1:$rs_port/mcp" INTEROP_AS_URL="$as_url"
+export INTEROP_USER="$user" INTEROP_PASSWORD="$password" INTEROP_CHROMIUM="$chromium"
+export INTEROP_ACCESS_TOKEN_TTL="$token_ttl"
+printf '[interop] AS %s  MCP %s  (work dir %s)\n' "$INTEROP_AS_URL" "$INTEROP_MCP_URL" "$work"
+
+run_client() {
+  case "$1" in
+    ts) (cd "$here/ts" && timeout 180 node client.mjs) ;;
+    python) timeout 180 "$venv/bin/python" "$here/python/client.py" ;;
+  esac
+}
+
+summary=()
+failed=0
+for c in "${clients[@]}"; do
+  started=$SECONDS
+  printf '[interop] ── %s client\n' "$c"
+  if run_client "$c"; then
+    summary+=("ok      $c SDK client ($((SECONDS - started)) s)")
+  else
+    summary+=("FAILED  $c SDK client (exit $?, $((SECONDS - started)) s)")
+    failed=1
+  fi
+done
+if [ "$failed" -ne 0 ]; then
+  printf '[interop] last server log lines:\n' >&2
+  tail -n 40 "$log" >&2
+fi
+printf '[interop] %s\n' "${summary[@]}"
+exit "$failed"
