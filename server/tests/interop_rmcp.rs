@@ -36,7 +36,7 @@ fn transport(app: &TestApp, client: Client) -> StreamableHttpClientTransport<Cli
 async fn challenge(app: &TestApp) -> String {
     let manager = AuthorizationManager::new(app.mcp_url.as_str()).await.unwrap();
     let unauthenticated = AuthClient::new(reqwest013::Client::new(), manager);
-    let err = ().serve(transport(app, unauthenticated)).await.err().expect("the server must ask for a token");
+    let err = ().serve(transport(app, unauthenticated)).await.expect_err("the server must ask for a token");
     let ClientInitializeError::TransportError { error, .. } = &err else { panic!("not a transport error: {err:?}") };
     let http = error.error.downcast_ref::<StreamableHttpError<reqwest013::Error>>();
     let header =
