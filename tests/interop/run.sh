@@ -75,6 +75,7 @@ db="$work/interop.db"
 # Short-lived access tokens, so the Python client can outlive one and see its SDK refresh.
 token_ttl="${INTEROP_ACCESS_TOKEN_TTL:-5}"
 case "$token_ttl" in '' | *[!0-9]* | 0) fail "INTEROP_ACCESS_TOKEN_TTL must be a whole number of seconds >= 1" ;; esac
+[ "$token_ttl" -le 60 ] || fail "INTEROP_ACCESS_TOKEN_TTL must be at most 60 (the Python client waits one lifetime)"
 log="$work/server.log"
 (cd "$work" && exec "$server_bin" --db "$db" serve --as-addr "127.0.0.1:$as_port" \
   --rs-addr "127.0.0.1:$rs_port" --access-token-ttl "$token_ttl") >"$log" 2>&1 &
