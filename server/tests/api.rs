@@ -10,6 +10,7 @@ mod introspect;
 mod jwt;
 mod key_rotation;
 mod mcp_guard;
+mod protocol_versions;
 mod refresh;
 mod register;
 mod revocation;
