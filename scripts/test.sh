@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, Rust unit + integration tests, release builds of the
 # server and the SPA, then the Playwright end-to-end tests in Debian's Chromium, then the official
-# MCP TypeScript and Python SDK clients against the release server (tests/interop/run.sh).
+# MCP TypeScript and Python SDK clients against the release server (tests/interop/run.sh), then
+# the official MCP conformance suite, authorization and server legs (tests/conformance/run.sh).
 # Exits non-zero at the first failing step and names it. Logs: target/test-logs/.
 #
 # usage: scripts/test.sh [extra Playwright arguments, e.g. -g logout]
@@ -45,6 +46,14 @@ summary() {
     grep -E '^\[interop\] (ok|FAILED) ' "$logs/interop.log" | sed 's/^\[interop\] /  /' >&2 \
       || printf '  (no interop summary: see %s)\n' "$logs/interop.log" >&2
   fi
+  local leg
+  for leg in authorization server-leg; do
+    if [ -f "$logs/conformance-$leg.log" ]; then
+      printf -- '-- MCP conformance suite (%s) --\n' "${leg%-leg}" >&2
+      grep -E '^(✓|✗) |^Total: ' "$logs/conformance-$leg.log" | sed 's/^/  /' >&2 \
+        || printf '  (no conformance summary: see %s)\n' "$logs/conformance-$leg.log" >&2
+    fi
+  done
   if [ "$rc" -eq 0 ]; then
     ok "all tests passed"
   elif [ -n "$current_step" ]; then
@@ -78,7 +87,7 @@ typecheck_e2e() {
   (cd "$ROOT/tests/e2e" && npx --no-install tsc --noEmit -p .)
 }
 
-step "setup (toolchain, chromium, npm and pip packages)" bash "$ROOT/scripts/setup.sh" --e2e --interop
+step "setup (toolchain, chromium, npm and pip packages)" bash "$ROOT/scripts/setup.sh" --e2e --interop --conformance
 step "typecheck the Playwright specs (tsc --noEmit)" typecheck_e2e
 step "cargo test" logged cargo-test cargo test --no-fail-fast
 step "cargo build --release -p server" cargo build --release -p server
@@ -86,3 +95,5 @@ step "trunk build --release (SPA into dist/)" build_spa
 step "Playwright end-to-end tests" logged e2e env E2E_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/e2e/run.sh" "$@"
 step "interop: TypeScript SDK and Python SDK clients" logged interop \
   env INTEROP_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/interop/run.sh"
+step "MCP conformance suite (authorization + server legs)" logged conformance \
+  env CONF_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/conformance/run.sh"

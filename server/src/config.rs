@@ -128,6 +128,11 @@ pub struct ServeConfig {
     /// Where the resource server introspects tokens. Default: this process's authorization server.
     #[arg(long, env = "INTROSPECTION_URL")]
     pub introspection_url: Option<Url>,
+    /// TEST ONLY, never in production: also serve the MCP service WITHOUT any access token at
+    /// /conformance/mcp, as this existing user, with the fixture tools, resources and prompts the
+    /// official MCP conformance suite calls. Off unless given.
+    #[arg(long, env = "CONFORMANCE_UNAUTHENTICATED_MCP", value_name = "USERNAME")]
+    pub conformance_unauthenticated_mcp: Option<String>,
 }
 
 impl Default for ServeConfig {

@@ -48,13 +48,21 @@ pub fn as_app(state: AppState) -> Router {
         .layer(trace_layer())
 }
 
-/// The resource server: protected resource metadata and the guarded MCP endpoint.
-pub fn rs_app(state: AppState, shutdown: &CancellationToken) -> Router {
+/// The resource server: protected resource metadata and the guarded MCP endpoint, plus the
+/// TEST-ONLY unauthenticated conformance mount when a test user is given (never by default).
+pub fn rs_app(
+    state: AppState,
+    shutdown: &CancellationToken,
+    conformance: Option<mcp::conformance::TestUser>,
+) -> Router {
     let cors = http::cors::layer(&state.settings.allowed_origins);
     let verifier = Arc::new(mcp::verifier::Verifier::new(&state.settings));
-    Router::new()
-        .merge(http::metadata::rs_routes())
-        .merge(mcp::routes(&state, verifier, shutdown.child_token()))
+    let mut router =
+        Router::new().merge(http::metadata::rs_routes()).merge(mcp::routes(&state, verifier, shutdown.child_token()));
+    if let Some(user) = conformance {
+        router = router.merge(mcp::conformance::routes(&state, user, shutdown.child_token()));
+    }
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -127,13 +135,18 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     ));
     let state = AppState { store: store.clone(), settings: settings.clone(), keys: keys.clone(), registrations };
 
+    let conformance = match &cfg.conformance_unauthenticated_mcp {
+        Some(username) => Some(mcp::conformance::TestUser::resolve(&store, username).await?),
+        None => None,
+    };
+
     let stop = |t: &CancellationToken| {
         let t = t.clone();
         async move { t.cancelled().await }
     };
     let mut tasks = vec![
         tokio::spawn(serve(as_listener, as_app(state.clone()), stop(&shutdown))),
-        tokio::spawn(serve(rs_listener, rs_app(state, &shutdown), stop(&shutdown))),
+        tokio::spawn(serve(rs_listener, rs_app(state, &shutdown, conformance), stop(&shutdown))),
     ];
     let mut spa_addr = None;
     if let Some(addr) = cfg.spa_addr {

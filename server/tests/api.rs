@@ -3,6 +3,7 @@
 
 mod authorize;
 mod common;
+mod conformance_mount;
 mod consent_memory;
 mod flow;
 mod interop_rmcp;

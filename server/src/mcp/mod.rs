@@ -1,5 +1,6 @@
 //! The MCP resource server: a bearer-token guard in front of an rmcp streamable-HTTP service.
 
+pub mod conformance;
 pub mod guard;
 pub mod service;
 pub mod sessions;
@@ -25,17 +26,7 @@ pub fn routes(
     shutdown: tokio_util::sync::CancellationToken,
 ) -> Router<AppState> {
     let settings = &state.settings;
-    let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
-    if let Ok(u) = url::Url::parse(&settings.rs_base) {
-        if let Some(h) = u.host_str() {
-            hosts.push(h.trim_start_matches('[').trim_end_matches(']').to_owned());
-        }
-    }
-    let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(hosts)
-        .with_allowed_origins(settings.allowed_origins.clone())
-        .with_max_request_body_bytes(MAX_MCP_BODY_BYTES)
-        .with_cancellation_token(shutdown);
+    let config = http_config(settings, shutdown);
     let store = state.store.clone();
     let router = service::UserDataServer::router();
     let mcp = StreamableHttpService::new(
@@ -49,4 +40,23 @@ pub fn routes(
             guard::require_bearer,
         ),
     )
+}
+
+/// Streamable-HTTP settings shared by `/mcp` and the test-only conformance mount: Host and Origin
+/// allow-lists (DNS rebinding protection), body limit, shutdown.
+fn http_config(
+    settings: &crate::config::Settings,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> StreamableHttpServerConfig {
+    let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    if let Ok(u) = url::Url::parse(&settings.rs_base) {
+        if let Some(h) = u.host_str() {
+            hosts.push(h.trim_start_matches('[').trim_end_matches(']').to_owned());
+        }
+    }
+    StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(settings.allowed_origins.clone())
+        .with_max_request_body_bytes(MAX_MCP_BODY_BYTES)
+        .with_cancellation_token(shutdown)
 }

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Runs the official MCP conformance suite (@modelcontextprotocol/conformance, under Node 22)
+# against the release server, both legs, with no --scenario (every scenario of each leg):
+#   1. authorization: `conformance authorization --url <AS> --client-id <id> --port <p>
+#      --resource <RS>/mcp`. The client is registered beforehand by dynamic registration with the
+#      suite's redirect URI http://127.0.0.1:<p>/callback; authorization.mjs signs in and allows
+#      in headless Chromium when the suite prints the authorize URL.
+#   2. server: `conformance server --url <RS>/conformance/mcp`, the TEST-ONLY unauthenticated
+#      mount that exists only because this script starts the server with
+#      --conformance-unauthenticated-mcp (never the default).
+# Picks free ports, makes a fresh database with one user in a temporary directory, stops the
+# server and removes everything on exit. Fails when either leg reports a failed check.
+#
+# Needs: target/release/server, Node 22 and tests/conformance/node_modules (both from
+# scripts/setup.sh --conformance), /usr/bin/chromium (scripts/setup.sh --e2e).
+# usage: tests/conformance/run.sh            logs: target/test-logs/conformance-*.log
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+server_bin="${CONF_SERVER_BIN:-$target_dir/release/server}"
+node22="${CONF_NODE:-$root/target/tools/node22/bin/node}"
+suite_bin="$here/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+chromium="${CONF_CHROMIUM:-/usr/bin/chromium}"
+logs="$root/target/test-logs"
+
+fail() { printf '[conformance] error: %s\n' "$*" >&2; exit 1; }
+say() { printf '[conformance] %s\n' "$*" >&2; }
+[ -x "$server_bin" ] || fail "$server_bin missing: run cargo build --release -p server"
+[ -x "$node22" ] || fail "Node 22 missing at $node22: run scripts/setup.sh --conformance"
+[ -f "$suite_bin" ] || fail "conformance suite missing: run scripts/setup.sh --conformance"
+[ -d "$here/node_modules/playwright-core" ] || fail "playwright-core missing: run scripts/setup.sh --conformance"
+[ -x "$chromium" ] || fail "chromium missing: run scripts/setup.sh --e2e"
+mkdir -p "$logs"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-auth-conformance.XXXXXX")"
+server_pid=""
+# shellcheck disable=SC2317  # invoked by the trap
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  if [ -f "$work/server.log" ]; then cp "$work/server.log" "$logs/conformance-server.log"; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Three free loopback ports (never the development ports 8000/8080/9000): AS, RS, suite callback.
+read -r as_port rs_port callback_port < <("$node22" -e '
+  const net = require("net");
+  const avoid = new Set([8000, 8080, 9000]);
+  const grab = () => new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  (async () => {
+    const held = [];
+    while (held.length < 3) {
+      const s = await grab();
+      if (avoid.has(s.address().port)) { s.close(); continue; }
+      held.push(s);
+    }
+    console.log(held.map((s) => s.address().port).join(" "));
+    held.forEach((s) => s.close());
+  })();
+')
+[ -n "${callback_port:-}" ] || fail "could not pick free ports"
+as_url="http://127.0.0.1:$as_port"
+rs_url="http://127.0.0.1:$rs_port"
+
+# Drop every variable the server reads (as its --help lists them) so the caller's shell cannot
+# change the settings; it also reads .env from its working directory, hence cd "$work".
+server_env_vars=$({ "$server_bin" --help; "$server_bin" serve --help; } 2>/dev/null \
+  | grep -o '\[env: [A-Z0-9_]*' | cut -d' ' -f2 | sort -u)
+for var in $server_env_vars DATABASE_URL; do unset "$var"; done
+
+user=conformance
+password="$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')"
+db="$work/conformance.db"
+(cd "$work" && printf '%s' "$password" | "$server_bin" --db "$db" user add "$user" --password-stdin) >/dev/null \
+  || fail "could not create the test user"
+
+# --allowed-origins lists the resource server's own origin: the suite's DNS-rebinding scenario
+# sends Origin: <the URL under test>, and the MCP endpoint accepts only configured origins.
+(cd "$work" && exec env NO_COLOR=1 "$server_bin" --db "$db" serve \
+  --as-addr "127.0.0.1:$as_port" --rs-addr "127.0.0.1:$rs_port" \
+  --allowed-origins "$rs_url" \
+  --conformance-unauthenticated-mcp "$user" >"$work/server.log" 2>&1) &
+server_pid=$!
+for _ in $(seq 1 150); do
+  if curl -fsS -o /dev/null --max-time 2 "$as_url/.well-known/oauth-authorization-server" 2>/dev/null \
+    && curl -fsS -o /dev/null --max-time 2 "$rs_url/.well-known/oauth-protected-resource/mcp" 2>/dev/null; then
+    break
+  fi
+  kill -0 "$server_pid" 2>/dev/null || { tail -n 20 "$work/server.log" >&2; fail "the server exited at start"; }
+  sleep 0.2
+done
+say "AS $as_url  RS $rs_url  suite callback port $callback_port  (work dir $work)"
+
+# The suite's client: a public client (PKCE, token_endpoint_auth_method none) registered by
+# RFC 7591 dynamic registration with the redirect URI the suite listens on.
+registration=$(curl -fsS --max-time 10 -H 'Content-Type: application/json' \
+  -d "{\"client_name\":\"MCP conformance suite\",\"redirect_uris\":[\"http://127.0.0.1:$callback_port/callback\"],\"token_endpoint_auth_method\":\"none\"}" \
+  "$as_url/register") || fail "dynamic client registration failed"
+client_id=$("$node22" -e 'console.log(JSON.parse(process.argv[1]).client_id ?? "")' "$registration")
+[ -n "$client_id" ] || fail "no client_id in the registration response"
+
+status=0
+say "── leg 1/2: conformance authorization (all scenarios)"
+(cd "$work" && CONF_AS_URL="$as_url" CONF_RESOURCE="$rs_url/mcp" CONF_CLIENT_ID="$client_id" \
+  CONF_CALLBACK_PORT="$callback_port" CONF_USER="$user" CONF_PASSWORD="$password" \
+  CONF_SUITE_BIN="$suite_bin" CONF_CHROMIUM="$chromium" \
+  "$node22" "$here/authorization.mjs") 2>&1 | tee "$logs/conformance-authorization.log" || status=1
+
+say "── leg 2/2: conformance server --url $rs_url/conformance/mcp (active suite)"
+(cd "$work" && "$node22" "$suite_bin" server --url "$rs_url/conformance/mcp") 2>&1 \
+  | tee "$logs/conformance-server-leg.log" || status=1
+
+# The suite's own summary lines, so they stay visible at the end of the CI output.
+for leg in authorization server-leg; do
+  printf '[conformance] summary (%s):\n' "$leg" >&2
+  grep -E '^(✓|✗) |^Total: ' "$logs/conformance-$leg.log" | sed 's/^/    /' >&2 || say "    (no summary: see $logs/conformance-$leg.log)"
+  if ! grep -qE '^Total: [0-9]+ passed, 0 failed' "$logs/conformance-$leg.log"; then status=1; fi
+done
+if [ "$status" -ne 0 ]; then
+  say "FAILED; last server log lines (all: target/test-logs/conformance-server.log):"
+  tail -n 30 "$work/server.log" >&2
+fi
+exit "$status"
