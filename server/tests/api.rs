@@ -15,6 +15,7 @@ mod protocol_versions;
 mod refresh;
 mod register;
 mod revocation;
+mod step_up;
 mod throttle;
 mod token;
 mod tools;

@@ -59,7 +59,7 @@ async fn full_flow_discovery_to_tool_call() {
     let tools = app.mcp_request(access, &session, "tools/list", json!({})).await;
     let names: Vec<&str> =
         tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, vec!["get_user_data"]);
+    assert_eq!(names, vec!["get_user_data", "update_profile"]);
 
     let call = app
         .mcp_request(

@@ -11,6 +11,8 @@ pub const SESSION_HEADER: &str = "Mcp-Session-Id";
 pub const PROTOCOL_VERSION_HEADER: &str = "MCP-Protocol-Version";
 
 pub const TOOL_GET_USER_DATA: &str = "get_user_data";
+/// Changes the caller's display name; needs `user:write` (see `scopes::PRIVILEGED_TOOLS`).
+pub const TOOL_UPDATE_PROFILE: &str = "update_profile";
 pub const RESOURCE_PROFILE: &str = "user://profile";
 pub const RESOURCE_STATS: &str = "user://stats";
 
@@ -101,6 +103,41 @@ pub struct UserData {
     pub last_login: Option<String>,
 }
 
+/// Longest display name `update_profile` accepts, in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 80;
+
+/// Arguments of the `update_profile` tool.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UpdateProfileArgs {
+    pub display_name: String,
+}
+
+/// What `update_profile` returns once the name is stored.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ProfileUpdated {
+    pub user_id: String,
+    pub name: String,
+}
+
+/// The display name as it will be stored (trimmed), or why it is refused: empty, longer than
+/// [`MAX_DISPLAY_NAME_CHARS`], or containing control characters (they would corrupt logs and pages).
+///
+/// # Errors
+/// A sentence for the caller saying what is wrong with the name.
+pub fn validate_display_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("display_name must not be empty".into());
+    }
+    if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+        return Err(format!("display_name must be at most {MAX_DISPLAY_NAME_CHARS} characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("display_name must not contain control characters".into());
+    }
+    Ok(name.to_owned())
+}
+
 /// The `user://profile` resource.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UserProfile {
@@ -127,6 +164,16 @@ pub struct UserStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_names() {
+        assert_eq!(validate_display_name("  Alice A.  "), Ok("Alice A.".to_owned()));
+        assert_eq!(validate_display_name(&"\u{e9}".repeat(80)).map(|n| n.chars().count()), Ok(80));
+        assert!(validate_display_name(&"x".repeat(81)).is_err());
+        assert!(validate_display_name(" \t ").is_err());
+        assert!(validate_display_name("a\u{0}b").is_err());
+        assert!(validate_display_name("a\nb").is_err());
+    }
 
     #[test]
     fn reads_sse_and_json_bodies() {

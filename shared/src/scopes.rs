@@ -5,10 +5,22 @@ use std::fmt;
 
 /// Read the caller's own profile, stats and user data through MCP.
 pub const USER: &str = "user";
+/// Change the caller's own profile (`update_profile`); asked for only when needed (step-up).
+pub const USER_WRITE: &str = "user:write";
 /// Every scope the authorization server knows, in the order it advertises them.
-pub const SUPPORTED: &[&str] = &[USER];
-/// What the MCP endpoint needs; advertised in the 401 challenge.
+pub const SUPPORTED: &[&str] = &[USER, USER_WRITE];
+/// What the MCP endpoint as a whole needs; advertised in the 401 challenge.
 pub const MCP_REQUIRED: &[&str] = &[USER];
+
+/// The one table of privileged tools: every scope a `tools/call` of this tool needs (the
+/// endpoint's own scope included). Tools not listed need only [`MCP_REQUIRED`].
+pub const PRIVILEGED_TOOLS: &[(&str, &[&str])] = &[(crate::mcp::TOOL_UPDATE_PROFILE, &[USER, USER_WRITE])];
+
+/// Every scope a call of `tool` needs.
+#[must_use]
+pub fn required_for_tool(tool: &str) -> &'static [&'static str] {
+    PRIVILEGED_TOOLS.iter().find(|(name, _)| *name == tool).map_or(MCP_REQUIRED, |(_, needed)| needed)
+}
 
 /// A set of scope tokens, kept sorted so that its string form is canonical.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -59,6 +71,17 @@ impl ScopeSet {
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
     }
+
+    /// Every scope in `self` or `other` (what a step-up re-authorization asks for).
+    #[must_use]
+    pub fn union(&self, other: &Self) -> Self {
+        Self(self.0.union(&other.0).cloned().collect())
+    }
+
+    /// Adds the scopes named in `names`.
+    pub fn extend_names(&mut self, names: &[&str]) {
+        self.0.extend(names.iter().map(|s| (*s).to_owned()));
+    }
 }
 
 impl fmt::Display for ScopeSet {
@@ -79,6 +102,16 @@ mod tests {
         assert!(s.contains("user"));
         assert!(ScopeSet::from_names(&["user"]).is_subset_of(&s));
         assert_eq!(s.unknown_in(SUPPORTED), vec!["admin".to_owned()]);
+    }
+
+    #[test]
+    fn union_and_tool_table() {
+        let have = ScopeSet::parse("user").expect("valid");
+        let asked = ScopeSet::parse("user user:write").expect("valid");
+        assert_eq!(have.union(&asked).to_string(), "user user:write");
+        assert_eq!(required_for_tool(crate::mcp::TOOL_UPDATE_PROFILE), &[USER, USER_WRITE]);
+        assert_eq!(required_for_tool(crate::mcp::TOOL_GET_USER_DATA), MCP_REQUIRED);
+        assert_eq!(required_for_tool("no_such_tool"), MCP_REQUIRED);
     }
 
     #[test]

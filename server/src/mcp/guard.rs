@@ -1,6 +1,8 @@
 //! The bearer guard on `/mcp` (RFC 6750 §2.1 and §3, RFC 9728 §5.1): no token → 401 with a
 //! challenge pointing at our metadata; bad token → 401 `invalid_token`; missing scope → 403
-//! `insufficient_scope`. A valid token's [`AuthContext`] goes into the request extensions.
+//! `insufficient_scope`, naming every scope the operation needs (a `tools/call` of a privileged
+//! tool needs more than the endpoint; see `operation`), so the client can step up. A valid
+//! token's [`AuthContext`] goes into the request extensions.
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use axum::Json;
 use shared::challenge::{BearerChallenge, INSUFFICIENT_SCOPE, INVALID_REQUEST, INVALID_TOKEN};
 use shared::oauth::{ErrorCode, OAuthErrorBody};
 
+use super::operation;
 use super::sessions::{Ownership, SessionOwners};
 use super::verifier::{AuthContext, Rejected, Verifier};
 use crate::config::Settings;
@@ -61,13 +64,20 @@ pub async fn require_bearer(State(guard): State<GuardState>, req: Request, next:
     };
     match guard.verifier.verify(&token, settings, now()).await {
         Ok(ctx) => {
-            let needed = shared::scopes::MCP_REQUIRED;
-            if needed.iter().any(|s| !ctx.scopes.contains(s)) {
-                return challenge(
+            // The scopes depend on the operation: a privileged tool call needs more than the endpoint.
+            let (req, needed) = match operation::scopes_needed(req).await {
+                Ok(found) => found,
+                Err(resp) => return resp,
+            };
+            if !needed.is_subset_of(&ctx.scopes) {
+                tracing::info!(user_id = %ctx.user_id, needed = %needed, "step-up needed: token lacks a scope");
+                // The challenge names every scope the operation needs, so the client can ask for them all.
+                return challenge_for(
                     settings,
                     StatusCode::FORBIDDEN,
                     Some(INSUFFICIENT_SCOPE),
-                    "the access token lacks a required scope",
+                    "the access token lacks a scope this operation needs",
+                    &needed.to_string(),
                 );
             }
             serve_as(&guard.sessions, ctx, req, next).await
@@ -112,13 +122,24 @@ fn is_token68(t: &str) -> bool {
 }
 
 fn challenge(settings: &Settings, status: StatusCode, error: Option<&str>, description: &str) -> Response {
+    challenge_for(settings, status, error, description, &shared::scopes::MCP_REQUIRED.join(" "))
+}
+
+/// The challenge with `scope` set to what the refused operation needs.
+fn challenge_for(
+    settings: &Settings,
+    status: StatusCode,
+    error: Option<&str>,
+    description: &str,
+    scope: &str,
+) -> Response {
     let metadata = url::Url::parse(&settings.resource)
         .map(|u| shared::urls::protected_resource_metadata_url(&u))
         .unwrap_or_default();
     let value = BearerChallenge {
         error: error.map(str::to_owned),
         error_description: error.map(|_| description.to_owned()),
-        scope: Some(shared::scopes::MCP_REQUIRED.join(" ")),
+        scope: Some(scope.to_owned()),
         resource_metadata: Some(metadata),
         ..Default::default()
     }

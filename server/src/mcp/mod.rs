@@ -2,6 +2,7 @@
 
 pub mod conformance;
 pub mod guard;
+pub mod operation;
 pub mod service;
 pub mod sessions;
 pub mod verifier;

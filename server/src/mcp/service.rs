@@ -11,7 +11,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_handler, tool_router, ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::json;
-use shared::mcp::{UserData, UserProfile, UserStats, RESOURCE_PROFILE, RESOURCE_STATS};
+use shared::mcp::{ProfileUpdated, UserData, UserProfile, UserStats, RESOURCE_PROFILE, RESOURCE_STATS};
 
 use super::verifier::AuthContext;
 use crate::store::{now, Store, User};
@@ -22,6 +22,13 @@ pub struct GetUserDataParams {
     /// `"current"` for the signed-in user, or that user's own id. Other users' data is refused.
     #[serde(default = "current")]
     pub user_id: String,
+}
+
+/// Arguments of `update_profile`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub struct UpdateProfileParams {
+    /// The new display name: 1 to 80 characters after trimming, no control characters.
+    pub display_name: String,
 }
 
 fn current() -> String {
@@ -67,15 +74,57 @@ impl UserDataServer {
         };
         Ok(CallToolResult::structured(json!(data)))
     }
+
+    #[tool(
+        description = "Change the signed-in user's display name (1-80 characters). Needs the user:write scope; without it the server answers 403 insufficient_scope so the client can ask for it."
+    )]
+    async fn update_profile(
+        &self,
+        Parameters(params): Parameters<UpdateProfileParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        // The guard already refused tokens without these scopes; checked again here so the tool
+        // stays safe if it is ever reached another way (defence in depth).
+        let needed = shared::scopes::required_for_tool(shared::mcp::TOOL_UPDATE_PROFILE);
+        let scopes = &auth_context(&ctx)?.scopes;
+        if let Some(missing) = needed.iter().find(|s| !scopes.contains(s)) {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                "insufficient_scope: this tool needs the {missing} scope."
+            ))]));
+        }
+        let name = match shared::mcp::validate_display_name(&params.display_name) {
+            Ok(name) => name,
+            Err(why) => {
+                return Ok(CallToolResult::error(vec![ContentBlock::text(format!("Invalid argument: {why}."))]))
+            }
+        };
+        let user = self.caller(&ctx).await?;
+        match self.store.set_display_name(&user.id, &name).await {
+            Ok(()) => {}
+            Err(crate::error::Error::NotFound) => {
+                return Err(McpError::invalid_request("the signed-in user no longer exists", None))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "display name update failed");
+                return Err(McpError::internal_error("the profile could not be updated", None));
+            }
+        }
+        tracing::info!(user_id = %user.id, "display name changed");
+        Ok(CallToolResult::structured(json!(ProfileUpdated { user_id: user.id, name })))
+    }
+}
+
+/// The identity the bearer guard attached to this request.
+fn auth_context(ctx: &RequestContext<RoleServer>) -> Result<&AuthContext, McpError> {
+    ctx.extensions
+        .get::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<AuthContext>())
+        .ok_or_else(|| McpError::invalid_request("not authenticated", None))
 }
 
 impl UserDataServer {
     async fn caller(&self, ctx: &RequestContext<RoleServer>) -> Result<User, McpError> {
-        let auth = ctx
-            .extensions
-            .get::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<AuthContext>())
-            .ok_or_else(|| McpError::invalid_request("not authenticated", None))?;
+        let auth = auth_context(ctx)?;
         match self.store.find_user(&auth.user_id).await {
             Ok(Some(user)) => Ok(user),
             Ok(None) => Err(McpError::invalid_request("the signed-in user no longer exists", None)),

@@ -83,6 +83,7 @@ pub fn consent<'a>(req: &'a AuthRequest, client_name: &'a str, username: &'a str
 fn scope_description(scope: &str) -> &'static str {
     match scope {
         shared::scopes::USER => "read your profile, account data and usage statistics",
+        shared::scopes::USER_WRITE => "change your own profile (your display name)",
         _ => "an additional permission",
     }
 }

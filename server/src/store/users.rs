@@ -71,6 +71,19 @@ impl Store {
         Ok(sqlx::query_as("SELECT * FROM users WHERE username = ?").bind(username).fetch_optional(&self.pool).await?)
     }
 
+    /// Sets a user's display name (the caller validated it); `NotFound` when the user is gone.
+    pub async fn set_display_name(&self, id: &str, display_name: &str) -> Result<(), Error> {
+        let done = sqlx::query("UPDATE users SET display_name = ? WHERE id = ?")
+            .bind(display_name)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
+        Ok(())
+    }
+
     pub async fn record_login(&self, id: &str, now: i64) -> Result<(), Error> {
         sqlx::query("UPDATE users SET last_login_at = ?, login_count = login_count + 1 WHERE id = ?")
             .bind(now)
