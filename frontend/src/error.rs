@@ -24,6 +24,9 @@ pub enum ClientError {
     OAuth { action: &'static str, error: String, description: Option<String> },
     /// The MCP server refused the bearer token (401): it expired or was revoked.
     Unauthorized,
+    /// The MCP server refused the operation with 403 `insufficient_scope` (RFC 6750 §3.1): the
+    /// token is fine but lacks a scope; `scope` is every scope the operation needs.
+    InsufficientScope { method: String, scope: String, description: Option<String> },
     /// The MCP server no longer knows our `Mcp-Session-Id` (404).
     SessionGone,
     /// A JSON-RPC error object from the MCP server.
@@ -63,6 +66,13 @@ impl fmt::Display for ClientError {
                 _ => write!(f, "{action} failed: {error}"),
             },
             Self::Unauthorized => f.write_str("Your session has expired or was revoked. Please log in again."),
+            Self::InsufficientScope { method, scope, description } => {
+                write!(f, "The MCP server refused {method}: it needs the scope \"{scope}\" (insufficient_scope)")?;
+                match description {
+                    Some(d) if !d.is_empty() => write!(f, ": {d}."),
+                    _ => f.write_str("."),
+                }
+            }
             Self::SessionGone => f.write_str("The MCP server no longer knows this MCP session (404)."),
             Self::JsonRpc { method, code, message } => {
                 write!(f, "The MCP server rejected {method}: {message} (JSON-RPC error {code}).")

@@ -1,7 +1,8 @@
 //! The browser-storage records of the flow. Tokens, the PKCE verifier and `state` live only in
 //! `sessionStorage` (per tab, gone when the tab closes) and never in `localStorage`.
 //!
-//! Two records live in `sessionStorage`: the pending flow (written just before the redirect to
+//! Three records live in `sessionStorage`: the tool call waiting for a step-up login (see
+//! `flow::step_up`), the pending flow (written just before the redirect to
 //! `/authorize`, read and removed on `/callback`; `state` and verifier are single use) and the
 //! session (the access token, the refresh token when the server issued one, and where to use
 //! them). Refresh tokens rotate, so the session is rewritten after every refresh: only the newest
@@ -20,6 +21,8 @@ use crate::flow::Step;
 
 const PENDING_KEY: &str = "mcp-auth.pending-flow";
 const SESSION_KEY: &str = "mcp-auth.session";
+/// The tool call that was refused for lack of scope, retried once after the step-up login.
+const PENDING_CALL_KEY: &str = "mcp-auth.pending-call";
 /// `localStorage` key prefix of the registrations; the key ends with `<issuer> <redirect_uri>`.
 const REGISTRATION_PREFIX: &str = "mcp-auth.registration:";
 
@@ -47,6 +50,36 @@ pub struct PendingFlow {
     /// The registration this flow uses; `/callback` stores it once the code exchange worked.
     #[serde(default)]
     pub registration: Option<StoredRegistration>,
+}
+
+impl PendingFlow {
+    /// The session this flow leads to, before a token arrived: [`Session::with_tokens`] fills it in.
+    #[must_use]
+    pub fn session_template(&self) -> Session {
+        Session {
+            access_token: String::new(),
+            expires_at: 0.0,
+            expires_in: None,
+            refresh_token: None,
+            scope: Some(self.scope.clone()),
+            mcp_url: self.mcp_url.clone(),
+            resource: Some(self.resource.clone()),
+            client_id: self.client_id.clone(),
+            issuer: self.issuer.clone(),
+            token_endpoint: self.token_endpoint.clone(),
+            revocation_endpoint: self.revocation_endpoint.clone(),
+            timeline: Vec::new(),
+        }
+    }
+}
+
+/// A `tools/call` refused with 403 `insufficient_scope`, kept across the step-up redirect.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PendingCall {
+    pub tool: String,
+    pub arguments: serde_json::Value,
+    /// The scope the server's challenge named, shown when the retry reports back.
+    pub scope: String,
 }
 
 /// A dynamic client registration (RFC 7591) kept in `localStorage` for reuse: public data only.
@@ -99,6 +132,23 @@ pub struct Session {
 }
 
 impl Session {
+    /// `self` with the tokens of a token response (code exchange or refresh), `now_ms` being when
+    /// it arrived. What a response may omit is kept from `self`: the scope when unchanged (RFC
+    /// 6749 §5.1) and the refresh token when the server does not rotate it (§6).
+    #[must_use]
+    pub fn with_tokens(self, token: shared::oauth::TokenResponse, now_ms: f64) -> Self {
+        #[allow(clippy::cast_precision_loss)] // expires_in is seconds; f64 holds it exactly
+        let expires_at = now_ms + token.expires_in as f64 * 1000.0;
+        Self {
+            access_token: token.access_token,
+            expires_at,
+            expires_in: Some(token.expires_in),
+            refresh_token: token.refresh_token.or(self.refresh_token),
+            scope: token.scope.or(self.scope),
+            ..self
+        }
+    }
+
     #[must_use]
     pub fn is_expired(&self, now_ms: f64) -> bool {
         now_ms >= self.expires_at
@@ -204,10 +254,27 @@ pub fn clear_session() {
     remove(Area::Session, SESSION_KEY);
 }
 
+pub fn save_pending_call(call: &PendingCall) -> Result<(), ClientError> {
+    save(Area::Session, PENDING_CALL_KEY, call)
+}
+
+/// The call waiting for its retry, removed as it is read: it is retried at most once.
+#[must_use]
+pub fn take_pending_call() -> Option<PendingCall> {
+    let call = load(Area::Session, PENDING_CALL_KEY).ok().flatten();
+    clear_pending_call();
+    call
+}
+
+pub fn clear_pending_call() {
+    remove(Area::Session, PENDING_CALL_KEY);
+}
+
 /// Logout: forget every record of this tab's login. The stored registration stays: it is not a
 /// credential, and keeping it is what lets the authorization server remember the consent.
 pub fn clear_all() {
     clear_pending();
+    clear_pending_call();
     clear_session();
 }
 

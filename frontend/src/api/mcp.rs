@@ -2,7 +2,8 @@
 //! and [`McpClient`], which sends JSON-RPC with `Authorization: Bearer`, keeps the
 //! `Mcp-Session-Id` and negotiated `MCP-Protocol-Version` in memory and sends them on every later
 //! request. Replies may be JSON or `text/event-stream`; both go through
-//! `shared::mcp::messages_from_body`. A 401 becomes [`ClientError::Unauthorized`]; a 404 for a
+//! `shared::mcp::messages_from_body`. A 401 becomes [`ClientError::Unauthorized`], a 403
+//! `insufficient_scope` challenge [`ClientError::InsufficientScope`] (step-up); a 404 for a
 //! known session re-initializes once and retries. The bearer token can be swapped for a renewed
 //! one ([`McpClient::set_token`]) without ending the MCP session, which the server binds to the
 //! user rather than to one token; deciding when to renew is `flow::refresh`'s job. The token is
@@ -139,6 +140,9 @@ impl McpClient {
         }
         Err(match reply.status {
             401 => ClientError::Unauthorized,
+            403 => {
+                insufficient_scope(&message.method, &reply).unwrap_or_else(|| failure(&out, &message.method, &reply))
+            }
             404 if had_session => ClientError::SessionGone,
             _ => failure(&out, &message.method, &reply),
         })
@@ -262,6 +266,20 @@ fn json_rpc_error(method: &str, err: &Value) -> ClientError {
         code: err["code"].as_i64().unwrap_or_default(),
         message: err["message"].as_str().unwrap_or("(no message)").to_owned(),
     }
+}
+
+/// A 403 whose Bearer challenge says `insufficient_scope` and names the scopes needed (MCP
+/// authorization, step-up); `None` for any other 403.
+fn insufficient_scope(method: &str, reply: &Reply) -> Option<ClientError> {
+    let challenge = reply.www_authenticate.as_deref().and_then(BearerChallenge::parse)?;
+    if challenge.error.as_deref() != Some(shared::challenge::INSUFFICIENT_SCOPE) {
+        return None;
+    }
+    Some(ClientError::InsufficientScope {
+        method: method.to_owned(),
+        scope: challenge.scope.filter(|s| !s.trim().is_empty())?,
+        description: challenge.error_description,
+    })
 }
 
 /// Describes a non-2xx reply: a JSON-RPC error in the body, a Bearer challenge, or the status.

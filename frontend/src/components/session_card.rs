@@ -40,7 +40,7 @@ pub fn SessionCard(
                 <dt>"Client ID"</dt>
                 <dd><code>{field(|s| s.client_id.clone())}</code></dd>
                 <dt>"Scope"</dt>
-                <dd><code>{field(|s| s.scope.clone().unwrap_or_default())}</code></dd>
+                <dd><code data-testid="session-scope">{field(|s| s.scope.clone().unwrap_or_default())}</code></dd>
                 <dt>"Token expires"</dt>
                 <dd><span data-testid="token-expiry">{expires}</span></dd>
                 <dt>"Refresh token"</dt>

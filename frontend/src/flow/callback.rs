@@ -89,22 +89,7 @@ pub async fn complete(params: CallbackParams, pending: Option<PendingFlow>, t: T
                  \"{scope}\", valid for {} s.{refresh_text}",
                 pending.resource, got.status, token.token_type, token.expires_in
             );
-            #[allow(clippy::cast_precision_loss)] // expires_in is seconds; f64 holds it exactly
-            let expires_at = browser::now_ms() + token.expires_in as f64 * 1000.0;
-            let session = Session {
-                access_token: token.access_token,
-                expires_at,
-                expires_in: Some(token.expires_in),
-                refresh_token: token.refresh_token,
-                scope: Some(scope),
-                mcp_url: pending.mcp_url.clone(),
-                resource: Some(pending.resource.clone()),
-                client_id: pending.client_id.clone(),
-                issuer: pending.issuer.clone(),
-                token_endpoint: endpoint.clone(),
-                revocation_endpoint: pending.revocation_endpoint.clone(),
-                timeline: Vec::new(),
-            };
+            let session = pending.session_template().with_tokens(token, browser::now_ms());
             Ok((session, detail))
         })
         .await?;

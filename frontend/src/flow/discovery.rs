@@ -8,6 +8,8 @@
 //! already led to a successful login is kept in `localStorage` (see `crate::storage`) and reused,
 //! so the server recognises the client and the consent the user gave it. A stored registration
 //! that no longer fits (another registration endpoint, a wider scope) is dropped and replaced.
+//! The registration names every scope the resource supports, while the authorization request
+//! asks only for the challenged one; `flow::step_up` asks for more later with the same client.
 
 use shared::challenge::BearerChallenge;
 use shared::oauth::{AuthorizationServerMetadata, ClientRegistrationRequest, ProtectedResourceMetadata};
@@ -44,7 +46,11 @@ pub async fn connect(input: &str, t: Timeline) -> Result<(), ClientError> {
         .or_else(|| (!prm.scopes_supported.is_empty()).then(|| prm.scopes_supported.join(" ")))
         .unwrap_or_else(|| scopes::USER.to_owned());
     let redirect_uri = format!("{}{}", browser::origin()?, urls::SPA_CALLBACK);
-    let registration = register(&asm, &redirect_uri, &scope, t).await?;
+    // Register for every scope the resource offers, so that a later step-up may ask for more;
+    // the authorization request itself asks only for what the challenge named (least privilege).
+    let mut registered_scope = ScopeSet::parse(&scope).unwrap_or_default();
+    registered_scope.extend_names(&prm.scopes_supported.iter().map(String::as_str).collect::<Vec<_>>());
+    let registration = register(&asm, &redirect_uri, &registered_scope.to_string(), t).await?;
     let pending = PendingFlow {
         state: String::new(),
         verifier: String::new(),
@@ -150,7 +156,10 @@ async fn protected_resource_metadata(
     .await
 }
 
-async fn authorization_server_metadata(issuer: &str, t: Timeline) -> Result<AuthorizationServerMetadata, ClientError> {
+pub(super) async fn authorization_server_metadata(
+    issuer: &str,
+    t: Timeline,
+) -> Result<AuthorizationServerMetadata, ClientError> {
     let title = "Read the authorization server metadata (RFC 8414)";
     let issuer_url = Url::parse(issuer).map_err(|e| {
         let err = ClientError::message(format!("The authorization server \"{issuer}\" is not a valid URL ({e})."));
@@ -199,8 +208,9 @@ async fn authorization_server_metadata(issuer: &str, t: Timeline) -> Result<Auth
 
 const TITLE_REGISTER: &str = "Register this app as an OAuth client (RFC 7591)";
 
-/// Reuses the registration stored for this server and redirect URI, or registers anew.
-async fn register(
+/// Reuses the registration stored for this server and redirect URI, or registers anew; `scope`
+/// is every scope the client may later ask for.
+pub(super) async fn register(
     asm: &AuthorizationServerMetadata,
     redirect_uri: &str,
     scope: &str,
@@ -295,7 +305,7 @@ fn stored_registration(
 }
 
 /// Makes the PKCE pair and `state`, saves the pending flow, and leaves for `/authorize`.
-fn authorize_redirect(
+pub(super) fn authorize_redirect(
     asm: &AuthorizationServerMetadata,
     mut pending: PendingFlow,
     t: Timeline,

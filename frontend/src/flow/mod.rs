@@ -1,12 +1,14 @@
 //! The login flow as a visible timeline. This module owns the step model and the [`Timeline`]
 //! handle pages render; `discovery` runs the steps up to the redirect and `callback` the steps
-//! after it; `refresh` keeps the resulting session alive afterwards with the refresh token. The
+//! after it; `refresh` keeps the resulting session alive afterwards with the refresh token, and
+//! `step_up` asks for more scope when a tool call is refused with `insufficient_scope`. The
 //! flow modules decide what each HTTP answer means; the requests themselves are made only by
 //! `crate::api`.
 
 pub mod callback;
 pub mod discovery;
 pub mod refresh;
+pub mod step_up;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,10 @@ pub mod ids {
     pub const AUTHORIZE_REDIRECT: &str = "authorize-redirect";
     pub const CALLBACK: &str = "callback";
     pub const TOKEN: &str = "token";
+    /// A tool call was refused for lack of scope; the app asks for more (step-up).
+    pub const STEP_UP: &str = "step-up";
+    /// The refused call, retried once after the step-up login.
+    pub const RETRY: &str = "retry";
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

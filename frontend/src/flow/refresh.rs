@@ -150,17 +150,8 @@ impl TokenKeeper {
             }
             Err(e) => return Err(e),
         };
-        #[allow(clippy::cast_precision_loss)] // expires_in is seconds; f64 holds it exactly
-        let expires_at = browser::now_ms() + token.expires_in as f64 * 1000.0;
-        let next = Session {
-            access_token: token.access_token,
-            expires_at,
-            expires_in: Some(token.expires_in),
-            // A server that does not rotate may omit it: the old one then stays valid (RFC 6749 §6).
-            refresh_token: token.refresh_token.or(session.refresh_token),
-            scope: token.scope.or(session.scope),
-            ..session
-        };
+        // A server that does not rotate may omit the refresh token: the old one then stays valid.
+        let next = session.with_tokens(token, browser::now_ms());
         self.inner.current.replace(next.clone());
         self.shown.set(next.clone());
         self.renewals.update(|n| *n += 1);

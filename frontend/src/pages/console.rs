@@ -4,7 +4,9 @@
 //! [`TokenKeeper`], which renews the access token with the refresh token before it expires, or
 //! once after a 401, so the console outlives its access tokens; "Refresh token now" renews on
 //! demand. A 401 that cannot be cured that way, or a refused refresh, ends the session here (the
-//! record is removed) and asks the user to log in again. Logout ends the MCP session with
+//! record is removed) and asks the user to log in again. The profile form runs `update_profile`;
+//! a 403 `insufficient_scope` there starts a step-up login (`flow::step_up`) and the refused call
+//! is retried once when the console opens again. Logout ends the MCP session with
 //! `DELETE`, revokes the refresh token (RFC 7009; this ends the whole grant) or, without one, the
 //! access token, when the server offers revocation, and forgets every record.
 
@@ -12,15 +14,17 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use serde_json::{json, Value};
-use shared::mcp::{RESOURCE_PROFILE, RESOURCE_STATS, TOOL_GET_USER_DATA};
+use shared::mcp::{RESOURCE_PROFILE, RESOURCE_STATS, TOOL_GET_USER_DATA, TOOL_UPDATE_PROFILE};
 
 use crate::api::mcp::{McpClient, ResourceInfo, ServerInfo, ToolInfo};
 use crate::api::oauth::{self, TokenKind};
 use crate::browser;
-use crate::components::{ErrorBanner, FlowTimeline, ItemList, LoginRequired, ResultPanel, SessionCard};
+use crate::components::{ErrorBanner, FlowTimeline, ItemList, LoginRequired, ProfileForm, ResultPanel, SessionCard};
 use crate::error::ClientError;
+use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
-use crate::storage::{self, Session};
+use crate::flow::{step_up, Timeline};
+use crate::storage::{self, PendingCall, Session};
 
 type Local<T> = StoredValue<T, LocalStorage>;
 
@@ -109,6 +113,59 @@ fn op_action(op: Op, mcp: Mcp, out: RwSignal<Option<String>>, reporter: Reporter
     })
 }
 
+/// Runs a `tools/call` from the profile form. A 403 `insufficient_scope` on a first attempt starts
+/// the step-up (the page leaves for the authorization server); on the retry after it (`retry`),
+/// any failure is only reported, so the user is never sent round in a loop.
+fn tool_call_action(
+    mcp: Mcp,
+    out: RwSignal<Option<String>>,
+    reporter: Reporter,
+    t: Timeline,
+) -> Action<(PendingCall, bool), ()> {
+    Action::new_local(move |(call, retry): &(PendingCall, bool)| {
+        let (client, keeper) = (mcp.client.get_value(), mcp.keeper.get_value());
+        let (call, retry) = (call.clone(), *retry);
+        async move {
+            reporter.error.set(None);
+            if retry {
+                let pending = format!("tools/call {} again with the new access token (once)…", call.tool);
+                t.start(RETRY, "Retry the refused call", pending);
+            }
+            let (tool, arguments) = (call.tool.clone(), call.arguments.clone());
+            let result = keeper
+                .with_mcp(&client, |c| {
+                    let (tool, arguments) = (tool.clone(), arguments.clone());
+                    async move { c.call_tool(&tool, arguments).await }
+                })
+                .await;
+            match result {
+                Ok(text) => {
+                    if retry {
+                        let scope = keeper.session().scope.unwrap_or_default();
+                        t.ok(
+                            RETRY,
+                            format!("tools/call {} → 200 with scope \"{scope}\": the call went through.", call.tool),
+                        );
+                    }
+                    out.set(Some(text));
+                }
+                Err(ClientError::InsufficientScope { scope, .. }) if !retry => {
+                    let call = PendingCall { scope, ..call };
+                    if let Err(e) = step_up::reauthorize(&keeper.session(), call, t).await {
+                        reporter.report(&e);
+                    }
+                }
+                Err(e) => {
+                    if retry {
+                        t.fail(RETRY, format!("Refused again after the step-up; not retrying. {e}"));
+                    }
+                    reporter.report(&e);
+                }
+            }
+        }
+    })
+}
+
 /// The MCP client and the session keeper every operation goes through.
 #[derive(Clone, Copy)]
 struct Mcp {
@@ -123,6 +180,10 @@ fn Console(session: Session) -> impl IntoView {
     let client = McpClient::new(&session.mcp_url, &session.access_token);
     let mcp = Mcp { client: StoredValue::new_local(client), keeper: StoredValue::new_local(keeper) };
     let reporter = Reporter { error: RwSignal::new(None), revoked: RwSignal::new(None) };
+    // A call refused before a step-up login is retried once, right after that login.
+    let resumed = storage::take_pending_call();
+    let steps = if resumed.is_some() { session.timeline.clone() } else { Vec::new() };
+    let step_up = StepUp { timeline: Timeline::new(steps), resumed: StoredValue::new_local(resumed) };
     let overview = LocalResource::new(move || {
         let client = mcp.client.get_value();
         let keeper = mcp.keeper.get_value();
@@ -177,7 +238,7 @@ fn Console(session: Session) -> impl IntoView {
                     view! { <ErrorBanner message /> }
                 }>
                     {move || Suspend::new(async move {
-                        overview.await.map(|ov| view! { <OverviewView overview=ov mcp reporter /> })
+                        overview.await.map(|ov| view! { <OverviewView overview=ov mcp reporter step_up /> })
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -209,14 +270,35 @@ async fn log_out(keeper: &TokenKeeper, client: &McpClient) {
     storage::clear_all();
 }
 
+/// The step-up timeline and the call waiting for its one retry.
+#[derive(Clone, Copy)]
+struct StepUp {
+    timeline: Timeline,
+    resumed: Local<Option<PendingCall>>,
+}
+
 #[component]
-fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter) -> impl IntoView {
+fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> impl IntoView {
     let user_data = RwSignal::new(None::<String>);
     let profile = RwSignal::new(None::<String>);
     let stats = RwSignal::new(None::<String>);
     let run_user_data = op_action(Op::UserData, mcp, user_data, reporter);
     let run_profile = op_action(Op::Profile, mcp, profile, reporter);
     let run_stats = op_action(Op::Stats, mcp, stats, reporter);
+    let updated = RwSignal::new(None::<String>);
+    let run_update = tool_call_action(mcp, updated, reporter, step_up.timeline);
+    if let Some(call) = step_up.resumed.try_update_value(Option::take).flatten() {
+        run_update.dispatch((call, true));
+    }
+    let submit_update = Callback::new(move |display_name: String| {
+        let call = PendingCall {
+            tool: TOOL_UPDATE_PROFILE.to_owned(),
+            arguments: json!({ "display_name": display_name }),
+            scope: String::new(),
+        };
+        run_update.dispatch((call, false));
+    });
+    let needs = shared::scopes::required_for_tool(TOOL_UPDATE_PROFILE).join(" ");
     let info = overview.info;
     let tools = overview.tools.into_iter().map(|t| (t.name, t.description)).collect();
     let resources = overview.resources.into_iter().map(|r| (r.uri, r.name)).collect();
@@ -265,6 +347,13 @@ fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter) -> impl IntoVi
                 on_run=Callback::new(move |()| { run_stats.dispatch(()); })
             />
         </div>
+        <ProfileForm
+            needs
+            result=updated
+            busy=run_update.pending()
+            steps=step_up.timeline.signal()
+            on_submit=submit_update
+        />
         <div class="grid">
             <ItemList title="Tools" item_testid="tool" items=tools />
             <ItemList title="Resources" item_testid="resource" items=resources />

@@ -16,6 +16,8 @@ export class AsConsentPage {
   readonly allowButton: Locator;
   readonly denyButton: Locator;
   readonly main: Locator;
+  /** The scope names listed under "Permissions", in page order. */
+  readonly scopeNames: Locator;
 
   constructor(
     readonly page: Page,
@@ -25,6 +27,7 @@ export class AsConsentPage {
     this.allowButton = page.locator('button[name="decision"][value="allow"]');
     this.denyButton = page.locator('button[name="decision"][value="deny"]');
     this.main = page.locator('body');
+    this.scopeNames = page.locator('ul.scopes li code');
   }
 
   async expectLoaded(): Promise<void> {

@@ -16,6 +16,9 @@ export const FLOW_STEPS = [
   'token',
 ] as const;
 export type FlowStepId = (typeof FLOW_STEPS)[number];
+/** Steps the console adds when a tool call needs more scope (step-up), then retries it. */
+export const STEP_UP_STEPS = ['step-up', 'retry'] as const;
+export type StepUpStepId = (typeof STEP_UP_STEPS)[number];
 export type FlowStepStatus = 'ok' | 'error' | 'pending';
 
 /** Public fields of the SPA's login record in sessionStorage (`mcp-auth.session`). */
@@ -27,6 +30,8 @@ export interface StoredSession {
   expires_in?: number | null;
   client_id: string;
   issuer: string;
+  /** Space-separated scopes the token carries. */
+  scope?: string | null;
 }
 
 /** A client registration the SPA keeps in localStorage for reuse (`mcp-auth.registration:*`). */
@@ -132,6 +137,12 @@ export class SpaConsole extends SpaPage {
   readonly hasRefresh: Locator;
   readonly refreshNowButton: Locator;
   readonly refreshStatus: Locator;
+  readonly sessionScope: Locator;
+  readonly displayName: Locator;
+  readonly updateProfileButton: Locator;
+  readonly updateProfileResult: Locator;
+  /** The profile form's timeline: step-up and retry steps appear here. */
+  readonly stepUpTimeline: Locator;
 
   constructor(page: Page) {
     super(page);
@@ -151,6 +162,23 @@ export class SpaConsole extends SpaPage {
     this.hasRefresh = page.getByTestId('has-refresh');
     this.refreshNowButton = page.getByTestId('refresh-now');
     this.refreshStatus = page.getByTestId('refresh-status');
+    this.sessionScope = page.getByTestId('session-scope');
+    this.displayName = page.getByTestId('display-name');
+    this.updateProfileButton = page.getByTestId('update-profile');
+    this.updateProfileResult = page.getByTestId('update-profile-result');
+    this.stepUpTimeline = page.getByTestId('step-up-timeline');
+  }
+
+  /** A step of the profile form's timeline. */
+  stepUpStep(id: StepUpStepId): Locator {
+    return this.stepUpTimeline.locator(`li[data-testid="flow-step"][data-step="${id}"]`);
+  }
+
+  /** Types a display name and submits the "Update profile" form. */
+  async submitDisplayName(name: string): Promise<void> {
+    await this.displayName.fill(name);
+    await expect(this.updateProfileButton).toBeEnabled();
+    await this.updateProfileButton.click();
   }
 
   async goto(): Promise<void> {
