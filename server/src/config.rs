@@ -104,6 +104,11 @@ pub struct ServeConfig {
     /// doubles a lock-out window for that address.
     #[arg(long, env = "LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
     pub login_failures_per_address: u32,
+    /// Pre-registered clients: a JSON array of RFC 7591 client metadata with fixed `client_id`s
+    /// (see docs/clients.example.json). Checked at start; a bad entry stops the server. Without
+    /// it there are no configured clients (ones from an earlier file are removed).
+    #[arg(long, env = "CLIENTS_FILE")]
+    pub clients_file: Option<std::path::PathBuf>,
     /// Dynamic registrations one address may make per 10 minutes.
     #[arg(long, env = "REGISTRATIONS_PER_WINDOW", default_value_t = 100)]
     pub registrations_per_window: u32,

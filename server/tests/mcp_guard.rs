@@ -244,7 +244,9 @@ async fn discovery_documents_at_every_advertised_path() {
     assert_eq!(oauth["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(oauth["grant_types_supported"], json!(["authorization_code", "refresh_token"]));
     assert_eq!(oauth["response_types_supported"], json!(["code"]));
-    assert_eq!(oauth["token_endpoint_auth_methods_supported"], json!(["none"]));
+    let client_auth = json!(["none", "client_secret_basic", "client_secret_post"]);
+    assert_eq!(oauth["token_endpoint_auth_methods_supported"], client_auth);
+    assert_eq!(oauth["revocation_endpoint_auth_methods_supported"], client_auth);
 }
 
 #[tokio::test]

@@ -60,9 +60,10 @@ async fn too_many_redirect_uris_are_refused() {
 }
 
 #[tokio::test]
-async fn confidential_auth_methods_are_refused() {
+async fn unsupported_auth_methods_are_refused() {
     let app = spawn_app().await;
-    for method in ["client_secret_basic", "client_secret_post", "private_key_jwt"] {
+    // client_secret_basic and client_secret_post are accepted (tests/client_registration.rs).
+    for method in ["private_key_jwt", "client_secret_jwt", "tls_client_auth", "None", ""] {
         let resp = app.register(json!({"redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": method})).await;
         assert_oauth_error(resp, StatusCode::BAD_REQUEST, "invalid_client_metadata").await;
     }

@@ -73,6 +73,9 @@ pub struct ClientRegistrationRequest {
     pub software_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub software_version: Option<String>,
+    /// OpenID Connect Dynamic Client Registration §2: `web` (the default) or `native`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<String>,
 }
 
 /// RFC 7591 §3.2.1 registration response: the stored metadata plus the issued identifier.
@@ -94,6 +97,8 @@ pub struct ClientRegistrationResponse {
     pub token_endpoint_auth_method: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<String>,
 }
 
 /// The authorization-code token request (RFC 6749 §4.1.3 with RFC 7636 and RFC 8707).
@@ -225,6 +230,14 @@ pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
 pub const RESPONSE_TYPE_CODE: &str = "code";
 pub const AUTH_METHOD_NONE: &str = "none";
+pub const AUTH_METHOD_CLIENT_SECRET_BASIC: &str = "client_secret_basic";
+pub const AUTH_METHOD_CLIENT_SECRET_POST: &str = "client_secret_post";
+/// Client authentication methods of the token and revocation endpoints (RFC 6749 §2.3.1).
+pub const CLIENT_AUTH_METHODS: &[&str] =
+    &[AUTH_METHOD_NONE, AUTH_METHOD_CLIENT_SECRET_BASIC, AUTH_METHOD_CLIENT_SECRET_POST];
+/// OpenID Connect Dynamic Client Registration §2 application types.
+pub const APPLICATION_TYPE_WEB: &str = "web";
+pub const APPLICATION_TYPE_NATIVE: &str = "native";
 pub const TOKEN_TYPE_BEARER: &str = "Bearer";
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ pub enum UrlError {
     HasFragment,
     HttpNotLoopback,
     HasCredentials,
+    /// A native app's private-use scheme that is not a reverse domain name (RFC 8252 §7.1).
+    SchemeNotReverseDomain,
 }
 
 impl std::fmt::Display for UrlError {
@@ -35,6 +37,10 @@ impl std::fmt::Display for UrlError {
             Self::HasFragment => "must not contain a fragment",
             Self::HttpNotLoopback => "http is only allowed for loopback hosts (127.0.0.1, [::1], localhost)",
             Self::HasCredentials => "must not contain user information",
+            Self::SchemeNotReverseDomain => {
+                "must use https, http on a loopback host, or a private-use scheme that is a reverse domain name \
+                 containing a dot, like com.example.app:/callback"
+            }
         })
     }
 }
@@ -55,6 +61,26 @@ pub fn is_loopback(url: &Url) -> bool {
 pub fn validate_redirect_uri(raw: &str) -> Result<Url, UrlError> {
     let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
     web_url_rules(&url)?;
+    Ok(url)
+}
+
+/// Checks a native app's redirect URI (RFC 8252 §7): the web rules above (claimed https, or
+/// loopback http on any port), or a private-use scheme named after a reverse domain, which must
+/// contain a dot (§7.1) so it cannot be a generic scheme like `javascript:` or `myapp:`.
+pub fn validate_native_redirect_uri(raw: &str) -> Result<Url, UrlError> {
+    let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
+    match url.scheme() {
+        "https" | "http" => web_url_rules(&url)?,
+        scheme if scheme.contains('.') && !scheme.starts_with('.') && !scheme.ends_with('.') => {
+            if url.fragment().is_some() {
+                return Err(UrlError::HasFragment);
+            }
+            if !url.username().is_empty() || url.password().is_some() {
+                return Err(UrlError::HasCredentials);
+            }
+        }
+        _ => return Err(UrlError::SchemeNotReverseDomain),
+    }
     Ok(url)
 }
 
@@ -162,6 +188,24 @@ mod tests {
         assert_eq!(validate_redirect_uri("javascript:alert(1)"), Err(UrlError::BadScheme));
         assert_eq!(validate_redirect_uri("ftp://127.0.0.1/cb"), Err(UrlError::BadScheme));
         assert_eq!(validate_redirect_uri("https://u:p@app.example/cb"), Err(UrlError::HasCredentials));
+    }
+
+    #[test]
+    fn native_redirect_uri_rules() {
+        assert!(validate_native_redirect_uri("com.example.app:/oauth2redirect").is_ok());
+        assert!(validate_native_redirect_uri("com.example.app://callback").is_ok());
+        assert!(validate_native_redirect_uri("http://127.0.0.1:53111/callback").is_ok());
+        assert!(validate_native_redirect_uri("http://[::1]/cb").is_ok());
+        assert!(validate_native_redirect_uri("http://localhost:1234/cb").is_ok());
+        assert!(validate_native_redirect_uri("https://app.example/cb").is_ok());
+        assert_eq!(validate_native_redirect_uri("myapp:/cb"), Err(UrlError::SchemeNotReverseDomain));
+        assert_eq!(validate_native_redirect_uri("javascript:alert(1)"), Err(UrlError::SchemeNotReverseDomain));
+        assert_eq!(validate_native_redirect_uri("http://app.example/cb"), Err(UrlError::HttpNotLoopback));
+        assert_eq!(validate_native_redirect_uri("com.example.app:/cb#f"), Err(UrlError::HasFragment));
+        assert_eq!(validate_native_redirect_uri("com.example.app://u:p@h/cb"), Err(UrlError::HasCredentials));
+        assert_eq!(validate_native_redirect_uri("/cb"), Err(UrlError::NotAbsolute));
+        // The web rules refuse private-use schemes.
+        assert_eq!(validate_redirect_uri("com.example.app:/cb"), Err(UrlError::BadScheme));
     }
 
     #[test]

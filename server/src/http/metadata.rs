@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::oauth::{
-    AuthorizationServerMetadata, ProtectedResourceMetadata, AUTH_METHOD_NONE, GRANT_AUTHORIZATION_CODE,
+    AuthorizationServerMetadata, ProtectedResourceMetadata, CLIENT_AUTH_METHODS, GRANT_AUTHORIZATION_CODE,
     GRANT_REFRESH_TOKEN, RESPONSE_TYPE_CODE,
 };
 use shared::{pkce, scopes, urls};
@@ -36,12 +36,12 @@ pub fn authorization_server_metadata(issuer: &str) -> AuthorizationServerMetadat
         introspection_endpoint: Some(format!("{issuer}{}", urls::INTROSPECT)),
         revocation_endpoint: Some(format!("{issuer}{}", urls::REVOKE)),
         jwks_uri: Some(format!("{issuer}{}", urls::JWKS)),
-        revocation_endpoint_auth_methods_supported: strs(&[AUTH_METHOD_NONE]),
+        revocation_endpoint_auth_methods_supported: strs(CLIENT_AUTH_METHODS),
         scopes_supported: strs(scopes::SUPPORTED),
         response_types_supported: strs(&[RESPONSE_TYPE_CODE]),
         response_modes_supported: strs(&["query"]),
         grant_types_supported: strs(&[GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN]),
-        token_endpoint_auth_methods_supported: strs(&[AUTH_METHOD_NONE]),
+        token_endpoint_auth_methods_supported: strs(CLIENT_AUTH_METHODS),
         introspection_endpoint_auth_methods_supported: strs(&["client_secret_basic"]),
         code_challenge_methods_supported: strs(&[pkce::METHOD_S256]),
         authorization_response_iss_parameter_supported: true,

@@ -23,6 +23,7 @@ async fn revoke(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
     let form = body::form(&headers, raw)?;
-    revocation::revoke(&state.store, &form, headers.contains_key(header::AUTHORIZATION), now()).await?;
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default());
+    revocation::revoke(&state.store, &form, authorization, now()).await?;
     Ok(no_store(StatusCode::OK.into_response()))
 }

@@ -23,12 +23,13 @@ async fn exchange(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
     let form = body::form(&headers, raw)?;
-    let basic = headers.contains_key(header::AUTHORIZATION);
+    // A header that is not even text still counts as presented (and fails authentication).
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default());
     let keys = state.keys.current();
     let issued = token::exchange(
         token::TokenContext { store: &state.store, settings: &state.settings, keys: &keys },
         &form,
-        basic,
+        authorization,
         now(),
     )
     .await?;

@@ -1,18 +1,18 @@
-//! Token revocation (RFC 7009) for public clients: the client names itself with `client_id` and
-//! may revoke only tokens issued to it. Unknown or foreign tokens get the same 200 answer, so the
-//! endpoint reveals nothing about tokens a caller does not hold.
+//! Token revocation (RFC 7009): the client authenticates as at the token endpoint (public
+//! clients name themselves with `client_id`) and may revoke only tokens issued to it. Unknown or
+//! foreign tokens get the same 200 answer, so the endpoint reveals nothing about tokens a caller
+//! does not hold.
 
+use super::clients::authentication;
 use super::params::Params;
 use super::secrets;
 use crate::error::Error;
 use crate::store::{AuditEvent, Store};
 
-pub async fn revoke(store: &Store, form: &Params, basic_auth_present: bool, now: i64) -> Result<(), Error> {
-    if basic_auth_present {
-        return Err(Error::ClientAuth);
-    }
-    let client_id = form.get("client_id").ok_or(Error::ClientAuth)?;
-    store.find_client(client_id).await?.ok_or(Error::ClientAuth)?;
+/// `authorization` is the request's `Authorization` header, if any.
+pub async fn revoke(store: &Store, form: &Params, authorization: Option<&str>, now: i64) -> Result<(), Error> {
+    let client = authentication::authenticate(store, authorization, form).await?;
+    let client_id = client.client_id.as_str();
     let token = form.get("token").ok_or_else(|| Error::invalid_request("token is required"))?;
     // token_type_hint is only a hint (RFC 7009 §2.1): both kinds are looked up by hash anyway.
     let hash = secrets::hash(token);

@@ -1,11 +1,12 @@
-//! The token endpoint (RFC 6749 §3.2, §4.1.3, §6; RFC 7636 §4.6; RFC 8707 §2.2). Public clients
-//! only: they name themselves with `client_id` and prove possession with the PKCE verifier or a
-//! refresh token that was issued to them.
+//! The token endpoint (RFC 6749 §3.2, §4.1.3, §6; RFC 7636 §4.6; RFC 8707 §2.2). Every client
+//! authenticates with its registered method first (public clients just name themselves); all of
+//! them, confidential ones included, must still prove the PKCE verifier (OAuth 2.1 §4.1.3).
 
 use shared::oauth::{ErrorCode, TokenResponse, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, TOKEN_TYPE_BEARER};
 use shared::pkce;
 
 use super::authorize::resolve_resource;
+use super::clients::authentication;
 use super::jwt::AccessClaims;
 use super::keys::KeyRing;
 use super::params::Params;
@@ -22,12 +23,11 @@ pub struct TokenContext<'a> {
     pub keys: &'a KeyRing,
 }
 
-/// Handles a token request. `basic_auth_present` is true when the request carried client
-/// credentials in an `Authorization` header, which no client registered here may use.
+/// Handles a token request; `authorization` is the request's `Authorization` header, if any.
 pub async fn exchange(
     cx: TokenContext<'_>,
     form: &Params,
-    basic_auth_present: bool,
+    authorization: Option<&str>,
     now: i64,
 ) -> Result<TokenResponse, Error> {
     let store = cx.store;
@@ -38,11 +38,7 @@ pub async fn exchange(
             "supported grant types are authorization_code and refresh_token",
         ));
     }
-    if basic_auth_present {
-        return Err(Error::ClientAuth);
-    }
-    let client_id = form.get("client_id").ok_or(Error::ClientAuth)?;
-    let client = store.find_client(client_id).await?.ok_or(Error::ClientAuth)?;
+    let client = authentication::authenticate(store, authorization, form).await?;
     if !client.grant_types.0.iter().any(|g| g == grant_type) {
         return Err(Error::bad_request(ErrorCode::UnauthorizedClient, "this client did not register that grant type"));
     }

@@ -71,10 +71,10 @@ impl Store {
 
     /// Deletes expired pending requests and codes; called periodically by the server.
     /// Also deletes clients registered more than `unused_client_ttl` seconds ago that never
-    /// obtained a token (abandoned or flooding registrations).
+    /// obtained a token (abandoned or flooding registrations); configured clients are exempt.
     pub async fn purge_expired(&self, now: i64, unused_client_ttl: i64) -> Result<(), Error> {
         sqlx::query(
-            "DELETE FROM clients WHERE created_at < ? \
+            "DELETE FROM clients WHERE created_at < ? AND configured = 0 \
              AND NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.client_id = clients.client_id) \
              AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.client_id = clients.client_id) \
              AND NOT EXISTS (SELECT 1 FROM auth_requests r WHERE r.client_id = clients.client_id)",
