@@ -138,6 +138,11 @@ pub struct ServeConfig {
     /// official MCP conformance suite calls. Off unless given.
     #[arg(long, env = "CONFORMANCE_UNAUTHENTICATED_MCP", value_name = "USERNAME")]
     pub conformance_unauthenticated_mcp: Option<String>,
+    /// DEVELOPMENT AND TESTS ONLY, never in production: let Client ID Metadata Document URLs use
+    /// `http` and point at loopback addresses (127.0.0.1, ::1, localhost), so local test clients
+    /// can serve their documents. Private and other internal addresses stay refused. Off unless given.
+    #[arg(long, env = "CIMD_ALLOW_INSECURE_LOOPBACK")]
+    pub cimd_allow_insecure_loopback: bool,
 }
 
 impl Default for ServeConfig {
@@ -179,6 +184,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<crate::http::client_addr::IpNetwork>,
     /// Failed sign-ins from one address (any usernames) before it is slowed down.
     pub login_failures_per_address: i64,
+    /// TEST ONLY: metadata-document clients may use http and loopback URLs.
+    pub cimd_allow_insecure_loopback: bool,
 }
 
 /// Id the resource server presents (HTTP Basic) to the introspection endpoint.
@@ -219,6 +226,7 @@ impl ServeConfig {
             cookies: crate::pages::cookies::CookieSigner::new(cookie_key, as_url.starts_with("https://")),
             trusted_proxies: self.trusted_proxies.clone(),
             login_failures_per_address: i64::from(self.login_failures_per_address.max(1)),
+            cimd_allow_insecure_loopback: self.cimd_allow_insecure_loopback,
             issuer: as_url,
             resource,
             rs_base,

@@ -135,6 +135,12 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         cfg.registrations_per_window,
         std::time::Duration::from_secs(http::rate_limit::REGISTRATION_WINDOW_SECS),
     ));
+    // Client ID Metadata Documents are resolved inside the store's one client-lookup path.
+    let documents = Arc::new(oauth::cimd::ClientDocuments::new(settings.cimd_allow_insecure_loopback));
+    if settings.cimd_allow_insecure_loopback {
+        tracing::warn!("client metadata documents may use http and loopback URLs: for development and tests only");
+    }
+    let store = store.with_client_documents(documents);
     let state = AppState { store: store.clone(), settings: settings.clone(), keys: keys.clone(), registrations };
 
     let conformance = match &cfg.conformance_unauthenticated_mcp {

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod authorize;
+mod cimd;
 mod common;
 mod conformance_mount;
 mod consent_memory;

@@ -36,6 +36,9 @@ pub struct AuthorizationServerMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// Client ID Metadata Documents: an https URL may be used as `client_id`.
+    #[serde(default)]
+    pub client_id_metadata_document_supported: bool,
 }
 
 /// RFC 9728 protected resource metadata.

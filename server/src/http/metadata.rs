@@ -45,6 +45,7 @@ pub fn authorization_server_metadata(issuer: &str) -> AuthorizationServerMetadat
         introspection_endpoint_auth_methods_supported: strs(&["client_secret_basic"]),
         code_challenge_methods_supported: strs(&[pkce::METHOD_S256]),
         authorization_response_iss_parameter_supported: true,
+        client_id_metadata_document_supported: true,
     }
 }
 

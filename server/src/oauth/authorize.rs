@@ -41,12 +41,19 @@ pub async fn validate(store: &Store, settings: &Settings, query: &[u8]) -> Resul
     let params = Params::parse(query)
         .map_err(|name| Rejection::Page(format!("The parameter {name:?} was sent more than once.")))?;
     let client_id = params.get("client_id").ok_or_else(|| Rejection::Page("The request has no client_id.".into()))?;
-    let client = match store.find_client(client_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => {
+    let client = match store.lookup_client(client_id).await {
+        Ok(c) => c,
+        Err(Error::NotFound) => {
             return Err(Rejection::Page(
                 "This application is not registered with this server (unknown client_id).".into(),
             ))
+        }
+        // A Client ID Metadata Document that could not be fetched or is not acceptable.
+        Err(Error::OAuth { code, description, .. }) => {
+            return Err(Rejection::Page(format!(
+                "The application's client_id {client_id} cannot be used ({}): {description}.",
+                code.as_str()
+            )))
         }
         Err(e) => {
             tracing::error!(error = %e, "client lookup failed");

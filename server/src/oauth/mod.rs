@@ -2,6 +2,7 @@
 //! issued. The `http` and `pages` modules only translate requests and responses to and from it.
 
 pub mod authorize;
+pub mod cimd;
 pub mod clients;
 pub mod introspection;
 pub mod jwt;

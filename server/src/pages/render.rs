@@ -24,6 +24,8 @@ pub struct ConsentPage<'a> {
     pub client_id: &'a str,
     pub username: &'a str,
     pub redirect_host: String,
+    /// For a Client ID Metadata Document client: the host its identity rests on.
+    pub identity_host: Option<String>,
     pub resource: &'a str,
     pub scopes: Vec<(String, &'static str)>,
     pub request_id: &'a str,
@@ -73,6 +75,7 @@ pub fn consent<'a>(req: &'a AuthRequest, client_name: &'a str, username: &'a str
         client_id: &req.client_id,
         username,
         redirect_host,
+        identity_host: crate::oauth::cimd::identity_host(&req.client_id),
         resource: &req.resource,
         scopes: req.scope.split(' ').map(|s| (s.to_owned(), scope_description(s))).collect(),
         request_id: &req.id,

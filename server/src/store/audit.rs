@@ -17,6 +17,8 @@ pub enum AuditEvent {
     CodeReplayed,
     RefreshReused,
     TokenRevoked,
+    /// A Client ID Metadata Document URL or document was refused (fetch failed or invalid).
+    ClientMetadataRefused,
 }
 
 impl AuditEvent {
@@ -30,6 +32,7 @@ impl AuditEvent {
             Self::CodeReplayed => "code_replayed",
             Self::RefreshReused => "refresh_token_reused",
             Self::TokenRevoked => "token_revoked",
+            Self::ClientMetadataRefused => "client_metadata_refused",
         }
     }
 }

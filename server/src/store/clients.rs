@@ -4,7 +4,7 @@
 use sqlx::types::Json;
 use sqlx::FromRow;
 
-use super::Store;
+use super::{AuditEvent, Store};
 use crate::error::Error;
 
 #[derive(Clone, Debug, Default, FromRow)]
@@ -61,11 +61,74 @@ impl Store {
         Ok(())
     }
 
+    /// The client named `client_id`, or `None` when it is unknown or its metadata document was
+    /// refused (see [`Store::lookup_client`] for the reason).
     pub async fn find_client(&self, client_id: &str) -> Result<Option<Client>, Error> {
-        Ok(sqlx::query_as("SELECT * FROM clients WHERE client_id = ?")
+        match self.lookup_client(client_id).await {
+            Ok(client) => Ok(Some(client)),
+            Err(Error::NotFound | Error::OAuth { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The one client-lookup path. A `client_id` that is a Client ID Metadata Document URL is
+    /// resolved by fetching that document (or from its cache) and its row here refreshed, so the
+    /// requests, codes, tokens and grants that reference it stay valid; a refused document is an
+    /// `invalid_client` error saying why. Other ids: `NotFound` when not registered.
+    pub async fn lookup_client(&self, client_id: &str) -> Result<Client, Error> {
+        use crate::oauth::cimd::ClientIdKind;
+        if let Some(documents) = &self.client_documents {
+            let refusal = match documents.classify(client_id) {
+                ClientIdKind::Registered => None,
+                ClientIdKind::BadDocumentUrl(reason) => Some(crate::oauth::cimd::refused(reason)),
+                ClientIdKind::Document(url) => match documents.resolve(&url, super::now()).await {
+                    Ok(client) => {
+                        self.save_document_client(&client).await?;
+                        return Ok(client);
+                    }
+                    Err(e) => Some(e),
+                },
+            };
+            if let Some(e) = refusal {
+                if let Error::OAuth { description, .. } = &e {
+                    self.audit(AuditEvent::ClientMetadataRefused, None, Some(client_id), description).await;
+                }
+                return Err(e);
+            }
+        }
+        sqlx::query_as("SELECT * FROM clients WHERE client_id = ?")
             .bind(client_id)
             .fetch_optional(&self.pool)
-            .await?)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    /// Inserts or refreshes the row of a metadata-document client.
+    async fn save_document_client(&self, c: &Client) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO clients (client_id, client_name, client_uri, redirect_uris, grant_types, response_types, \
+             token_endpoint_auth_method, scope, created_at, application_type, client_secret_hash, configured) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0) \
+             ON CONFLICT(client_id) DO UPDATE SET client_name = excluded.client_name, \
+             client_uri = excluded.client_uri, redirect_uris = excluded.redirect_uris, \
+             grant_types = excluded.grant_types, response_types = excluded.response_types, \
+             token_endpoint_auth_method = excluded.token_endpoint_auth_method, scope = excluded.scope, \
+             created_at = excluded.created_at, application_type = excluded.application_type \
+             WHERE clients.configured = 0",
+        )
+        .bind(&c.client_id)
+        .bind(&c.client_name)
+        .bind(&c.client_uri)
+        .bind(&c.redirect_uris)
+        .bind(&c.grant_types)
+        .bind(&c.response_types)
+        .bind(&c.token_endpoint_auth_method)
+        .bind(&c.scope)
+        .bind(c.created_at)
+        .bind(&c.application_type)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Makes the configured clients exactly `clients`, in one transaction: each is inserted or

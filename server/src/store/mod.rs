@@ -38,6 +38,8 @@ use crate::error::Error;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Resolves `client_id`s that are metadata-document URLs; `None` outside a running server.
+    client_documents: Option<std::sync::Arc<crate::oauth::cimd::ClientDocuments>>,
 }
 
 impl Store {
@@ -61,7 +63,13 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, client_documents: None })
+    }
+
+    /// This store, also resolving Client ID Metadata Document URLs in [`Store::lookup_client`].
+    #[must_use]
+    pub fn with_client_documents(self, documents: std::sync::Arc<crate::oauth::cimd::ClientDocuments>) -> Self {
+        Self { client_documents: Some(documents), ..self }
     }
 
     /// Closes every connection (checkpointing the WAL) before shutdown.
