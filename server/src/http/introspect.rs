@@ -14,6 +14,7 @@ use base64::Engine as _;
 use super::{body, AppState};
 use crate::config::RS_INTROSPECTION_CLIENT;
 use crate::error::{no_store, Error};
+use crate::oauth::clients::authentication;
 use crate::oauth::introspection;
 use crate::store::now;
 
@@ -26,27 +27,15 @@ pub fn basic_credentials(secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{RS_INTROSPECTION_CLIENT}:{secret}")))
 }
 
-/// HTTP Basic (RFC 7617; scheme case-insensitive) with our id and secret, compared in constant
-/// time. RFC 6749 §2.3.1 form-encodes both parts before base64, so they are decoded here.
+/// HTTP Basic with our id and secret (parsed like a client's credentials at /token), the secret
+/// compared in constant time.
 fn caller_is_resource_server(headers: &HeaderMap, secret: &str) -> bool {
-    let Some((scheme, encoded)) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()?.split_once(' '))
+    let Some((id, presented)) =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(authentication::parse_basic)
     else {
         return false;
     };
-    let Some(decoded) = STANDARD.decode(encoded.trim()).ok().and_then(|d| String::from_utf8(d).ok()) else {
-        return false;
-    };
-    let Some((id, presented)) = decoded.split_once(':') else {
-        return false;
-    };
-    let unescape =
-        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
-    let (Some(id), Some(presented)) = (unescape(id), unescape(presented)) else {
-        return false;
-    };
-    scheme.eq_ignore_ascii_case("basic")
-        & (id == RS_INTROSPECTION_CLIENT)
-        & shared::pkce::constant_time_eq(presented.as_bytes(), secret.as_bytes())
+    (id == RS_INTROSPECTION_CLIENT) & shared::pkce::constant_time_eq(presented.as_bytes(), secret.as_bytes())
 }
 
 async fn introspect(
