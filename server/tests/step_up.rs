@@ -358,3 +358,43 @@ async fn after_step_up_refreshed_tokens_keep_the_union_scope() {
     assert_eq!(msg["result"]["isError"], false, "{msg}");
     assert_eq!(display_name(&app, &alice).await, "Alice S.");
 }
+
+/// Defence in depth: the tool refuses by itself when something other than the bearer guard let
+/// the call through. The test-only unauthenticated mount (`--conformance-unauthenticated-mcp`)
+/// runs the real tools with only the endpoint's scope, so it reaches the tool's own check.
+#[tokio::test]
+async fn the_tool_itself_refuses_without_user_write() {
+    let first = spawn_app().await;
+    let alice = first.add_user("alice").await;
+    let app = crate::common::spawn_app_in(first.stop().await, |c| {
+        c.conformance_unauthenticated_mcp = Some("alice".into());
+    })
+    .await;
+    let url = format!("{}{}", app.rs_url, server::mcp::conformance::PATH);
+    let post = |body: Value, session: Option<String>| {
+        let mut req = app
+            .http
+            .post(&url)
+            .header(CONTENT_TYPE, "application/json")
+            .header("Accept", "application/json, text/event-stream")
+            .body(body.to_string());
+        if let Some(s) = session {
+            req = req.header("Mcp-Session-Id", s).header("MCP-Protocol-Version", shared::mcp::PROTOCOL_VERSION);
+        }
+        req.send()
+    };
+    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": shared::mcp::PROTOCOL_VERSION, "capabilities": {}, "clientInfo": {"name": "it", "version": "0"}}});
+    let resp = post(init, None).await.unwrap();
+    let session = resp.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(post(note, Some(session.clone())).await.unwrap().status(), StatusCode::ACCEPTED);
+    let resp = post(update_call(9, &json!("Mallory")), Some(session)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let ct = resp.headers()[CONTENT_TYPE].to_str().unwrap().to_owned();
+    let text = resp.text().await.unwrap();
+    let msg = shared::mcp::messages_from_body(&ct, &text).into_iter().find(|m| m["id"] == 9).expect("reply");
+    assert_eq!(msg["result"]["isError"], true, "{msg}");
+    assert!(msg["result"]["content"][0]["text"].as_str().unwrap().contains("insufficient_scope"), "{msg}");
+    assert_eq!(display_name(&app, &alice).await, "alice Example");
+}
