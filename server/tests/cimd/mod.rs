@@ -2,104 +2,18 @@
 //! server on 127.0.0.1:0 (the test AS runs with the insecure-loopback flag so it may fetch it),
 //! and the SSRF defences with that flag off.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+mod doc_server;
+
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode as AxumStatus};
-use axum::response::{IntoResponse, Response};
+use doc_server::{endless_server, DocServer, Served};
 use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::common::{assert_oauth_error, new_verifier, spawn_app_with, TestApp, PASSWORD, REDIRECT_URI};
 
-/// What the document server answers on one path.
-#[derive(Clone)]
-struct Served {
-    status: u16,
-    content_type: &'static str,
-    cache_control: Option<&'static str>,
-    body: String,
-    delay: Duration,
-    location: Option<String>,
-}
-
-impl Served {
-    fn json(doc: &Value) -> Self {
-        Self {
-            status: 200,
-            content_type: "application/json",
-            cache_control: Some("max-age=3600"),
-            body: doc.to_string(),
-            delay: Duration::ZERO,
-            location: None,
-        }
-    }
-}
-
-#[derive(Clone, Default)]
-struct Docs {
-    served: Arc<Mutex<HashMap<String, Served>>>,
-    hits: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-/// A real HTTP server that serves client metadata documents and counts requests per path.
-struct DocServer {
-    base: String,
-    docs: Docs,
-}
-
-impl DocServer {
-    async fn start() -> Self {
-        let docs = Docs::default();
-        let app = axum::Router::new().fallback(answer).with_state(docs.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { base, docs }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn serve(&self, path: &str, served: Served) {
-        self.docs.served.lock().unwrap().insert(path.into(), served);
-    }
-
-    /// Serves a valid document naming its own URL; returns that URL (the client id).
-    fn serve_valid(&self, path: &str, cache_control: Option<&'static str>) -> String {
-        let url = self.url(path);
-        self.serve(path, Served { cache_control, ..Served::json(&document(&url)) });
-        url
-    }
-
-    fn hits(&self, path: &str) -> usize {
-        self.docs.hits.lock().unwrap().get(path).copied().unwrap_or(0)
-    }
-}
-
-async fn answer(State(docs): State<Docs>, req: Request) -> Response {
-    let path = req.uri().path().to_owned();
-    *docs.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
-    let Some(s) = docs.served.lock().unwrap().get(&path).cloned() else {
-        return AxumStatus::NOT_FOUND.into_response();
-    };
-    tokio::time::sleep(s.delay).await;
-    let mut builder = Response::builder().status(s.status).header(header::CONTENT_TYPE, s.content_type);
-    if let Some(cc) = s.cache_control {
-        builder = builder.header(header::CACHE_CONTROL, cc);
-    }
-    if let Some(location) = &s.location {
-        builder = builder.header(header::LOCATION, location);
-    }
-    builder.body(Body::from(s.body)).unwrap()
-}
-
-fn document(url: &str) -> Value {
+pub(super) fn document(url: &str) -> Value {
     json!({
         "client_id": url,
         "client_name": "Doc Client",
@@ -249,32 +163,6 @@ async fn oversized_documents_are_refused() {
     docs.serve("/big.json", Served::json(&doc));
     let html = authorize_refused(&app, &client_id, &[]).await;
     assert_mentions(&html, "larger than 5120 bytes");
-}
-
-/// A raw HTTP/1.1 server whose 200 JSON answer has no Content-Length and runs for 16 MiB.
-async fn endless_server() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = tcp.read(&mut buf).await;
-                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"a\":\"";
-                if tcp.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                let chunk = [b'x'; 1024];
-                for _ in 0..16 * 1024 {
-                    if tcp.write_all(&chunk).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    base
 }
 
 #[tokio::test]
