@@ -3,7 +3,10 @@
 
 mod authorize;
 mod cimd;
+mod client_auth;
+mod client_registration;
 mod common;
+mod configured_clients;
 mod conformance_mount;
 mod consent_memory;
 mod flow;

@@ -50,8 +50,13 @@ impl Store {
         Ok(retired.into_iter().map(|(kid,)| kid).collect())
     }
 
-    /// Every stored key, newest first (for `server keys list`).
+    /// Every stored key, the active one first, then the most recently retired (for
+    /// `server keys list`; creation times alone tie within a second).
     pub async fn all_signing_keys(&self) -> Result<Vec<SigningKeyRow>, Error> {
-        Ok(sqlx::query_as("SELECT * FROM signing_keys ORDER BY created_at DESC, kid").fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as(
+            "SELECT * FROM signing_keys ORDER BY retired_at IS NOT NULL, retired_at DESC, created_at DESC, kid",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 }
