@@ -52,6 +52,12 @@ async fn tokens(app: &TestApp, client_id: &str, username: &str, scope: &str) -> 
     resp.json().await.unwrap()
 }
 
+/// Calls `update_profile` in `session`; returns the JSON-RPC response.
+async fn update_profile(app: &TestApp, token: &str, session: &str, display_name: &str) -> Value {
+    let arguments = json!({"display_name": display_name});
+    app.mcp_request(token, session, "tools/call", json!({"name": "update_profile", "arguments": arguments})).await
+}
+
 fn access(tokens: &Value) -> &str {
     tokens["access_token"].as_str().unwrap()
 }
@@ -119,15 +125,7 @@ async fn with_both_scopes_update_profile_changes_the_name_everywhere() {
     assert_eq!(got["scope"], BOTH);
     let token = access(&got);
     let session = app.mcp_session(token).await;
-    let msg = app
-        .mcp_request(
-            token,
-            &session,
-            "tools/call",
-            json!({"name": "update_profile",
-            "arguments": {"display_name": "  Alice Cooper  "}}),
-        )
-        .await;
+    let msg = update_profile(&app, token, &session, "  Alice Cooper  ").await;
     assert_eq!(msg["result"]["isError"], false, "{msg}");
     assert_eq!(msg["result"]["structuredContent"], json!({"user_id": alice, "name": "Alice Cooper"}));
     assert_eq!(display_name(&app, &alice).await, "Alice Cooper");
@@ -154,15 +152,7 @@ async fn invalid_display_names_are_tool_errors_and_change_nothing() {
         ("a\u{7}b", "control"),
         ("line\nbreak", "control"),
     ] {
-        let msg = app
-            .mcp_request(
-                token,
-                &session,
-                "tools/call",
-                json!({"name": "update_profile",
-                "arguments": {"display_name": bad}}),
-            )
-            .await;
+        let msg = update_profile(&app, token, &session, bad).await;
         assert_eq!(msg["result"]["isError"], true, "{bad:?}: {msg}");
         let text = msg["result"]["content"][0]["text"].as_str().unwrap();
         assert!(text.contains(why), "{bad:?}: {text}");
@@ -178,15 +168,7 @@ async fn invalid_display_names_are_tool_errors_and_change_nothing() {
     assert_eq!(display_name(&app, &alice).await, "alice Example");
     // Exactly 80 characters (not bytes) is accepted.
     let longest = "\u{e9}".repeat(80);
-    let msg = app
-        .mcp_request(
-            token,
-            &session,
-            "tools/call",
-            json!({"name": "update_profile",
-            "arguments": {"display_name": longest}}),
-        )
-        .await;
+    let msg = update_profile(&app, token, &session, &longest).await;
     assert_eq!(msg["result"]["isError"], false, "{msg}");
     assert_eq!(display_name(&app, &alice).await, longest);
 }
@@ -346,15 +328,7 @@ async fn after_step_up_refreshed_tokens_keep_the_union_scope() {
     assert_eq!(renewed["scope"], BOTH);
     let token = access(&renewed);
     let session = app.mcp_session(token).await;
-    let msg = app
-        .mcp_request(
-            token,
-            &session,
-            "tools/call",
-            json!({"name": "update_profile",
-            "arguments": {"display_name": "Alice S."}}),
-        )
-        .await;
+    let msg = update_profile(&app, token, &session, "Alice S.").await;
     assert_eq!(msg["result"]["isError"], false, "{msg}");
     assert_eq!(display_name(&app, &alice).await, "Alice S.");
 }

@@ -38,21 +38,14 @@ impl Client {
 impl Store {
     /// Inserts a new client; `Conflict` when the id is taken (registration never overwrites).
     pub async fn insert_client(&self, c: &Client) -> Result<(), Error> {
-        sqlx::query(
-            "INSERT INTO clients (client_id, client_name, client_uri, redirect_uris, grant_types, response_types, \
-             token_endpoint_auth_method, scope, created_at, application_type, client_secret_hash, configured) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        bind_metadata(
+            sqlx::query(
+                "INSERT INTO clients (client_id, client_name, client_uri, redirect_uris, grant_types, response_types, \
+                 token_endpoint_auth_method, scope, created_at, application_type, client_secret_hash, configured) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ),
+            c,
         )
-        .bind(&c.client_id)
-        .bind(&c.client_name)
-        .bind(&c.client_uri)
-        .bind(&c.redirect_uris)
-        .bind(&c.grant_types)
-        .bind(&c.response_types)
-        .bind(&c.token_endpoint_auth_method)
-        .bind(&c.scope)
-        .bind(c.created_at)
-        .bind(&c.application_type)
         .bind(&c.client_secret_hash)
         .bind(c.configured)
         .execute(&self.pool)
@@ -105,27 +98,20 @@ impl Store {
 
     /// Inserts or refreshes the row of a metadata-document client.
     async fn save_document_client(&self, c: &Client) -> Result<(), Error> {
-        sqlx::query(
-            "INSERT INTO clients (client_id, client_name, client_uri, redirect_uris, grant_types, response_types, \
-             token_endpoint_auth_method, scope, created_at, application_type, client_secret_hash, configured) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0) \
-             ON CONFLICT(client_id) DO UPDATE SET client_name = excluded.client_name, \
-             client_uri = excluded.client_uri, redirect_uris = excluded.redirect_uris, \
-             grant_types = excluded.grant_types, response_types = excluded.response_types, \
-             token_endpoint_auth_method = excluded.token_endpoint_auth_method, scope = excluded.scope, \
-             created_at = excluded.created_at, application_type = excluded.application_type \
-             WHERE clients.configured = 0",
+        bind_metadata(
+            sqlx::query(
+                "INSERT INTO clients (client_id, client_name, client_uri, redirect_uris, grant_types, response_types, \
+                 token_endpoint_auth_method, scope, created_at, application_type, client_secret_hash, configured) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0) \
+                 ON CONFLICT(client_id) DO UPDATE SET client_name = excluded.client_name, \
+                 client_uri = excluded.client_uri, redirect_uris = excluded.redirect_uris, \
+                 grant_types = excluded.grant_types, response_types = excluded.response_types, \
+                 token_endpoint_auth_method = excluded.token_endpoint_auth_method, scope = excluded.scope, \
+                 created_at = excluded.created_at, application_type = excluded.application_type \
+                 WHERE clients.configured = 0",
+            ),
+            c,
         )
-        .bind(&c.client_id)
-        .bind(&c.client_name)
-        .bind(&c.client_uri)
-        .bind(&c.redirect_uris)
-        .bind(&c.grant_types)
-        .bind(&c.response_types)
-        .bind(&c.token_endpoint_auth_method)
-        .bind(&c.scope)
-        .bind(c.created_at)
-        .bind(&c.application_type)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -180,4 +166,21 @@ impl Store {
         tx.commit().await?;
         Ok(removed)
     }
+}
+
+type ClientQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Binds the ten metadata columns, in table order, that every client write starts with.
+fn bind_metadata<'q>(query: ClientQuery<'q>, c: &'q Client) -> ClientQuery<'q> {
+    query
+        .bind(&c.client_id)
+        .bind(&c.client_name)
+        .bind(&c.client_uri)
+        .bind(&c.redirect_uris)
+        .bind(&c.grant_types)
+        .bind(&c.response_types)
+        .bind(&c.token_endpoint_auth_method)
+        .bind(&c.scope)
+        .bind(c.created_at)
+        .bind(&c.application_type)
 }
