@@ -123,8 +123,8 @@ pub struct ServeConfig {
     #[arg(long, env = "INTROSPECTION_SECRET", hide_env_values = true)]
     pub introspection_secret: Option<String>,
     /// How the resource server checks tokens: `jwt` verifies signatures locally against the
-    /// authorization server's JWKS (fast); `introspection` asks the authorization server on every
-    /// request (sees revocation at once; works with third-party authorization servers).
+    /// authorization server's JWKS (fast); `introspection` asks the authorization server (sees
+    /// revocation within --introspection-cache-secs; works with third-party authorization servers).
     #[arg(long, env = "TOKEN_VERIFICATION", value_enum, default_value_t = Verification::Jwt)]
     pub token_verification: Verification,
     /// Where the resource server fetches signing keys. Default: `<issuer>/jwks`.
@@ -133,6 +133,10 @@ pub struct ServeConfig {
     /// Where the resource server introspects tokens. Default: this process's authorization server.
     #[arg(long, env = "INTROSPECTION_URL")]
     pub introspection_url: Option<Url>,
+    /// In introspection mode, how long (seconds) the resource server reuses a positive answer for
+    /// the same token; a revocation reaches it within this time. 0: introspect every request.
+    #[arg(long, env = "INTROSPECTION_CACHE_SECS", default_value_t = 5)]
+    pub introspection_cache_secs: u32,
     /// TEST ONLY, never in production: also serve the MCP service WITHOUT any access token at
     /// /conformance/mcp, as this existing user, with the fixture tools, resources and prompts the
     /// official MCP conformance suite calls. Off unless given.
@@ -176,6 +180,7 @@ pub struct Settings {
     pub unused_client_ttl: i64,
     pub introspection_secret: String,
     pub introspection_url: String,
+    pub introspection_cache_secs: i64,
     pub verification: Verification,
     pub jwks_url: String,
     /// Signs the AS cookies; `Secure` and `__Host-` when the issuer is https.
@@ -222,6 +227,7 @@ impl ServeConfig {
         };
         Ok(Settings {
             verification: self.token_verification,
+            introspection_cache_secs: i64::from(self.introspection_cache_secs),
             jwks_url,
             cookies: crate::pages::cookies::CookieSigner::new(cookie_key, as_url.starts_with("https://")),
             trusted_proxies: self.trusted_proxies.clone(),

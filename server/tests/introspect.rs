@@ -3,7 +3,7 @@
 
 use reqwest::header::{AUTHORIZATION, CACHE_CONTROL, WWW_AUTHENTICATE};
 use reqwest::{RequestBuilder, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::common::{assert_oauth_error, spawn_app, spawn_app_with, TestApp};
 
@@ -110,4 +110,27 @@ async fn basic_scheme_is_case_insensitive() {
     }
     let resp = request(&app, "unknown").header(AUTHORIZATION, format!("Basic {creds}=garbage")).send().await.unwrap();
     assert_oauth_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
+}
+
+#[tokio::test]
+async fn the_resource_server_reuses_an_introspection_answer_only_for_its_short_cache() {
+    let app = crate::common::spawn_app_with(|c| {
+        c.token_verification = server::config::Verification::Introspection;
+        c.introspection_cache_secs = 2;
+    })
+    .await;
+    app.add_user("alice").await;
+    let (code, pending) = app.authorize_code("alice").await;
+    let tokens: Value = app.exchange(&code, &pending).await.json().await.unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    let session = app.mcp_session(token).await;
+    let form = [("token", token), ("client_id", pending.client_id.as_str())];
+    let resp = app.http.post(format!("{}/revoke", app.as_url)).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}});
+    // Within the cache time the earlier positive answer still stands...
+    assert_eq!(app.mcp_post(Some(token), Some(&session), &call).await.status(), StatusCode::OK);
+    // ...and after it the revocation is seen.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(app.mcp_post(Some(token), Some(&session), &call).await.status(), StatusCode::UNAUTHORIZED);
 }

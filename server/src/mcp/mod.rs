@@ -2,6 +2,7 @@
 
 pub mod conformance;
 pub mod guard;
+pub mod introspection_cache;
 pub mod operation;
 pub mod service;
 pub mod sessions;

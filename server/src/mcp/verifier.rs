@@ -12,6 +12,7 @@ use ed25519_dalek::VerifyingKey;
 use shared::oauth::{IntrospectionResponse, JwkSet};
 use shared::scopes::ScopeSet;
 
+use super::introspection_cache::IntrospectionCache;
 use crate::config::{Settings, Verification};
 use crate::oauth::jwt::{self, Expect, Invalid};
 use crate::oauth::keys::verifying_keys;
@@ -42,6 +43,7 @@ pub struct Verifier {
     jwks_url: String,
     keys: RwLock<HashMap<String, VerifyingKey>>,
     last_fetch: Mutex<Option<Instant>>,
+    introspected: IntrospectionCache,
 }
 
 impl Verifier {
@@ -59,6 +61,7 @@ impl Verifier {
             jwks_url: settings.jwks_url.clone(),
             keys: RwLock::default(),
             last_fetch: Mutex::default(),
+            introspected: IntrospectionCache::new(settings.introspection_cache_secs),
         }
     }
 
@@ -122,6 +125,9 @@ impl Verifier {
     }
 
     async fn introspect(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {
+        if let Some(ctx) = self.introspected.get(token, now) {
+            return Ok(ctx);
+        }
         let resp = self
             .http
             .post(&self.introspection_url)
@@ -141,7 +147,10 @@ impl Verifier {
             tracing::error!(error = %e, "introspection answer unreadable");
             Rejected::Unavailable
         })?;
-        check(info, settings, now)
+        let exp = info.exp.unwrap_or(now);
+        let ctx = check(info, settings, now)?;
+        self.introspected.put(token, &ctx, exp, now);
+        Ok(ctx)
     }
 }
 

@@ -37,9 +37,14 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// A server whose resource server checks tokens by RFC 7662 introspection instead of locally.
+/// A server whose resource server checks tokens by RFC 7662 introspection instead of locally, on
+/// every request (no cache), so that revocation shows at once.
 pub async fn spawn_introspecting_app() -> TestApp {
-    spawn_app_with(|c| c.token_verification = server::config::Verification::Introspection).await
+    spawn_app_with(|c| {
+        c.token_verification = server::config::Verification::Introspection;
+        c.introspection_cache_secs = 0;
+    })
+    .await
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut ServeConfig)) -> TestApp {
