@@ -26,6 +26,8 @@ chromium="${CONF_CHROMIUM:-/usr/bin/chromium}"
 logs="$root/target/test-logs"
 
 fail() { printf '[conformance] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=tests/harness.sh
+. "$here/../harness.sh"
 say() { printf '[conformance] %s\n' "$*" >&2; }
 [ -x "$server_bin" ] || fail "$server_bin missing: run cargo build --release -p server"
 [ -x "$node22" ] || fail "Node 22 missing at $node22: run scripts/setup.sh --conformance"
@@ -48,40 +50,17 @@ cleanup() {
 trap cleanup EXIT
 
 # Three free loopback ports (never the development ports 8000/8080/9000): AS, RS, suite callback.
-read -r as_port rs_port callback_port < <("$node22" -e '
-  const net = require("net");
-  const avoid = new Set([8000, 8080, 9000]);
-  const grab = () => new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => resolve(s));
-  });
-  (async () => {
-    const held = [];
-    while (held.length < 3) {
-      const s = await grab();
-      if (avoid.has(s.address().port)) { s.close(); continue; }
-      held.push(s);
-    }
-    console.log(held.map((s) => s.address().port).join(" "));
-    held.forEach((s) => s.close());
-  })();
-')
+read -r as_port rs_port callback_port < <(free_ports 3 "$node22")
 [ -n "${callback_port:-}" ] || fail "could not pick free ports"
 as_url="http://127.0.0.1:$as_port"
 rs_url="http://127.0.0.1:$rs_port"
 
-# Drop every variable the server reads (as its --help lists them) so the caller's shell cannot
-# change the settings; it also reads .env from its working directory, hence cd "$work".
-server_env_vars=$({ "$server_bin" --help; "$server_bin" serve --help; } 2>/dev/null \
-  | grep -o '\[env: [A-Z0-9_]*' | cut -d' ' -f2 | sort -u)
-for var in $server_env_vars DATABASE_URL; do unset "$var"; done
+isolate_server_env "$server_bin"
 
 user=conformance
-password="$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')"
+password="$(random_password)"
 db="$work/conformance.db"
-(cd "$work" && printf '%s' "$password" | "$server_bin" --db "$db" user add "$user" --password-stdin) >/dev/null \
-  || fail "could not create the test user"
+add_test_user "$server_bin" "$work" "$db" "$user" "$password"
 
 # --allowed-origins lists the resource server's own origin: the suite's DNS-rebinding scenario
 # sends Origin: <the URL under test>, and the MCP endpoint accepts only configured origins.
@@ -90,14 +69,8 @@ db="$work/conformance.db"
   --allowed-origins "$rs_url" \
   --conformance-unauthenticated-mcp "$user" >"$work/server.log" 2>&1) &
 server_pid=$!
-for _ in $(seq 1 150); do
-  if curl -fsS -o /dev/null --max-time 2 "$as_url/.well-known/oauth-authorization-server" 2>/dev/null \
-    && curl -fsS -o /dev/null --max-time 2 "$rs_url/.well-known/oauth-protected-resource/mcp" 2>/dev/null; then
-    break
-  fi
-  kill -0 "$server_pid" 2>/dev/null || { tail -n 20 "$work/server.log" >&2; fail "the server exited at start"; }
-  sleep 0.2
-done
+wait_for_server "$server_pid" "$work/server.log" "$as_url/.well-known/oauth-authorization-server" \
+  "$rs_url/.well-known/oauth-protected-resource/mcp"
 say "AS $as_url  RS $rs_url  suite callback port $callback_port  (work dir $work)"
 
 # The suite's client: a public client (PKCE, token_endpoint_auth_method none) registered by

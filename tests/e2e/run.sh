@@ -18,6 +18,8 @@ server_bin="${E2E_SERVER_BIN:-$target_dir/release/server}"
 dist_dir="${E2E_DIST_DIR:-$root/dist}"
 
 fail() { printf '[e2e] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=tests/harness.sh
+. "$here/../harness.sh"
 [ -x "$server_bin" ] || fail "$server_bin missing: run cargo build --release -p server"
 [ -f "$dist_dir/index.html" ] || fail "$dist_dir/index.html missing: run trunk build --release"
 [ -d "$here/node_modules/@playwright/test" ] || fail "Playwright missing: run scripts/setup.sh --e2e"
@@ -30,38 +32,16 @@ trap cleanup EXIT
 
 # Three distinct free loopback ports (never the development ports 8000/8080/9000). They are
 # picked here, once: playwright.config.ts is evaluated again in every worker.
-read -r as_port rs_port spa_port < <(node -e '
-  const net = require("net");
-  const avoid = new Set([8000, 8080, 9000]);
-  const grab = () => new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => resolve(s));
-  });
-  (async () => {
-    const held = [];
-    while (held.length < 3) {
-      const s = await grab();
-      if (avoid.has(s.address().port)) { s.close(); continue; }
-      held.push(s);
-    }
-    console.log(held.map((s) => s.address().port).join(" "));
-    held.forEach((s) => s.close());
-  })();
-')
+read -r as_port rs_port spa_port < <(free_ports 3)
 [ -n "${spa_port:-}" ] || fail "could not pick free ports"
 
-password="$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')"
+password="$(random_password)"
 db="$work/e2e.db"
 # The server reads a .env file from its working directory: run it in the temporary directory.
 # Drop every environment variable it reads (as its --help lists them) so that nothing from the
 # caller's shell changes the settings the tests rely on.
-server_env_vars=$({ "$server_bin" --help; "$server_bin" serve --help; } 2>/dev/null \
-  | grep -o '\[env: [A-Z0-9_]*' | cut -d' ' -f2 | sort -u)
-for var in $server_env_vars DATABASE_URL; do unset "$var"; done
-(cd "$work" && printf '%s' "$password" | "$server_bin" --db "$db" user add alice --password-stdin \
-  --name "Alice Example" --email alice@example.test) >/dev/null \
-  || fail "could not create the test user (server user add alice)"
+isolate_server_env "$server_bin"
+add_test_user "$server_bin" "$work" "$db" alice "$password" --name "Alice Example" --email alice@example.test
 
 export E2E_SERVER_BIN="$server_bin" E2E_DIST_DIR="$dist_dir" E2E_WORK_DIR="$work" E2E_DB="$db"
 export E2E_SERVER_LOG="$work/server.log"

@@ -19,6 +19,8 @@ venv="${INTEROP_VENV:-$root/target/tools/interop-venv}"
 chromium="${INTEROP_CHROMIUM:-/usr/bin/chromium}"
 
 fail() { printf '[interop] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=tests/harness.sh
+. "$here/../harness.sh"
 clients=("$@")
 [ ${#clients[@]} -gt 0 ] || clients=(ts python)
 for c in "${clients[@]}"; do
@@ -39,38 +41,15 @@ cleanup() {
 trap cleanup EXIT
 
 # Two distinct free loopback ports, never the development ports 8000/8080/9000.
-read -r as_port rs_port < <(node -e '
-  const net = require("net");
-  const avoid = new Set([8000, 8080, 9000]);
-  const grab = () => new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => resolve(s));
-  });
-  (async () => {
-    const held = [];
-    while (held.length < 2) {
-      const s = await grab();
-      if (avoid.has(s.address().port)) { s.close(); continue; }
-      held.push(s);
-    }
-    console.log(held.map((s) => s.address().port).join(" "));
-    held.forEach((s) => s.close());
-  })();
-')
+read -r as_port rs_port < <(free_ports 2)
 [ -n "${rs_port:-}" ] || fail "could not pick free ports"
 
-# The server reads .env from its working directory and the variables its --help lists: run it in
-# the temporary directory with all of those unset, so the caller's shell changes nothing.
-server_env_vars=$({ "$server_bin" --help; "$server_bin" serve --help; } 2>/dev/null \
-  | grep -o '\[env: [A-Z0-9_]*' | cut -d' ' -f2 | sort -u)
-for var in $server_env_vars DATABASE_URL; do unset "$var"; done
+isolate_server_env "$server_bin"
 
 user=interop
-password="$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')"
+password="$(random_password)"
 db="$work/interop.db"
-(cd "$work" && printf '%s' "$password" | "$server_bin" --db "$db" user add "$user" --password-stdin \
-  --name "Interop User" --email interop@example.test) >/dev/null || fail "could not create the test user"
+add_test_user "$server_bin" "$work" "$db" "$user" "$password" --name "Interop User" --email interop@example.test
 
 # Short-lived access tokens, so the Python client can outlive one and see its SDK refresh.
 token_ttl="${INTEROP_ACCESS_TOKEN_TTL:-5}"
@@ -81,13 +60,7 @@ log="$work/server.log"
   --rs-addr "127.0.0.1:$rs_port" --access-token-ttl "$token_ttl") >"$log" 2>&1 &
 server_pid=$!
 as_url="http://127.0.0.1:$as_port"
-waited=0
-until curl -fsS -o /dev/null --max-time 2 "$as_url/.well-known/oauth-authorization-server" 2>/dev/null; do
-  kill -0 "$server_pid" 2>/dev/null || { tail -n 20 "$log" >&2; fail "the server exited at start"; }
-  [ "$waited" -lt 150 ] || fail "the server did not answer within 30 s"
-  sleep 0.2
-  waited=$((waited + 1))
-done
+wait_for_server "$server_pid" "$log" "$as_url/.well-known/oauth-authorization-server"
 
 export INTEROP_MCP_URL="http://127.0.0.1:$rs_port/mcp" INTEROP_AS_URL="$as_url"
 export INTEROP_USER="$user" INTEROP_PASSWORD="$password" INTEROP_CHROMIUM="$chromium"
