@@ -50,6 +50,9 @@ async fn refresh_rotates_and_the_new_access_token_works() {
     assert!(!session.is_empty());
     // The rotated token works once more.
     assert_eq!(refresh(&app, &client, &r2, &[]).await.status(), StatusCode::OK);
+    let events: Vec<String> = app.store.recent_audit(10).await.unwrap().into_iter().map(|e| e.event).collect();
+    assert_eq!(events.iter().filter(|e| *e == "token_refreshed").count(), 2, "{events:?}");
+    assert_eq!(events.iter().filter(|e| *e == "token_issued").count(), 1, "{events:?}");
 }
 
 #[tokio::test]

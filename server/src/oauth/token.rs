@@ -123,6 +123,8 @@ pub struct Issue<'a> {
 /// Stores and returns a new access token (and a refresh token when the grant has a family).
 pub async fn issue_tokens(cx: TokenContext<'_>, i: Issue<'_>, now: i64) -> Result<TokenResponse, Error> {
     let TokenContext { store, settings, keys } = cx;
+    // Only the authorization-code grant carries a code; the refresh grant never does.
+    let event = if i.code_hash.is_some() { AuditEvent::TokenIssued } else { AuditEvent::TokenRefreshed };
     // RFC 9068 JWT; the database keeps its hash so introspection and revocation still work.
     let access_token = keys.sign(&AccessClaims {
         iss: settings.issuer.clone(),
@@ -170,7 +172,7 @@ pub async fn issue_tokens(cx: TokenContext<'_>, i: Issue<'_>, now: i64) -> Resul
         }
         None => None,
     };
-    store.audit(AuditEvent::TokenIssued, Some(i.user_id), Some(i.client_id), &format!("aud={}", i.resource)).await;
+    store.audit(event, Some(i.user_id), Some(i.client_id), &format!("aud={} scope={}", i.resource, i.scope)).await;
     Ok(TokenResponse {
         access_token,
         token_type: TOKEN_TYPE_BEARER.into(),

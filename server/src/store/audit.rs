@@ -14,6 +14,8 @@ pub enum AuditEvent {
     AuthorizationGranted,
     AuthorizationDenied,
     TokenIssued,
+    /// A refresh token was exchanged (and rotated) for new tokens.
+    TokenRefreshed,
     CodeReplayed,
     RefreshReused,
     TokenRevoked,
@@ -29,6 +31,7 @@ impl AuditEvent {
             Self::AuthorizationGranted => "authorization_granted",
             Self::AuthorizationDenied => "authorization_denied",
             Self::TokenIssued => "token_issued",
+            Self::TokenRefreshed => "token_refreshed",
             Self::CodeReplayed => "code_replayed",
             Self::RefreshReused => "refresh_token_reused",
             Self::TokenRevoked => "token_revoked",
