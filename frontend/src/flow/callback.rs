@@ -94,7 +94,13 @@ pub async fn complete(params: CallbackParams, pending: Option<PendingFlow>, t: T
         })
         .await?;
     let session = Session { timeline: t.snapshot(), ..session };
+    // After a step-up (or a new login in this tab) the old session is superseded: end its grant
+    // instead of leaving its refresh token alive until it expires.
+    let superseded = storage::load_session().ok().flatten();
     storage::save_session(&session).inspect_err(|e| t.fail(TOKEN, e.to_string()))?;
+    if let Some(old) = superseded {
+        end_superseded_grant(&old, &session).await;
+    }
     // The registration worked: keep it, so the next Connect reuses it (and the consent given to it).
     if let Some(registration) = &pending.registration {
         if let Err(e) = storage::save_registration(registration) {
@@ -102,6 +108,20 @@ pub async fn complete(params: CallbackParams, pending: Option<PendingFlow>, t: T
         }
     }
     Ok(())
+}
+
+/// Revokes `old`'s refresh token (RFC 7009), which ends its grant; best effort, since the new
+/// session works either way.
+async fn end_superseded_grant(old: &Session, new: &Session) {
+    let (Some(endpoint), Some(token)) = (old.revocation_endpoint.as_deref(), old.refresh_token.as_deref()) else {
+        return;
+    };
+    if new.refresh_token.as_deref() == Some(token) {
+        return;
+    }
+    if let Err(e) = api::oauth::revoke(endpoint, &old.client_id, token, api::oauth::TokenKind::Refresh).await {
+        leptos::logging::warn!("the superseded session's refresh token could not be revoked: {e}");
+    }
 }
 
 /// Validates the authorization response; returns the pending flow and the code.

@@ -1,4 +1,5 @@
 import { expect, test } from '../fixtures';
+import { AsApi } from '../pages/as-api';
 import { CLIENT_NAME } from '../pages/flow';
 import { jsonFind } from '../pages/spa';
 
@@ -12,6 +13,7 @@ test('update_profile steps up from user to user user:write and retries once', as
   consent,
   mcpConsole,
   browserLog,
+  request,
 }) => {
   const newName = `Alice Stepped ${Date.now() % 100000}`;
 
@@ -22,6 +24,9 @@ test('update_profile steps up from user to user user:write and retries once', as
   });
 
   const clientId = (await mcpConsole.storedSession())?.client_id ?? '';
+  const firstRefreshToken = (await mcpConsole.storedSession())?.refresh_token ?? '';
+  const firstAccessToken = (await mcpConsole.storedSession())?.access_token ?? '';
+  expect(firstRefreshToken).not.toBe('');
   const tokenRequestsBefore = browserLog.tokenRequests.length;
   const asDocumentsBefore = browserLog.asDocuments.length;
 
@@ -70,6 +75,14 @@ test('update_profile steps up from user to user user:write and retries once', as
   await test.step('the session now carries both scopes, and the server has the new name', async () => {
     const session = await mcpConsole.storedSession();
     expect(session?.scope).toBe('user user:write');
+    // The user-only grant was superseded: the SPA revoked its refresh token (RFC 7009), which
+    // ends that grant, its access token included. (The new refresh token is not touched here:
+    // using it would rotate it under the SPA.)
+    const api = new AsApi(request, env);
+    await expect.poll(async () => (await api.introspect(firstAccessToken)).active).toBe(false);
+    const refused = await api.refresh(firstRefreshToken, clientId);
+    expect(refused.status()).toBe(400);
+    expect(((await refused.json()) as { error?: string }).error).toBe('invalid_grant');
     await expect(mcpConsole.sessionScope).toHaveText('user user:write');
     const profile = await mcpConsole.runAndReadJson(mcpConsole.readProfile, mcpConsole.profileResult);
     expect(jsonFind(profile, 'name')).toBe(newName);
