@@ -89,7 +89,8 @@ typecheck_e2e() {
 
 step "setup (toolchain, chromium, npm and pip packages)" bash "$ROOT/scripts/setup.sh" --e2e --interop --conformance
 step "typecheck the Playwright specs (tsc --noEmit)" typecheck_e2e
-step "cargo test" logged cargo-test cargo test --no-fail-fast
+# --workspace: the SPA crate (not a default member, as it targets wasm) has native unit tests too.
+step "cargo test" logged cargo-test cargo test --workspace --no-fail-fast
 step "cargo build --release -p server" cargo build --release -p server
 step "trunk build --release (SPA into dist/)" build_spa
 step "Playwright end-to-end tests" logged e2e env E2E_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/e2e/run.sh" "$@"
