@@ -65,7 +65,7 @@ pub async fn require_bearer(State(guard): State<GuardState>, req: Request, next:
     match guard.verifier.verify(&token, settings, now()).await {
         Ok(ctx) => {
             // The scopes depend on the operation: a privileged tool call needs more than the endpoint.
-            let (req, needed) = match operation::scopes_needed(req).await {
+            let (req, needed) = match operation::scopes_needed(req, &ctx.scopes).await {
                 Ok(found) => found,
                 Err(resp) => return resp,
             };

@@ -15,10 +15,13 @@ use shared::scopes::{self, ScopeSet};
 use super::MAX_MCP_BODY_BYTES;
 
 /// Reads the request's JSON-RPC body (POST only) and returns the request, rebuilt for rmcp, with
-/// every scope it needs. Fails only when the body cannot be read: 413 when it is too large.
-pub async fn scopes_needed(req: Request) -> Result<(Request, ScopeSet), Response> {
+/// every scope it needs. A token that already `held` every privileged tool's scopes cannot lack
+/// one, so its body is not read at all. Fails only when the body cannot be read: 413 when it is
+/// too large.
+pub async fn scopes_needed(req: Request, held: &ScopeSet) -> Result<(Request, ScopeSet), Response> {
     let mut needed = ScopeSet::from_names(scopes::MCP_REQUIRED);
-    if req.method() != Method::POST {
+    let holds_all = scopes::PRIVILEGED_TOOLS.iter().all(|(_, tool_needs)| tool_needs.iter().all(|s| held.contains(s)));
+    if req.method() != Method::POST || holds_all {
         return Ok((req, needed));
     }
     let (parts, body) = req.into_parts();
