@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # Shared by the runners that start the release server for browser and client tests
 # (tests/e2e/run.sh, tests/interop/run.sh, tests/conformance/run.sh). Source it; each function
-# reports through the caller's `fail`.
+# reports through the caller's `fail`. Builds on scripts/lib.sh (random_password, wait_for_http).
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 # Prints N distinct free loopback ports, never the development ports 8000/8080/9000.
 # usage: read -r a b < <(free_ports 2 [node binary])
@@ -28,11 +30,6 @@ free_ports() {
   ' "$1"
 }
 
-# A random password for a throw-away test user.
-random_password() {
-  head -c 18 /dev/urandom | base64 | tr '+/' 'xy'
-}
-
 # The server reads a .env file from its working directory and the variables its --help lists:
 # unset all of those (the caller runs the server in a temporary directory), so nothing from the
 # caller's shell changes the settings a test relies on.
@@ -50,19 +47,13 @@ add_test_user() {
     || fail "could not create the test user (server user add $user)"
 }
 
-# Waits up to 30 s until every URL answers 2xx; fails early if the server process PID exits.
+# Waits up to 30 s for each URL to answer 2xx (scripts/lib.sh's wait_for_http); fails, showing
+# the server log's end, if one does not or the server process PID exits.
 # usage: wait_for_server PID LOG URL...
 wait_for_server() {
-  local pid=$1 log=$2 url ready
+  local pid=$1 log=$2 url
   shift 2
-  for _ in $(seq 1 150); do
-    ready=1
-    for url in "$@"; do
-      curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null || { ready=0; break; }
-    done
-    [ "$ready" -eq 0 ] || return 0
-    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$log" >&2; fail "the server exited at start"; }
-    sleep 0.2
+  for url in "$@"; do
+    wait_for_http "$url" 30 "$pid" || { tail -n 20 "$log" >&2; fail "the server did not answer at $url"; }
   done
-  fail "the server did not answer within 30 s"
 }
