@@ -1,7 +1,6 @@
 //! The audit log: one row per security-relevant event, mirrored to `tracing`. Callers pass ids
 //! and short descriptions only, never a token, code or password.
 
-use sqlx::FromRow;
 
 use super::Store;
 use crate::error::Error;
@@ -40,7 +39,7 @@ impl AuditEvent {
     }
 }
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct AuditRow {
     pub id: i64,
     pub at: i64,

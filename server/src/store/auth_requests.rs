@@ -1,12 +1,11 @@
 //! Validated `/authorize` requests waiting for login and consent. Each is bound to the browser
 //! that started it by a CSRF token (hash stored here, plaintext in a cookie and the form).
 
-use sqlx::FromRow;
 
 use super::Store;
 use crate::error::Error;
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct AuthRequest {
     pub id: String,
     pub csrf_hash: String,

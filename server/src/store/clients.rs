@@ -2,12 +2,11 @@
 //! URIs are stored as the exact registered strings; client secrets only as SHA-256 hashes.
 
 use sqlx::types::Json;
-use sqlx::FromRow;
 
 use super::{AuditEvent, Store};
 use crate::error::Error;
 
-#[derive(Clone, Debug, Default, FromRow)]
+#[derive(Clone, Debug, Default)]
 pub struct Client {
     pub client_id: String,
     pub client_name: Option<String>,

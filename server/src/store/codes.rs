@@ -1,12 +1,11 @@
 //! Authorization codes, stored by hash, bound to client, user, redirect URI, PKCE challenge,
 //! scope and resource. Single use: see [`Store::claim_code`].
 
-use sqlx::FromRow;
 
 use super::Store;
 use crate::error::Error;
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct AuthCode {
     pub code_hash: String,
     pub client_id: String,

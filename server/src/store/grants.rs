@@ -1,13 +1,12 @@
 //! Login sessions and remembered consent. Session cookies are looked up by hash only. Revoking a
 //! grant also revokes every token the client holds for that user.
 
-use sqlx::FromRow;
 
 use super::{Store, User};
 use crate::error::Error;
 
 /// A remembered consent, with the client's display name for the account page.
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct Grant {
     pub client_id: String,
     pub client_name: Option<String>,

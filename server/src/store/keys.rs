@@ -1,12 +1,11 @@
 //! Signing keys. The private seed is stored in the database, which already holds everything a
 //! token could grant; deployments that need an HSM would replace this module.
 
-use sqlx::FromRow;
 
 use super::Store;
 use crate::error::Error;
 
-#[derive(Clone, FromRow)]
+#[derive(Clone)]
 pub struct SigningKeyRow {
     pub kid: String,
     pub seed_b64: String,

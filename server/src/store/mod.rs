@@ -12,7 +12,9 @@ mod clients;
 mod codes;
 mod grants;
 pub mod keys;
+mod migrations;
 mod refresh;
+mod rows;
 mod server_secrets;
 mod throttle;
 mod tokens;
@@ -62,7 +64,7 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        migrations::migrator().run(&pool).await?;
         Ok(Self { pool, client_documents: None })
     }
 

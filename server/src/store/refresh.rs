@@ -2,12 +2,11 @@
 //! lets exactly one caller use a token; a second presentation is reported as reuse, and the
 //! caller must then revoke the family with [`Store::revoke_family`].
 
-use sqlx::FromRow;
 
 use super::Store;
 use crate::error::Error;
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct RefreshToken {
     pub token_hash: String,
     pub family_id: String,

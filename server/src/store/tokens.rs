@@ -1,11 +1,10 @@
 //! Access tokens, stored by hash. Revocation is a timestamp, so introspection sees it at once.
 
-use sqlx::FromRow;
 
 use super::Store;
 use crate::error::Error;
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct AccessToken {
     pub token_hash: String,
     pub client_id: String,

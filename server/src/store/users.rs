@@ -1,11 +1,10 @@
 //! User accounts. Passwords arrive as argon2id PHC strings, never in plaintext.
 
-use sqlx::FromRow;
 
 use super::{conflict_or, Store};
 use crate::error::Error;
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct User {
     pub id: String,
     pub username: String,

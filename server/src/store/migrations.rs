@@ -1,0 +1,67 @@
+//! The schema migrations, compiled into the binary and applied at open.
+//!
+//! A runtime list over `include_str!` instead of `sqlx::migrate!`: the macro needs sqlx's
+//! proc-macro crate, which builds a second, host copy of sqlx and of SQLite itself. The version,
+//! description and SQL are what the macro would have derived from the file names, so databases
+//! migrated by earlier builds keep matching checksums. A new migration is one more line below.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// `(file name, contents)` in version order.
+const FILES: &[(&str, &str)] = &[
+    ("0001_init.sql", include_str!("../../migrations/0001_init.sql")),
+    ("0002_audit.sql", include_str!("../../migrations/0002_audit.sql")),
+    ("0003_refresh_tokens.sql", include_str!("../../migrations/0003_refresh_tokens.sql")),
+    ("0004_sessions_and_grants.sql", include_str!("../../migrations/0004_sessions_and_grants.sql")),
+    ("0005_signing_keys.sql", include_str!("../../migrations/0005_signing_keys.sql")),
+    ("0006_login_throttle.sql", include_str!("../../migrations/0006_login_throttle.sql")),
+    ("0010_server_secrets.sql", include_str!("../../migrations/0010_server_secrets.sql")),
+    ("0011_client_types.sql", include_str!("../../migrations/0011_client_types.sql")),
+];
+
+/// The migrator for [`FILES`], in the shape `sqlx::migrate!` builds.
+pub fn migrator() -> Migrator {
+    let migrations = FILES.iter().map(|(name, sql)| {
+        let (version, description) = parse_name(name);
+        Migration::new(version, Cow::Owned(description), MigrationType::Simple, Cow::Borrowed(sql), false)
+    });
+    Migrator { migrations: Cow::Owned(migrations.collect()), ..Migrator::DEFAULT }
+}
+
+/// `0004_sessions_and_grants.sql` → `(4, "sessions and grants")`, as sqlx names them.
+fn parse_name(name: &str) -> (i64, String) {
+    let stem = name.strip_suffix(".sql").unwrap_or(name);
+    let (version, description) = stem.split_once('_').unwrap_or((stem, ""));
+    // The list above is fixed at compile time; the unit test below checks every name parses.
+    (version.parse().unwrap_or(-1), description.replace('_', " "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_has_a_version_in_increasing_order_and_a_description() {
+        let versions: Vec<i64> = FILES.iter().map(|(name, _)| parse_name(name).0).collect();
+        assert!(versions.iter().all(|v| *v > 0), "{versions:?}");
+        assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+        assert_eq!(parse_name("0004_sessions_and_grants.sql"), (4, "sessions and grants".into()));
+    }
+
+    #[test]
+    fn every_file_in_the_migrations_folder_is_listed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        on_disk.sort();
+        let listed: Vec<&str> = FILES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(on_disk, listed);
+    }
+}
