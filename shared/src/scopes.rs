@@ -91,9 +91,30 @@ impl fmt::Display for ScopeSet {
     }
 }
 
+/// The scopes a step-up re-authorization asks for: what was `granted` plus what the server
+/// `challenged` with. `None` when the grant already has them all (asking again could only loop)
+/// or the challenge's scope is malformed.
+#[must_use]
+pub fn step_up_scope(granted: Option<&str>, challenged: &str) -> Option<ScopeSet> {
+    let have = granted.and_then(ScopeSet::parse).unwrap_or_default();
+    let needed = ScopeSet::parse(challenged)?;
+    (!needed.is_subset_of(&have)).then(|| have.union(&needed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn step_up_asks_for_the_union_and_never_twice() {
+        let ask = |granted, challenged| step_up_scope(granted, challenged).map(|u| u.to_string());
+        assert_eq!(ask(Some("user"), "user user:write"), Some("user user:write".into()));
+        assert_eq!(ask(Some("user"), "user:write"), Some("user user:write".into()));
+        assert_eq!(ask(Some("user user:write"), "user user:write"), None);
+        assert_eq!(ask(Some("user:write user"), "user:write"), None);
+        assert_eq!(ask(None, "user"), Some("user".into()));
+        assert_eq!(ask(Some("user"), "bad\"scope"), None);
+    }
 
     #[test]
     fn parses_and_canonicalises() {

@@ -6,7 +6,7 @@
 //! kept call once (`storage::take_pending_call` removes it as it reads it), so a second refusal
 //! is shown as an error instead of sending the user round again.
 
-use shared::scopes::ScopeSet;
+use shared::scopes;
 use shared::urls;
 
 use super::discovery;
@@ -18,21 +18,12 @@ use crate::storage::{self, PendingCall, PendingFlow, Session};
 
 const TITLE_STEP_UP: &str = "More permission needed (403 insufficient_scope)";
 
-/// The scopes a step-up asks for: what the session has plus what the challenge named. `None`
-/// when the session already has them all (asking again could only loop).
-#[must_use]
-pub fn union_scope(session: &Session, challenged: &str) -> Option<ScopeSet> {
-    let have = session.scope.as_deref().and_then(ScopeSet::parse).unwrap_or_default();
-    let needed = ScopeSet::parse(challenged)?;
-    (!needed.is_subset_of(&have)).then(|| have.union(&needed))
-}
-
 /// Keeps `call` and leaves for the authorization server to ask for `challenged` on top of the
 /// session's scopes. Returns only on failure (on success the page is gone).
 pub async fn reauthorize(session: &Session, call: PendingCall, t: Timeline) -> Result<(), ClientError> {
     let have = session.scope.clone().unwrap_or_default();
     t.start(STEP_UP, TITLE_STEP_UP, String::new());
-    let Some(union) = union_scope(session, &call.scope) else {
+    let Some(union) = scopes::step_up_scope(session.scope.as_deref(), &call.scope) else {
         let e = ClientError::message(format!(
             "The MCP server refused {} and asks for scope \"{}\", which this session already has (\"{have}\"). \
              Asking again would not help, so the call was not retried.",
@@ -70,38 +61,4 @@ pub async fn reauthorize(session: &Session, call: PendingCall, t: Timeline) -> R
     };
     storage::save_pending_call(&call)?;
     discovery::authorize_redirect(&asm, pending, t).inspect_err(|_| storage::clear_pending_call())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn session(scope: Option<&str>) -> Session {
-        let flow = PendingFlow {
-            state: String::new(),
-            verifier: String::new(),
-            client_id: "c".into(),
-            issuer: "http://as".into(),
-            token_endpoint: "http://as/token".into(),
-            revocation_endpoint: None,
-            resource: "http://rs/mcp".into(),
-            mcp_url: "http://rs/mcp".into(),
-            redirect_uri: "http://spa/callback".into(),
-            scope: String::new(),
-            iss_required: true,
-            timeline: Vec::new(),
-            registration: None,
-        };
-        Session { scope: scope.map(str::to_owned), ..flow.session_template() }
-    }
-
-    #[test]
-    fn asks_for_the_union_and_never_twice() {
-        let s = session(Some("user"));
-        assert_eq!(union_scope(&s, "user user:write").map(|u| u.to_string()), Some("user user:write".into()));
-        assert_eq!(union_scope(&s, "user:write").map(|u| u.to_string()), Some("user user:write".into()));
-        assert_eq!(union_scope(&session(Some("user user:write")), "user user:write"), None);
-        assert_eq!(union_scope(&session(None), "user").map(|u| u.to_string()), Some("user".into()));
-        assert_eq!(union_scope(&s, "bad\"scope"), None);
-    }
 }
