@@ -147,6 +147,10 @@ pub struct ServeConfig {
     /// can serve their documents. Private and other internal addresses stay refused. Off unless given.
     #[arg(long, env = "CIMD_ALLOW_INSECURE_LOOPBACK")]
     pub cimd_allow_insecure_loopback: bool,
+    /// Once every listener is up, write the bound addresses and public URLs here as JSON (written
+    /// to a temporary file, then renamed), so scripts can start the server on port 0.
+    #[arg(long, env = "READY_FILE")]
+    pub ready_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ServeConfig {

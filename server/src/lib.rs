@@ -116,6 +116,30 @@ pub struct Running {
     pub tasks: Vec<JoinHandle<std::io::Result<()>>>,
 }
 
+impl Running {
+    /// Writes where this server listens, as JSON, atomically (a reader never sees half of it):
+    /// `{"pid", "as_addr", "rs_addr", "spa_addr", "issuer", "rs_url", "mcp_url", "spa_url"}`
+    /// (`spa_*` are null unless the SPA is served).
+    pub fn write_ready_file(&self, path: &std::path::Path) -> Result<(), Error> {
+        let info = serde_json::json!({
+            "pid": std::process::id(),
+            "as_addr": self.as_addr.to_string(),
+            "rs_addr": self.rs_addr.to_string(),
+            "spa_addr": self.spa_addr.map(|a| a.to_string()),
+            "issuer": self.settings.issuer,
+            "rs_url": self.settings.rs_base,
+            "mcp_url": self.settings.resource,
+            "spa_url": self.spa_addr.map(|a| format!("http://{a}")),
+        });
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = std::path::PathBuf::from(tmp);
+        let fail = |e: std::io::Error| Error::Config(format!("cannot write the ready file {}: {e}", path.display()));
+        std::fs::write(&tmp, format!("{info:#}\n")).map_err(fail)?;
+        std::fs::rename(&tmp, path).map_err(fail)
+    }
+}
+
 /// Binds every listener, then serves until `shutdown` is cancelled.
 pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken) -> Result<Running, Error> {
     // A bad clients file stops the start before anything listens.
@@ -125,8 +149,27 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     };
     let as_listener = bind(cfg.as_addr).await?;
     let rs_listener = bind(cfg.rs_addr).await?;
-    let as_addr = as_listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
-    let rs_addr = rs_listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    let spa_listener = match cfg.spa_addr {
+        Some(addr) => {
+            if !cfg.spa_dir.join("index.html").is_file() {
+                return Err(Error::Config(format!(
+                    "{} has no index.html; run `trunk build --release` first",
+                    cfg.spa_dir.display()
+                )));
+            }
+            Some(bind(addr).await?)
+        }
+        None => None,
+    };
+    let local = |l: &TcpListener| l.local_addr().map_err(|e| Error::Internal(e.to_string()));
+    let as_addr = local(&as_listener)?;
+    let rs_addr = local(&rs_listener)?;
+    let spa_addr = spa_listener.as_ref().map(local).transpose()?;
+    // The SPA this process serves is always an allowed origin, even on a port picked at bind.
+    let mut cfg = cfg.clone();
+    if let Some(addr) = spa_addr {
+        cfg.allowed_origins.push(format!("http://{addr}"));
+    }
     let settings = Arc::new(cfg.settings(as_addr, rs_addr, store.cookie_key(store::now()).await?)?);
     // Keys must outlive every token they signed, including those of the previous process.
     let keys =
@@ -156,21 +199,16 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         tokio::spawn(serve(as_listener, as_app(state.clone()), stop(&shutdown))),
         tokio::spawn(serve(rs_listener, rs_app(state, &shutdown, conformance), stop(&shutdown))),
     ];
-    let mut spa_addr = None;
-    if let Some(addr) = cfg.spa_addr {
-        if !cfg.spa_dir.join("index.html").is_file() {
-            return Err(Error::Config(format!(
-                "{} has no index.html; run `trunk build --release` first",
-                cfg.spa_dir.display()
-            )));
-        }
-        let listener = bind(addr).await?;
-        spa_addr = Some(listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?);
+    if let Some(listener) = spa_listener {
         tasks.push(tokio::spawn(serve(listener, spa::routes(&cfg.spa_dir), stop(&shutdown))));
     }
     tokio::spawn(key_reload_loop(store.clone(), keys, shutdown.clone()));
     tokio::spawn(purge_loop(store, settings.unused_client_ttl, shutdown));
-    Ok(Running { as_addr, rs_addr, spa_addr, settings, tasks })
+    let running = Running { as_addr, rs_addr, spa_addr, settings, tasks };
+    if let Some(path) = &cfg.ready_file {
+        running.write_ready_file(path)?;
+    }
+    Ok(running)
 }
 
 /// How soon a `server keys rotate` run by another process takes effect here.

@@ -57,10 +57,16 @@ pub fn routes(state: &AppState, user: TestUser, shutdown: tokio_util::sync::Canc
     );
     let store = state.store.clone();
     let router = UserDataServer::router();
+    // The suite's DNS-rebinding scenario sends `Origin: <the URL under test>`: this mount also
+    // accepts the resource server's own origin (the server may have bound port 0, so no script
+    // could have configured it). `/mcp` keeps the configured list only.
+    let mut origins = state.settings.allowed_origins.clone();
+    origins.push(state.settings.rs_base.clone());
+    let config = super::http_config(&state.settings, shutdown).with_allowed_origins(origins);
     let mcp = StreamableHttpService::new(
         move || Ok(handler::ConformanceServer::new(UserDataServer::new(store.clone(), router.clone()))),
         Arc::new(LocalSessionManager::default()),
-        super::http_config(&state.settings, shutdown),
+        config,
     );
     Router::new()
         .route_service(PATH, mcp)
