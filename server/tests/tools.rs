@@ -85,6 +85,12 @@ async fn each_user_sees_only_their_own_profile() {
     assert_eq!(b["email"], "bob@example.test");
 }
 
+/// rmcp's `resource_not_found` (-32002) is what the service answers for a URI it does not serve
+/// (`UserDataServer::resource_json`); peers on protocol 2026-07-28 or later would get -32602.
+const RESOURCE_NOT_FOUND: i64 = -32002;
+/// JSON-RPC "invalid params": rmcp's tool router answers an unknown tool name with it.
+const INVALID_PARAMS: i64 = -32602;
+
 #[tokio::test]
 async fn unknown_resource_is_a_json_rpc_error() {
     let t = two_users().await;
@@ -92,20 +98,24 @@ async fn unknown_resource_is_a_json_rpc_error() {
     for uri in ["user://secrets", "user://profile/../../bob", "file:///etc/passwd"] {
         let msg = t.app.mcp_request(&t.alice_token, &session, "resources/read", json!({"uri": uri})).await;
         assert!(msg.get("result").is_none(), "{msg}");
-        assert!(msg["error"]["code"].is_i64(), "{msg}");
+        assert_eq!(msg["error"]["code"], RESOURCE_NOT_FOUND, "{msg}");
+        assert_eq!(msg["error"]["message"], format!("no resource {uri}"), "{msg}");
+        assert!(!msg.to_string().contains("bob@example.test"), "{msg}");
     }
 }
 
 #[tokio::test]
-async fn unknown_tool_is_an_error() {
+async fn unknown_tool_is_an_invalid_params_error() {
     let t = two_users().await;
     let session = t.app.mcp_session(&t.alice_token).await;
     let msg = t
         .app
         .mcp_request(&t.alice_token, &session, "tools/call", json!({"name": "get_all_users", "arguments": {}}))
         .await;
-    let failed = msg.get("error").is_some() || msg["result"]["isError"] == true;
-    assert!(failed, "{msg}");
+    // A protocol error, not a tool result: there is no such tool to report `isError` from.
+    assert!(msg.get("result").is_none(), "{msg}");
+    assert_eq!(msg["error"]["code"], INVALID_PARAMS, "{msg}");
+    assert_eq!(msg["error"]["message"], "tool not found", "{msg}");
     assert!(!msg.to_string().contains("bob"), "{msg}");
 }
 
@@ -150,32 +160,41 @@ async fn resources_are_served_as_json() {
     assert_eq!(stats["user_id"], t.alice);
 }
 
+/// GET /mcp resuming `session`'s streams from `last` (SSE `Last-Event-ID`) with `token`.
+async fn resume(app: &TestApp, token: &str, session: &str, last: &str) -> reqwest::Response {
+    app.http
+        .get(&app.mcp_url)
+        .bearer_auth(token)
+        .header("Accept", "text/event-stream")
+        .header("Mcp-Session-Id", session)
+        .header("MCP-Protocol-Version", shared::mcp::PROTOCOL_VERSION)
+        .header("Last-Event-ID", last)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn another_user_cannot_replay_a_sessions_responses() {
     let t = two_users().await;
     let session = t.app.mcp_session(&t.alice_token).await;
     assert_eq!(profile(&t.app, &t.alice_token, &session).await["username"], "alice");
-    // Bob resumes the streams of alice's session (SSE Last-Event-ID) with his own valid token.
+    // Bob resumes the streams of alice's session (SSE Last-Event-ID) with his own valid token:
+    // the guard answers as if the session did not exist, before rmcp replays anything, and the
+    // complete answer is that short body (no stream is left open).
     for last in ["0/0", "0/1", "0/2", "0"] {
-        let mut resp = t
-            .app
-            .http
-            .get(&t.app.mcp_url)
-            .bearer_auth(&t.bob_token)
-            .header("Accept", "text/event-stream")
-            .header("Mcp-Session-Id", &session)
-            .header("MCP-Protocol-Version", shared::mcp::PROTOCOL_VERSION)
-            .header("Last-Event-ID", last)
-            .send()
-            .await
-            .unwrap();
-        let mut seen = String::new();
-        while let Ok(Ok(Some(chunk))) = tokio::time::timeout(std::time::Duration::from_millis(500), resp.chunk()).await
-        {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
-        assert!(!seen.contains("alice"), "Last-Event-ID {last} replayed alice's data to bob: {seen}");
+        let resp = resume(&t.app, &t.bob_token, &session, last).await;
+        assert_eq!(resp.status(), reqwest::StatusCode::NOT_FOUND, "Last-Event-ID {last}");
+        assert_ne!(
+            resp.headers().get("content-type").map(|v| v.to_str().unwrap()),
+            Some("text/event-stream"),
+            "Last-Event-ID {last}: no stream for bob"
+        );
+        let body = tokio::time::timeout(std::time::Duration::from_secs(30), resp.text()).await.unwrap().unwrap();
+        assert_eq!(body, "Session not found", "Last-Event-ID {last}");
     }
+    // The same session still belongs to alice.
+    assert_eq!(profile(&t.app, &t.alice_token, &session).await["username"], "alice");
 }
 
 #[tokio::test]
