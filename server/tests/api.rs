@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod authorize;
+mod body_limits;
 mod cimd;
 mod client_auth;
 mod client_registration;

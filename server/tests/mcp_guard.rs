@@ -216,7 +216,7 @@ async fn oversized_mcp_body_is_413() {
     let token = app.access_token("alice").await;
     let big = json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": "x".repeat(300 * 1024)}});
     let resp = app.mcp_post(Some(&token), None, &big).await;
-    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    crate::common::assert_too_large(resp, "/mcp").await;
 }
 
 #[tokio::test]

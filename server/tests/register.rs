@@ -132,9 +132,7 @@ async fn oversized_body_is_413_with_json_error() {
     let body = json!({"redirect_uris": [REDIRECT_URI], "client_name": "x".repeat(17 * 1024)}).to_string();
     assert!(body.len() > 16 * 1024);
     let resp = post_raw(&app, "application/json", body).await;
-    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body: Value = resp.json().await.expect("JSON error body");
-    assert_eq!(body["error"], "invalid_request", "{body}");
+    crate::common::assert_too_large(resp, "/register").await;
 }
 
 #[tokio::test]

@@ -14,7 +14,6 @@ use axum::middleware;
 use axum::Router;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::http::AppState;
 
@@ -36,12 +35,24 @@ pub fn routes(
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    Router::new().route_service(shared::urls::MCP, mcp).layer(RequestBodyLimitLayer::new(MAX_MCP_BODY_BYTES)).layer(
-        middleware::from_fn_with_state(
+    Router::new()
+        .route_service(shared::urls::MCP, mcp)
+        .layer(middleware::from_fn_with_state(
             guard::GuardState { settings: settings.clone(), verifier, sessions: Arc::default() },
             guard::require_bearer,
-        ),
-    )
+        ))
+        .layer(middleware::map_response(too_large_as_oauth_error))
+}
+
+/// A body over the limit is refused where it is read, by the guard (when it looks for privileged
+/// tool calls) or by rmcp (`with_max_request_body_bytes`, counted while streaming, so a chunked
+/// body gets a 413 too and never a 500), each with its own plain-text 413; clients get one answer,
+/// the RFC 6749 §5.2 JSON body every other endpoint gives.
+async fn too_large_as_oauth_error(resp: axum::response::Response) -> axum::response::Response {
+    if resp.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return axum::response::IntoResponse::into_response(crate::error::Error::too_large());
+    }
+    resp
 }
 
 /// Streamable-HTTP settings shared by `/mcp` and the test-only conformance mount: Host and Origin

@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::{csrf, render, session};
-use crate::http::{body, AppState};
+use crate::http::AppState;
 use crate::store::{now, AuditEvent};
 
 pub struct GrantRow {
@@ -76,8 +76,7 @@ fn checked_form(
     headers: &HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<crate::oauth::params::Params, Box<Response>> {
-    let form = body::form(headers, raw)
-        .map_err(|_| Box::new(render::error(StatusCode::BAD_REQUEST, "The form could not be read.")))?;
+    let form = super::read_form(headers, raw)?;
     if !csrf::matches_cookie(headers, &state.settings.cookies, form.get("csrf")) {
         let page = render::error(StatusCode::FORBIDDEN, "The form is not valid for this browser (CSRF check failed).");
         return Err(Box::new(page));

@@ -11,9 +11,8 @@ use axum::response::Response;
 use shared::oauth::ErrorCode;
 
 use super::{csrf, render, session};
-use crate::error::Error;
 use crate::http::client_addr::client_ip;
-use crate::http::{body, AppState};
+use crate::http::AppState;
 use crate::oauth::authorize::{self, Rejection};
 use crate::oauth::params::Params;
 use crate::oauth::password::verify_password;
@@ -100,12 +99,7 @@ async fn pending_from_form(
     headers: &HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<(Params, AuthRequest), Response> {
-    let form = body::form(headers, raw).map_err(|e| match e {
-        Error::OAuth { status: StatusCode::PAYLOAD_TOO_LARGE, .. } => {
-            render::error(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
-        }
-        _ => render::error(StatusCode::BAD_REQUEST, "The form could not be read."),
-    })?;
+    let form = super::read_form(headers, raw).map_err(|resp| *resp)?;
     let id = form.get("request_id").unwrap_or_default();
     let pending = match state.store.find_auth_request(id, now()).await {
         Ok(Some(p)) => p,

@@ -11,12 +11,17 @@ mod flow;
 mod render;
 mod session;
 
-use axum::http::{header, HeaderValue};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::error::Error;
 use crate::http::AppState;
+use crate::oauth::params::Params;
 
 pub fn routes() -> Router<AppState> {
     let pages = Router::new()
@@ -42,4 +47,15 @@ async fn stylesheet() -> impl axum::response::IntoResponse {
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../../templates/pages.css"),
     )
+}
+
+/// A page's form body. Too large: the same 413 with an RFC 6749 §5.2 JSON body as every other
+/// endpoint gives; otherwise unreadable: a 400 error page.
+fn read_form(headers: &HeaderMap, raw: Result<Bytes, BytesRejection>) -> Result<Params, Box<Response>> {
+    crate::http::body::form(headers, raw).map_err(|e| {
+        Box::new(match e {
+            Error::OAuth { status: StatusCode::PAYLOAD_TOO_LARGE, .. } => e.into_response(),
+            _ => render::error(StatusCode::BAD_REQUEST, "The form could not be read."),
+        })
+    })
 }

@@ -2,8 +2,10 @@
 //! and helpers that walk the OAuth flow over real HTTP like a browser would.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Client, Response, StatusCode};
+use std::sync::Arc;
+
+use reqwest::header::{HeaderMap, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use server::config::{ServeConfig, UserAdd};
 use server::store::Store;
@@ -23,6 +25,8 @@ pub struct TestApp {
     pub store: Store,
     pub http: Client,
     pub introspection_secret: String,
+    /// The settings the running server resolved (issuer, resource, lifetimes).
+    pub settings: Arc<server::config::Settings>,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -77,6 +81,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut ServeC
         store,
         http,
         introspection_secret: running.settings.introspection_secret.clone(),
+        settings: running.settings,
         shutdown,
         _dir: dir,
     }
@@ -130,6 +135,39 @@ impl TestApp {
             c.rs_addr = rs_addr.parse().unwrap();
         })
         .await
+    }
+
+    /// The server's SQLite file, for tests that must age rows (control time) directly.
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("test.db")
+    }
+
+    /// Runs one SQL statement with `binds` on the server's database, through a connection of its
+    /// own; returns the rows it changed. For moving stored timestamps, i.e. letting time pass.
+    pub async fn sql(&self, statement: &str, binds: &[i64]) -> u64 {
+        let mut conn = self.db_connection().await;
+        let mut query = sqlx::query(statement);
+        for b in binds {
+            query = query.bind(*b);
+        }
+        let done = query.execute(&mut conn).await.unwrap();
+        sqlx::Connection::close(conn).await.unwrap();
+        done.rows_affected()
+    }
+
+    /// The integer columns of the one row `select` returns, from the server's database.
+    pub async fn sql_row(&self, select: &str) -> Vec<i64> {
+        use sqlx::Row as _;
+        let mut conn = self.db_connection().await;
+        let row = sqlx::query(select).fetch_one(&mut conn).await.unwrap();
+        let values = (0..row.len()).map(|i| row.get::<i64, _>(i)).collect();
+        sqlx::Connection::close(conn).await.unwrap();
+        values
+    }
+
+    async fn db_connection(&self) -> sqlx::SqliteConnection {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(self.db_path());
+        sqlx::ConnectOptions::connect(&options).await.unwrap()
     }
 
     pub async fn add_user(&self, username: &str) -> String {
@@ -337,6 +375,41 @@ pub async fn assert_oauth_error(resp: Response, status: StatusCode, code: &str) 
     assert_eq!(body["error"], code, "error code in {body}");
     body["error_description"].as_str().unwrap_or_default().to_owned()
 }
+
+/// Asserts the answer every body-taking endpoint gives a body over its limit: 413 with an
+/// RFC 6749 §5.2 JSON body (`invalid_request`, a description, nothing else) that is not cached.
+pub async fn assert_too_large(resp: Response, what: &str) {
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE, "{what}");
+    let ct = resp.headers().get(CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    assert_eq!(ct, "application/json", "{what}: Content-Type");
+    assert_eq!(resp.headers().get(CACHE_CONTROL).map(|v| v.to_str().unwrap()), Some("no-store"), "{what}");
+    let body: Value = resp.json().await.unwrap_or_else(|e| panic!("{what}: JSON error body expected: {e}"));
+    assert_eq!(body, json!({"error": "invalid_request", "error_description": "request body is too large"}), "{what}");
+}
+
+/// Sends every request from its own task, all released at once by a barrier so that they really
+/// overlap (use a multi-thread runtime); returns the responses in order.
+pub async fn send_all_at_once(requests: Vec<RequestBuilder>) -> Vec<Response> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|req| {
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                req.send().await.unwrap()
+            })
+        })
+        .collect();
+    let mut responses = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        responses.push(task.await.unwrap());
+    }
+    responses
+}
+
+/// How many simultaneous attempts the race tests make.
+pub const RACERS: usize = 32;
 
 /// Claims for a token alice-like `user_id` would get from this server; tests then break one.
 pub fn claims_for(app: &TestApp, user_id: &str, client_id: &str) -> server::oauth::jwt::AccessClaims {
