@@ -4,10 +4,14 @@
 
 use std::collections::HashMap;
 
-use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, SET_COOKIE, X_FRAME_OPTIONS};
+use reqwest::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE, X_FRAME_OPTIONS,
+};
 use reqwest::{Response, StatusCode};
 
-use crate::common::{new_verifier, spawn_app, LoginForm, TestApp, PASSWORD, REDIRECT_URI};
+use crate::common::{
+    assert_too_large, new_verifier, send_all_at_once, spawn_app, LoginForm, TestApp, PASSWORD, RACERS, REDIRECT_URI,
+};
 
 const STALE: &str = "expired or was already used";
 
@@ -280,15 +284,23 @@ async fn consent_form_cannot_be_used_by_another_browser() {
     assert!(redirect_params(&app.decide(&form, "allow").await).contains_key("code"));
 }
 
-#[tokio::test]
-async fn concurrent_consents_issue_one_code() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_consents_issue_exactly_one_code() {
     let (app, client_id) = setup().await;
     let form = fresh_login(&app, &client_id).await;
     assert_eq!(app.login(&form, "alice", PASSWORD).await.status(), StatusCode::OK);
-    let (a, b) = tokio::join!(app.decide(&form, "allow"), app.decide(&form, "allow"));
-    let mut statuses = [a.status(), b.status()];
-    statuses.sort();
-    assert_eq!(statuses, [StatusCode::FOUND, StatusCode::BAD_REQUEST]);
+    let fields = [("request_id", form.request_id.as_str()), ("csrf", &form.csrf), ("decision", "allow")];
+    let url = format!("{}/authorize/consent", app.as_url);
+    let requests = (0..RACERS).map(|_| app.http.post(&url).header(COOKIE, &form.cookie).form(&fields)).collect();
+    let mut codes = Vec::new();
+    for resp in send_all_at_once(requests).await {
+        if resp.status() == StatusCode::FOUND {
+            codes.push(redirect_params(&resp).remove("code").expect("code"));
+        } else {
+            assert_page(resp, StatusCode::BAD_REQUEST, STALE).await;
+        }
+    }
+    assert_eq!(codes.len(), 1, "exactly one of {RACERS} simultaneous consents may issue a code");
 }
 
 #[tokio::test]
@@ -357,10 +369,9 @@ async fn oversized_login_form_is_413_and_signs_nobody_in() {
             ],
         )
         .await;
-    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(resp.text().await.unwrap().contains("too large"));
+    assert_too_large(resp, "/authorize/login").await;
     // The request was not signed in: consent is still refused.
-    assert_eq!(app.decide(&form, "allow").await.status(), StatusCode::BAD_REQUEST);
+    assert_page(app.decide(&form, "allow").await, StatusCode::BAD_REQUEST, "Sign in before").await;
 }
 
 #[tokio::test]

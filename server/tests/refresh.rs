@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::common::{assert_oauth_error, spawn_app, TestApp, REDIRECT_URI};
+use crate::common::{assert_oauth_error, send_all_at_once, spawn_app, TestApp, RACERS, REDIRECT_URI};
 
 /// A client that registered for refresh tokens, and its first token response for alice.
 async fn refreshing_client(app: &TestApp) -> (String, Value) {
@@ -183,4 +183,36 @@ async fn a_revoked_refresh_token_is_reported_as_revoked_not_reused() {
     assert!(why.contains("revoked"), "{why}");
     let events: Vec<String> = app.store.recent_audit(10).await.unwrap().into_iter().map(|e| e.event).collect();
     assert!(!events.contains(&"refresh_token_reused".to_owned()), "{events:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_refreshes_with_one_token_rotate_exactly_once() {
+    let app = spawn_app().await;
+    let (client, first) = refreshing_client(&app).await;
+    let r1 = s(&first, "refresh_token");
+    let form = [("grant_type", "refresh_token"), ("client_id", client.as_str()), ("refresh_token", r1.as_str())];
+    let url = format!("{}/token", app.as_url);
+    let requests = (0..RACERS).map(|_| app.http.post(&url).form(&form)).collect();
+    let mut rotated = Vec::new();
+    for resp in send_all_at_once(requests).await {
+        if resp.status() == StatusCode::OK {
+            rotated.push(resp.json::<Value>().await.unwrap());
+        } else {
+            assert_oauth_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+        }
+    }
+    assert_eq!(rotated.len(), 1, "exactly one of {RACERS} simultaneous refreshes may rotate the token");
+    // The others presented a spent token: the whole family is revoked, including what the one
+    // successful rotation issued, whichever request finished first.
+    let winner = &rotated[0];
+    assert_eq!(app.introspect(&s(&first, "access_token")).await["active"], false);
+    assert_eq!(app.introspect(&s(winner, "access_token")).await["active"], false);
+    let r2 = s(winner, "refresh_token");
+    assert_oauth_error(refresh(&app, &client, &r2, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let events: Vec<String> = app.store.recent_audit(100).await.unwrap().into_iter().map(|e| e.event).collect();
+    // Reuse is detected (and audited) until the family is revoked; after that a presentation is
+    // refused as revoked.
+    let reused = events.iter().filter(|e| *e == "refresh_token_reused").count();
+    assert!((1..RACERS).contains(&reused), "{events:?}");
+    assert_eq!(events.iter().filter(|e| *e == "token_refreshed").count(), 1, "{events:?}");
 }

@@ -7,7 +7,10 @@ use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use shared::challenge::BearerChallenge;
 
-use crate::common::{assert_oauth_error, new_verifier, spawn_app, spawn_app_with, Pending, TestApp, REDIRECT_URI};
+use crate::common::{
+    assert_oauth_error, assert_too_large, new_verifier, send_all_at_once, spawn_app, spawn_app_with, Pending, TestApp,
+    RACERS, REDIRECT_URI,
+};
 
 /// The exchange of `code`, with `extra` overriding or removing (value `None`) parameters.
 async fn exchange_with(app: &TestApp, code: &str, p: &Pending, extra: &[(&str, Option<&str>)]) -> Response {
@@ -80,14 +83,32 @@ async fn replayed_code_is_refused_and_revokes_the_first_token() {
     assert_eq!(challenge.error.as_deref(), Some("invalid_token"));
 }
 
-#[tokio::test]
-async fn concurrent_exchanges_of_one_code_succeed_at_most_once() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_exchanges_of_one_code_succeed_exactly_once() {
     let app = setup().await;
     let (code, p) = app.authorize_code("alice").await;
-    let (a, b) = tokio::join!(app.exchange(&code, &p), app.exchange(&code, &p));
-    let mut statuses = [a.status(), b.status()];
-    statuses.sort();
-    assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST]);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("client_id", p.client_id.as_str()),
+        ("code_verifier", p.verifier.as_str()),
+        ("resource", app.mcp_url.as_str()),
+    ];
+    let url = format!("{}/token", app.as_url);
+    let requests = (0..RACERS).map(|_| app.http.post(&url).form(&form)).collect();
+    let mut issued = Vec::new();
+    for resp in send_all_at_once(requests).await {
+        if resp.status() == StatusCode::OK {
+            issued.push(resp.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned());
+        } else {
+            assert_oauth_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+        }
+    }
+    assert_eq!(issued.len(), 1, "exactly one of {RACERS} simultaneous exchanges may get tokens");
+    // Every other one was treated as a replay of the spent code.
+    let replays = app.store.recent_audit(100).await.unwrap().into_iter().filter(|e| e.event == "code_replayed").count();
+    assert_eq!(replays, RACERS - 1);
 }
 
 #[tokio::test]
@@ -269,10 +290,12 @@ async fn json_body_is_invalid_request() {
 }
 
 #[tokio::test]
-async fn oversized_form_is_413() {
+async fn oversized_form_is_413_and_keeps_the_code() {
     let app = setup().await;
     let (code, p) = app.authorize_code("alice").await;
     let padding = "a".repeat(17 * 1024);
     let resp = exchange_with(&app, &code, &p, &[("padding", Some(padding.as_str()))]).await;
-    assert_oauth_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "invalid_request").await;
+    assert_too_large(resp, "/token").await;
+    // The body was never read, so the code is still good.
+    assert_exchange_ok(&app, &code, &p).await;
 }

@@ -59,5 +59,13 @@ pub async fn refresh(cx: TokenContext<'_>, client: &Client, form: &Params, now: 
         code_hash: None,
         family: Some(token.family_id.clone()),
     };
-    issue_tokens(cx, issue, now).await
+    let issued = issue_tokens(cx, issue, now).await?;
+    // A reuse of this token presented while the new tokens were being stored may have revoked
+    // the family before they existed. That revocation also marks this token revoked, in the same
+    // transaction; so if it is marked now, revoke again: the new tokens die with their family.
+    // (Either that revocation saw them, or this check sees it.)
+    if store.find_refresh_token(&hash).await?.is_some_and(|t| t.revoked_at.is_some()) {
+        store.revoke_family(&token.family_id, now).await?;
+    }
+    Ok(issued)
 }
