@@ -112,25 +112,44 @@ async fn basic_scheme_is_case_insensitive() {
     assert_oauth_error(resp, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
 
-#[tokio::test]
-async fn the_resource_server_reuses_an_introspection_answer_only_for_its_short_cache() {
+/// A server in introspection mode with `cache_secs`; alice's access token, an MCP session opened
+/// with it (which put the positive answer in the cache), and that token revoked at the AS.
+async fn revoked_after_caching(cache_secs: u32) -> (TestApp, String, String) {
     let app = crate::common::spawn_app_with(|c| {
         c.token_verification = server::config::Verification::Introspection;
-        c.introspection_cache_secs = 2;
+        c.introspection_cache_secs = cache_secs;
     })
     .await;
     app.add_user("alice").await;
     let (code, pending) = app.authorize_code("alice").await;
     let tokens: Value = app.exchange(&code, &pending).await.json().await.unwrap();
-    let token = tokens["access_token"].as_str().unwrap();
-    let session = app.mcp_session(token).await;
-    let form = [("token", token), ("client_id", pending.client_id.as_str())];
+    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    let session = app.mcp_session(&token).await;
+    let form = [("token", token.as_str()), ("client_id", pending.client_id.as_str())];
     let resp = app.http.post(format!("{}/revoke", app.as_url)).form(&form).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}});
-    // Within the cache time the earlier positive answer still stands...
-    assert_eq!(app.mcp_post(Some(token), Some(&session), &call).await.status(), StatusCode::OK);
-    // ...and after it the revocation is seen.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(app.mcp_post(Some(token), Some(&session), &call).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.introspect(&token).await, json!({"active": false}), "revoked at the AS");
+    (app, token, session)
+}
+
+fn tools_list() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+}
+
+#[tokio::test]
+async fn within_the_cache_window_the_resource_server_still_uses_the_earlier_answer() {
+    // A window far longer than this test can take, so "within it" does not depend on speed.
+    let (app, token, session) = revoked_after_caching(600).await;
+    assert_eq!(app.mcp_post(Some(&token), Some(&session), &tools_list()).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn after_the_cache_window_the_resource_server_sees_the_revocation() {
+    let (app, token, session) = revoked_after_caching(1).await;
+    // Whole seconds: the 1 s entry is gone once the clock has moved on by two.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let resp = app.mcp_post(Some(&token), Some(&session), &tools_list()).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let challenge = resp.headers()[WWW_AUTHENTICATE].to_str().unwrap().to_owned();
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
 }

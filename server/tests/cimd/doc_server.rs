@@ -96,13 +96,29 @@ async fn answer(State(docs): State<Docs>, req: Request) -> Response {
     builder.body(Body::from(s.body)).unwrap()
 }
 
-/// A raw HTTP/1.1 server whose 200 JSON answer has no Content-Length and runs for 16 MiB.
-pub async fn endless_server() -> String {
+/// A raw HTTP/1.1 server whose 200 JSON answer has no Content-Length and never ends: it writes
+/// until the reader hangs up.
+pub struct EndlessServer {
+    pub base: String,
+    hung_up: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl EndlessServer {
+    /// Whether a reader closed its connection while the document was still being written.
+    pub fn reader_hung_up(&self) -> bool {
+        self.hung_up.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+pub async fn endless_server() -> EndlessServer {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let hung_up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = hung_up.clone();
     tokio::spawn(async move {
         while let Ok((mut tcp, _)) = listener.accept().await {
+            let flag = flag.clone();
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 let _ = tcp.read(&mut buf).await;
@@ -111,13 +127,10 @@ pub async fn endless_server() -> String {
                     return;
                 }
                 let chunk = [b'x'; 1024];
-                for _ in 0..16 * 1024 {
-                    if tcp.write_all(&chunk).await.is_err() {
-                        return;
-                    }
-                }
+                while tcp.write_all(&chunk).await.is_ok() {}
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
             });
         }
     });
-    base
+    EndlessServer { base, hung_up }
 }
