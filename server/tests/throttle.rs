@@ -114,3 +114,98 @@ async fn behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own() {
     // Another user behind the same proxy signs in normally.
     assert_eq!(login_via(&app, &client, "198.51.100.2", "alice", PASSWORD).await, StatusCode::OK);
 }
+
+/// The per-username policy of the sign-in handler (`server/src/pages/flow.rs`): five free
+/// failures, then a lock-out that doubles from 30 s and stops growing at 15 minutes.
+const FREE: i64 = 5;
+const BASE_SECS: i64 = 30;
+const CAP_SECS: i64 = 15 * 60;
+const FORGET_AFTER_SECS: i64 = 3600;
+
+#[tokio::test]
+async fn each_failure_past_the_free_ones_doubles_the_lock_out_up_to_the_cap() {
+    let app = spawn_app().await;
+    let key = "user:alice";
+    let t0 = 1_700_000_000;
+    let mut waits = Vec::new();
+    let mut at = t0;
+    for n in 1..=12 {
+        // Each failure arrives just as the previous lock-out ends.
+        at += app.store.throttle_wait(key, at).await.unwrap();
+        assert_eq!(app.store.throttle_fail(key, at, FREE, BASE_SECS, CAP_SECS).await.unwrap(), n);
+        waits.push(app.store.throttle_wait(key, at).await.unwrap());
+    }
+    assert_eq!(waits, [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900, 900]);
+    // The lock-out runs down with time and ends exactly when it said.
+    assert_eq!(app.store.throttle_wait(key, at + 899).await.unwrap(), 1);
+    assert_eq!(app.store.throttle_wait(key, at + 900).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn failures_are_forgotten_after_an_hour_without_one() {
+    let app = spawn_app().await;
+    let key = "user:alice";
+    let t0 = 1_700_000_000;
+    for i in 0..FREE {
+        app.store.throttle_fail(key, t0 + i, FREE, BASE_SECS, CAP_SECS).await.unwrap();
+    }
+    let last = t0 + FREE - 1;
+    assert_eq!(app.store.throttle_wait(key, last).await.unwrap(), BASE_SECS);
+    // An hour after the last failure they still count: the next one doubles the lock-out...
+    let failures = app.store.throttle_fail(key, last + FORGET_AFTER_SECS, FREE, BASE_SECS, CAP_SECS).await.unwrap();
+    assert_eq!(failures, FREE + 1);
+    assert_eq!(app.store.throttle_wait(key, last + FORGET_AFTER_SECS).await.unwrap(), 2 * BASE_SECS);
+    // ...but a failure more than an hour after that one starts counting afresh, unlocked.
+    let later = last + 2 * FORGET_AFTER_SECS + 1;
+    assert_eq!(app.store.throttle_fail(key, later, FREE, BASE_SECS, CAP_SECS).await.unwrap(), 1);
+    assert_eq!(app.store.throttle_wait(key, later).await.unwrap(), 0);
+}
+
+/// `(failures, lock-out length)` stored for alice's username.
+async fn alice_throttle(app: &TestApp) -> (i64, i64) {
+    let select = "SELECT failures, MAX(locked_until - updated_at, 0) FROM login_throttle WHERE key = 'user:alice'";
+    let row = app.sql_row(select).await;
+    (row[0], row[1])
+}
+
+/// Lets `secs` pass for alice's throttle by moving its stored times into the past.
+async fn age_alice_throttle(app: &TestApp, secs: i64) {
+    let statement = "UPDATE login_throttle SET updated_at = updated_at - ?, locked_until = locked_until - ? \
+                     WHERE key = 'user:alice'";
+    assert_eq!(app.sql(statement, &[secs, secs]).await, 1);
+}
+
+async fn attempt(app: &TestApp, client: &str, password: &str) -> StatusCode {
+    let form = app.open_login(&app.authorize_url(client, &new_verifier(), &[])).await;
+    app.login(&form, "alice", password).await.status()
+}
+
+#[tokio::test]
+async fn the_sign_in_page_doubles_the_lock_out_and_forgets_after_an_hour() {
+    let app = spawn_app().await;
+    app.add_user("alice").await;
+    let client = app.register_client().await;
+    fail_five_times(&app, &client, "alice").await;
+    assert_eq!(alice_throttle(&app).await, (FREE, BASE_SECS));
+    // While locked, even the right password is refused, and that attempt is not counted.
+    assert_eq!(attempt(&app, &client, PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(alice_throttle(&app).await, (FREE, BASE_SECS));
+    // Each time the lock-out has run out, one more failure doubles it, up to 15 minutes.
+    let mut lock = BASE_SECS;
+    for expected in [60, 120, 240, 480, 900, 900] {
+        age_alice_throttle(&app, lock).await;
+        assert_eq!(attempt(&app, &client, "wrong password!").await, StatusCode::UNAUTHORIZED);
+        let (_, next) = alice_throttle(&app).await;
+        assert_eq!(next, expected);
+        lock = next;
+    }
+    // Just under an hour after the last failure it still counts...
+    age_alice_throttle(&app, FORGET_AFTER_SECS - 300).await;
+    assert_eq!(attempt(&app, &client, "wrong password!").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(alice_throttle(&app).await, (FREE + 7, CAP_SECS));
+    // ...more than an hour after it, everything is forgotten: no lock-out, the password works.
+    age_alice_throttle(&app, FORGET_AFTER_SECS + 1).await;
+    assert_eq!(attempt(&app, &client, "wrong password!").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(alice_throttle(&app).await, (1, 0));
+    assert_eq!(attempt(&app, &client, PASSWORD).await, StatusCode::OK);
+}
