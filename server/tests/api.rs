@@ -20,6 +20,7 @@ mod protocol_versions;
 mod refresh;
 mod register;
 mod revocation;
+mod sessions;
 mod step_up;
 mod throttle;
 mod token;
