@@ -4,6 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use server::oauth::secrets::hash;
+use server::store::RefreshToken;
+
 use crate::common::{assert_oauth_error, send_all_at_once, spawn_app, TestApp, RACERS, REDIRECT_URI};
 
 /// A client that registered for refresh tokens, and its first token response for alice.
@@ -215,4 +218,55 @@ async fn simultaneous_refreshes_with_one_token_rotate_exactly_once() {
     let reused = events.iter().filter(|e| *e == "refresh_token_reused").count();
     assert!((1..RACERS).contains(&reused), "{events:?}");
     assert_eq!(events.iter().filter(|e| *e == "token_refreshed").count(), 1, "{events:?}");
+}
+
+/// The refresh grant as the token endpoint runs it, at the explicit time `now`.
+async fn refresh_at(
+    app: &TestApp,
+    client_id: &str,
+    token: &str,
+    now: i64,
+) -> Result<shared::oauth::TokenResponse, server::error::Error> {
+    let keys =
+        server::oauth::keys::KeyRing::load_or_create(&app.store, now, app.settings.access_token_ttl).await.unwrap();
+    let body = serde_urlencoded::to_string([
+        ("grant_type", "refresh_token"),
+        ("client_id", client_id),
+        ("refresh_token", token),
+    ])
+    .unwrap();
+    let form = server::oauth::params::Params::parse(body.as_bytes()).unwrap();
+    let cx = server::oauth::token::TokenContext { store: &app.store, settings: &app.settings, keys: &keys };
+    server::oauth::token::exchange(cx, &form, None, now).await
+}
+
+async fn stored(app: &TestApp, token: &str) -> RefreshToken {
+    app.store.find_refresh_token(&hash(token)).await.unwrap().expect("stored refresh token")
+}
+
+#[tokio::test]
+async fn each_rotation_restarts_the_refresh_token_lifetime() {
+    let app = spawn_app().await;
+    let ttl = app.settings.refresh_token_ttl;
+    let (client, first) = refreshing_client(&app).await;
+    let r1 = s(&first, "refresh_token");
+    let original = stored(&app, &r1).await;
+    assert_eq!(original.expires_at, original.issued_at + ttl);
+
+    // Rotated late in r1's life, the new token lives a full `ttl` from the rotation...
+    let rotation = original.expires_at - 100;
+    let r2 = refresh_at(&app, &client, &r1, rotation).await.unwrap().refresh_token.expect("rotated token");
+    let rotated = stored(&app, &r2).await;
+    assert_eq!((rotated.issued_at, rotated.expires_at), (rotation, rotation + ttl));
+    assert_eq!(rotated.family_id, original.family_id);
+
+    // ...so it still works after r1's own expiry,
+    let after = original.expires_at + 1;
+    let r3 = refresh_at(&app, &client, &r2, after).await.unwrap().refresh_token.expect("rotated token");
+    assert_eq!(stored(&app, &r3).await.expires_at, after + ttl);
+    // and ends exactly `ttl` after its own rotation.
+    let expired = refresh_at(&app, &client, &r3, after + ttl).await.unwrap_err();
+    let server::error::Error::OAuth { code, description, .. } = expired else { panic!("{expired:?}") };
+    assert_eq!(code.as_str(), "invalid_grant");
+    assert!(description.contains("expired"), "{description}");
 }
