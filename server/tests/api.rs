@@ -10,6 +10,7 @@ mod common;
 mod configured_clients;
 mod conformance_mount;
 mod consent_memory;
+mod cors;
 mod flow;
 mod interop_rmcp;
 mod introspect;
