@@ -127,6 +127,15 @@ pub struct ServeConfig {
     /// revocation within --introspection-cache-secs; works with third-party authorization servers).
     #[arg(long, env = "TOKEN_VERIFICATION", value_enum, default_value_t = Verification::Jwt)]
     pub token_verification: Verification,
+    /// Clock skew (seconds) the resource server tolerates on a JWT's `exp`, `nbf` and `iat`, for
+    /// an authorization server on another machine (at most 3600). 0 when both share one clock.
+    #[arg(
+        long,
+        env = "JWT_LEEWAY_SECS",
+        default_value_t = crate::oauth::jwt::DEFAULT_LEEWAY.unsigned_abs(),
+        value_parser = clap::value_parser!(u64).range(0..=3600)
+    )]
+    pub jwt_leeway_secs: u64,
     /// Where the resource server fetches signing keys. Default: `<issuer>/jwks`.
     #[arg(long, env = "JWKS_URL")]
     pub jwks_url: Option<Url>,
@@ -186,6 +195,8 @@ pub struct Settings {
     pub introspection_url: String,
     pub introspection_cache_secs: i64,
     pub verification: Verification,
+    /// Clock skew tolerated on JWT time claims, in seconds.
+    pub jwt_leeway_secs: i64,
     pub jwks_url: String,
     /// Signs the AS cookies; `Secure` and `__Host-` when the issuer is https.
     pub cookies: crate::pages::cookies::CookieSigner,
@@ -232,6 +243,7 @@ impl ServeConfig {
         Ok(Settings {
             verification: self.token_verification,
             introspection_cache_secs: i64::from(self.introspection_cache_secs),
+            jwt_leeway_secs: i64::try_from(self.jwt_leeway_secs).unwrap_or(i64::MAX),
             jwks_url,
             cookies: crate::pages::cookies::CookieSigner::new(cookie_key, as_url.starts_with("https://")),
             trusted_proxies: self.trusted_proxies.clone(),

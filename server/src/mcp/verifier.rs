@@ -73,7 +73,8 @@ impl Verifier {
     }
 
     async fn verify_jwt(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {
-        let expect = Expect { issuer: &settings.issuer, audience: &settings.resource, now };
+        let expect =
+            Expect { issuer: &settings.issuer, audience: &settings.resource, now, leeway: settings.jwt_leeway_secs };
         let mut refetched = false;
         loop {
             let result = {

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 pub const ALG: &str = "EdDSA";
 pub const TYP: &str = "at+jwt";
-/// Clock skew tolerated between the authorization and resource servers, in seconds.
-pub const LEEWAY: i64 = 30;
+/// Clock skew tolerated between the authorization and resource servers by default, in seconds.
+pub const DEFAULT_LEEWAY: i64 = 30;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
@@ -55,6 +55,8 @@ pub struct Expect<'a> {
     pub issuer: &'a str,
     pub audience: &'a str,
     pub now: i64,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+    pub leeway: i64,
 }
 
 /// Why a token was refused (the description goes into `error_description`).
@@ -96,10 +98,11 @@ pub fn verify(token: &str, keys: &HashMap<String, VerifyingKey>, expect: &Expect
     if claims.aud != expect.audience {
         return Err(Invalid::Refused("the access token is not meant for this resource"));
     }
-    if claims.exp <= expect.now - LEEWAY {
+    if claims.exp <= expect.now - expect.leeway {
         return Err(Invalid::Refused("the access token has expired"));
     }
-    if claims.nbf.unwrap_or(claims.iat) > expect.now + LEEWAY || claims.iat > expect.now + LEEWAY {
+    let latest_start = expect.now + expect.leeway;
+    if claims.nbf.unwrap_or(claims.iat) > latest_start || claims.iat > latest_start {
         return Err(Invalid::Refused("the access token is not valid yet"));
     }
     Ok(claims)
@@ -128,7 +131,7 @@ mod tests {
     }
 
     fn expect(now: i64) -> Expect<'static> {
-        Expect { issuer: "https://as.example", audience: "https://rs.example/mcp", now }
+        Expect { issuer: "https://as.example", audience: "https://rs.example/mcp", now, leeway: DEFAULT_LEEWAY }
     }
 
     fn keys() -> HashMap<String, VerifyingKey> {
@@ -188,5 +191,17 @@ mod tests {
         assert!(verify(&tampered, &keys(), &expect(now)).is_err());
         assert_eq!(verify("a.b", &keys(), &expect(now)), Err(Invalid::Malformed));
         assert_eq!(verify("a.b.c.d", &keys(), &expect(now)), Err(Invalid::Malformed));
+    }
+
+    #[test]
+    fn leeway_bounds_expiry_and_start_both_ways() {
+        let t = sign("k1", &key(1), &claims(1000)); // iat 1000, exp 1600
+        let at = |now, leeway| verify(&t, &keys(), &Expect { leeway, ..expect(now) });
+        assert!(at(1629, 30).is_ok(), "29 s after exp, within 30 s of leeway");
+        assert_eq!(at(1630, 30), Err(Invalid::Refused("the access token has expired")));
+        assert_eq!(at(1600, 0), Err(Invalid::Refused("the access token has expired")));
+        assert!(at(1599, 0).is_ok());
+        assert!(at(990, 10).is_ok(), "issued 10 s in the future, within leeway");
+        assert_eq!(at(999, 0), Err(Invalid::Refused("the access token is not valid yet")));
     }
 }
