@@ -22,8 +22,8 @@ require_free_ports 9000 8000 8080
 
 bash "$ROOT/scripts/setup.sh"
 
-log "building the server (cargo build --release -p server)"
-cargo build --release -p server
+log "building the server (cargo build -p server: the same build the tests use)"
+cargo build -p server
 mkdir -p data
 
 password="$(random_password)"

@@ -2,7 +2,7 @@
 # Shared helpers for the scripts in this directory. Source it, do not run it:
 #   . "$(dirname "$0")/lib.sh"
 # It sets ROOT (the repository root), puts the tools scripts/setup.sh installs on PATH, and
-# defines log/die helpers, port checks and the SPA build. See ../shared/TOOLCHAIN.md for why
+# defines log/die helpers, port checks and the SPA build. docs/toolchain.md says why
 # Trunk is run the way it is (no downloads from GitHub on these machines).
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,8 +17,10 @@ export TRUNK_SKIP_VERSION_CHECK=true
 # Where cargo puts native builds (honours CARGO_TARGET_DIR, e.g. a CI cache; relative to ROOT).
 CARGO_TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$CARGO_TARGET" in /*) ;; *) CARGO_TARGET="$ROOT/$CARGO_TARGET" ;; esac
+# The server the end-to-end runners start: the dev-profile binary that `cargo test` builds anyway
+# (the crates whose speed matters are optimised even there, see Cargo.toml), so it is built once.
 # shellcheck disable=SC2034  # used by the scripts that source this file
-SERVER_BIN="$CARGO_TARGET/release/server"
+SERVER_BIN="$CARGO_TARGET/debug/server"
 
 # When setup.sh had to fall back to Debian's rustc-web, this directory holds a `cargo` shim
 # (scripts/debian-cargo) that builds std for wasm32. It goes first on PATH for Trunk only.
@@ -32,11 +34,12 @@ warn() { printf '%s[%s]%s %s\n' "$_c_err" "${LOG_TAG:-mcp-auth}" "$_c_off" "$*" 
 die()  { warn "error: $*"; exit 1; }
 
 # Runs trunk with the Debian cargo shim first on PATH when it exists, offline (a missing tool
-# fails at once instead of ~30 s of download retries; needs `cargo fetch` first).
+# fails at once instead of ~30 s of download retries; needs `cargo fetch` first). The wasm build
+# has a target dir of its own, so it never waits on the lock of a native build running beside it.
 trunk_cmd() {
   local path="$PATH"
   if [ -x "$DEBIAN_SHIM_DIR/cargo" ]; then path="$DEBIAN_SHIM_DIR:$PATH"; fi
-  (cd "$ROOT" && PATH="$path" TRUNK_OFFLINE=true trunk "$@")
+  (cd "$ROOT" && PATH="$path" CARGO_TARGET_DIR="$CARGO_TARGET/wasm" TRUNK_OFFLINE=true trunk "$@")
 }
 
 # Builds the release SPA into dist/ (what the end-to-end tests serve).

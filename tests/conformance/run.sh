@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance, under Node 22)
-# against the release server, both legs, with no --scenario (every scenario of each leg):
+# against the server (target/debug/server), both legs, with no --scenario (every scenario of each leg):
 #   1. authorization: `conformance authorization --url <AS> --client-id <id> --port <p>
 #      --resource <RS>/mcp`. The client is registered beforehand by dynamic registration with the
 #      suite's redirect URI http://127.0.0.1:<p>/callback; authorization.mjs signs in and allows
@@ -8,52 +8,48 @@
 #   2. server: `conformance server --url <RS>/conformance/mcp`, the TEST-ONLY unauthenticated
 #      mount that exists only because this script starts the server with
 #      --conformance-unauthenticated-mcp (never the default).
-# Picks free ports, makes a fresh database with one user in a temporary directory, stops the
+# Starts the server on port 0 (reported through --ready-file), makes a fresh database with one user in a temporary directory, stops the
 # server and removes everything on exit. Fails when either leg reports a failed check.
 #
-# Needs: target/release/server, Node 22 and tests/conformance/node_modules (both from
+# Needs: target/debug/server, Node 22 and tests/conformance/node_modules (both from
 # scripts/setup.sh --conformance), /usr/bin/chromium (scripts/setup.sh --e2e).
-# usage: tests/conformance/run.sh            logs: target/test-logs/conformance-*.log
+# usage: tests/conformance/run.sh            logs: $TEST_LOGS_DIR/conformance-*.log
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
-server_bin="${CONF_SERVER_BIN:-$target_dir/release/server}"
+server_bin="${CONF_SERVER_BIN:-$target_dir/debug/server}"
 node22="${CONF_NODE:-$root/target/tools/node22/bin/node}"
 suite_bin="$here/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 chromium="${CONF_CHROMIUM:-/usr/bin/chromium}"
-logs="$root/target/test-logs"
 
 fail() { printf '[conformance] error: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=tests/harness.sh
 . "$here/../harness.sh"
 say() { printf '[conformance] %s\n' "$*" >&2; }
-[ -x "$server_bin" ] || fail "$server_bin missing: run cargo build --release -p server"
+[ -x "$server_bin" ] || fail "$server_bin missing: run cargo build -p server"
 [ -x "$node22" ] || fail "Node 22 missing at $node22: run scripts/setup.sh --conformance"
 [ -f "$suite_bin" ] || fail "conformance suite missing: run scripts/setup.sh --conformance"
 [ -d "$here/node_modules/playwright-core" ] || fail "playwright-core missing: run scripts/setup.sh --conformance"
 [ -x "$chromium" ] || fail "chromium missing: run scripts/setup.sh --e2e"
-mkdir -p "$logs"
+use_run_logs_dir
+logs="$TEST_LOGS_DIR"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-auth-conformance.XXXXXX")"
-server_pid=""
+SERVER_PID=""
 # shellcheck disable=SC2317  # invoked by the trap
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_server
   if [ -f "$work/server.log" ]; then cp "$work/server.log" "$logs/conformance-server.log"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# Three free loopback ports (never the development ports 8000/8080/9000): AS, RS, suite callback.
-read -r as_port rs_port callback_port < <(free_ports 3 "$node22")
-[ -n "${callback_port:-}" ] || fail "could not pick free ports"
-as_url="http://127.0.0.1:$as_port"
-rs_url="http://127.0.0.1:$rs_port"
+# The suite listens for the authorization callback on a port it must be told in advance, and
+# the client is registered with that redirect URI before the suite starts: pick it here.
+read -r callback_port < <(free_ports 1 "$node22")
+[ -n "${callback_port:-}" ] || fail "could not pick a free port"
 
 isolate_server_env "$server_bin"
 
@@ -62,15 +58,11 @@ password="$(random_password)"
 db="$work/conformance.db"
 add_test_user "$server_bin" "$work" "$db" "$user" "$password"
 
-# --allowed-origins lists the resource server's own origin: the suite's DNS-rebinding scenario
-# sends Origin: <the URL under test>, and the MCP endpoint accepts only configured origins.
-(cd "$work" && exec env NO_COLOR=1 "$server_bin" --db "$db" serve \
-  --as-addr "127.0.0.1:$as_port" --rs-addr "127.0.0.1:$rs_port" \
-  --allowed-origins "$rs_url" \
-  --conformance-unauthenticated-mcp "$user" >"$work/server.log" 2>&1) &
-server_pid=$!
-wait_for_server "$server_pid" "$work/server.log" "$as_url/.well-known/oauth-authorization-server" \
-  "$rs_url/.well-known/oauth-protected-resource/mcp"
+# (The test-only mount accepts the resource server's own Origin, which the suite's DNS-rebinding
+# scenario sends.)
+start_server "$server_bin" "$work" "$db" "$work/server.log" --conformance-unauthenticated-mcp "$user"
+as_url="$AS_URL"
+rs_url="$RS_URL"
 say "AS $as_url  RS $rs_url  suite callback port $callback_port  (work dir $work)"
 
 # The suite's client: a public client (PKCE, token_endpoint_auth_method none) registered by
@@ -99,7 +91,7 @@ for leg in authorization server-leg; do
   if ! grep -qE '^Total: [0-9]+ passed, 0 failed' "$logs/conformance-$leg.log"; then status=1; fi
 done
 if [ "$status" -ne 0 ]; then
-  say "FAILED; last server log lines (all: target/test-logs/conformance-server.log):"
+  say "FAILED; last server log lines (all: $logs/conformance-server.log):"
   tail -n 30 "$work/server.log" >&2
 fi
 exit "$status"

@@ -1,7 +1,7 @@
 /**
  * The settings of one end-to-end run, read from the E2E_* variables that run.sh exports.
- * Nothing here picks ports or creates data: playwright.config.ts is evaluated again in every
- * worker process, so everything random must be decided once, before Playwright starts.
+ * Nothing here picks ports or creates data: run.sh starts the server (on ports it binds itself,
+ * reported through --ready-file) before Playwright starts, and stops it afterwards.
  */
 export interface E2eEnv {
   asUrl: string;
@@ -9,18 +9,14 @@ export interface E2eEnv {
   spaUrl: string;
   /** The MCP endpoint the SPA connects to (`<RS>/mcp`). */
   mcpUrl: string;
-  asPort: string;
-  rsPort: string;
-  spaPort: string;
+  /** `host:port` of the SPA, as the consent page shows a redirect URI's host. */
+  spaHost: string;
   user: string;
   password: string;
   userName: string;
   userEmail: string;
-  db: string;
-  workDir: string;
-  serverBin: string;
-  serverLog: string;
-  distDir: string;
+  /** Where Playwright writes traces and screenshots: this run's own folder. */
+  outputDir: string;
   chromium: string;
   /** Secret of the built-in `mcp-resource-server` client at the introspection endpoint. */
   introspectionSecret: string;
@@ -48,23 +44,18 @@ function positiveInt(name: string): number {
 
 export function e2eEnv(): E2eEnv {
   const rsUrl = need('E2E_RS_URL');
+  const spaUrl = need('E2E_SPA_URL');
   return {
     asUrl: need('E2E_AS_URL'),
     rsUrl,
-    spaUrl: need('E2E_SPA_URL'),
+    spaUrl,
     mcpUrl: `${rsUrl}/mcp`,
-    asPort: need('E2E_AS_PORT'),
-    rsPort: need('E2E_RS_PORT'),
-    spaPort: need('E2E_SPA_PORT'),
+    spaHost: new URL(spaUrl).host,
     user: need('E2E_USER'),
     password: need('E2E_PASSWORD'),
     userName: need('E2E_USER_NAME'),
     userEmail: need('E2E_USER_EMAIL'),
-    db: need('E2E_DB'),
-    workDir: need('E2E_WORK_DIR'),
-    serverBin: need('E2E_SERVER_BIN'),
-    serverLog: need('E2E_SERVER_LOG'),
-    distDir: need('E2E_DIST_DIR'),
+    outputDir: need('E2E_OUTPUT_DIR'),
     chromium: process.env.E2E_CHROMIUM || '/usr/bin/chromium',
     introspectionSecret: need('E2E_INTROSPECTION_SECRET'),
     accessTokenTtl: positiveInt('E2E_ACCESS_TOKEN_TTL'),

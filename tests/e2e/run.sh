@@ -1,55 +1,47 @@
 #!/usr/bin/env bash
-# Runs the Playwright end-to-end tests against the release server binary and the built SPA:
-# picks free ports, makes a fresh database with the user `alice` in a temporary directory,
-# exports the E2E_* variables playwright.config.ts reads, runs Playwright (which starts and
-# stops the server through its `webServer` setting) and cleans up.
+# Runs the Playwright end-to-end tests against the server binary and the built SPA: makes a
+# fresh database with the user `alice` in a temporary directory, starts the server (AS, RS and
+# the SPA from dist/, every listener on port 0, reported through --ready-file), exports the E2E_*
+# variables playwright.config.ts reads, runs Playwright, and stops the server.
 #
-# Needs: target/release/server (cargo build --release -p server), dist/ (trunk build --release),
+# Needs: target/debug/server (cargo test or cargo build -p server), dist/ (trunk build --release),
 # tests/e2e/node_modules (scripts/setup.sh --e2e). scripts/test.sh does all of that first.
 # The server issues access tokens for E2E_ACCESS_TOKEN_TTL seconds (default 20), so a spec can
 # wait for one to expire; every spec runs with that lifetime.
+# Results (traces, screenshots, the server log on failure) go to $TEST_LOGS_DIR/playwright.
 # usage: tests/e2e/run.sh [Playwright arguments, e.g. -g logout --headed]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
-server_bin="${E2E_SERVER_BIN:-$target_dir/release/server}"
+server_bin="${E2E_SERVER_BIN:-$target_dir/debug/server}"
 dist_dir="${E2E_DIST_DIR:-$root/dist}"
 
 fail() { printf '[e2e] error: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=tests/harness.sh
 . "$here/../harness.sh"
-[ -x "$server_bin" ] || fail "$server_bin missing: run cargo build --release -p server"
+[ -x "$server_bin" ] || fail "$server_bin missing: run cargo build -p server"
 [ -f "$dist_dir/index.html" ] || fail "$dist_dir/index.html missing: run trunk build --release"
 [ -d "$here/node_modules/@playwright/test" ] || fail "Playwright missing: run scripts/setup.sh --e2e"
 [ -x "${E2E_CHROMIUM:-/usr/bin/chromium}" ] || fail "chromium missing: run scripts/setup.sh --e2e"
 
+use_run_logs_dir
+results="$TEST_LOGS_DIR/playwright"
 work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-auth-e2e.XXXXXX")"
+SERVER_PID=""
 # shellcheck disable=SC2317  # invoked by the trap
-cleanup() { rm -rf "$work"; }
+cleanup() { stop_server; rm -rf "$work"; }
 trap cleanup EXIT
-
-# Three distinct free loopback ports (never the development ports 8000/8080/9000). They are
-# picked here, once: playwright.config.ts is evaluated again in every worker.
-read -r as_port rs_port spa_port < <(free_ports 3)
-[ -n "${spa_port:-}" ] || fail "could not pick free ports"
 
 password="$(random_password)"
 db="$work/e2e.db"
-# The server reads a .env file from its working directory: run it in the temporary directory.
+# The server reads a .env file from its working directory: it runs in the temporary directory.
 # Drop every environment variable it reads (as its --help lists them) so that nothing from the
 # caller's shell changes the settings the tests rely on.
 isolate_server_env "$server_bin"
 add_test_user "$server_bin" "$work" "$db" alice "$password" --name "Alice Example" --email alice@example.test
 
-export E2E_SERVER_BIN="$server_bin" E2E_DIST_DIR="$dist_dir" E2E_WORK_DIR="$work" E2E_DB="$db"
-export E2E_SERVER_LOG="$work/server.log"
-export E2E_AS_PORT="$as_port" E2E_RS_PORT="$rs_port" E2E_SPA_PORT="$spa_port"
-export E2E_AS_URL="http://127.0.0.1:$as_port" E2E_RS_URL="http://127.0.0.1:$rs_port"
-export E2E_SPA_URL="http://127.0.0.1:$spa_port"
-export E2E_USER=alice E2E_PASSWORD="$password" E2E_USER_NAME="Alice Example"
-export E2E_USER_EMAIL=alice@example.test
 export E2E_ACCESS_TOKEN_TTL="${E2E_ACCESS_TOKEN_TTL:-20}"
 case "$E2E_ACCESS_TOKEN_TTL" in
   '' | *[!0-9]*) fail "E2E_ACCESS_TOKEN_TTL must be a whole number of seconds, got '$E2E_ACCESS_TOKEN_TTL'" ;;
@@ -60,14 +52,25 @@ E2E_INTROSPECTION_SECRET="$(head -c 24 /dev/urandom | base64 | tr '+/' 'xy')"
 export E2E_INTROSPECTION_SECRET
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
+log="$work/server.log"
+# In the environment, not on the command line where `ps` would show it.
+# No clock-skew leeway (one machine, one clock): an expired token is refused at once, which
+# refresh-after-401.spec.ts relies on.
+INTROSPECTION_SECRET="$E2E_INTROSPECTION_SECRET" start_server "$server_bin" "$work" "$db" "$log" \
+  --spa-addr 127.0.0.1:0 --spa-dir "$dist_dir" --access-token-ttl "$E2E_ACCESS_TOKEN_TTL" --jwt-leeway-secs 0
+export E2E_OUTPUT_DIR="$results"
+export E2E_AS_URL="$AS_URL" E2E_RS_URL="$RS_URL" E2E_SPA_URL="$SPA_URL"
+export E2E_USER=alice E2E_PASSWORD="$password" E2E_USER_NAME="Alice Example"
+export E2E_USER_EMAIL=alice@example.test
+
 printf '[e2e] AS %s  RS %s  SPA %s  access tokens %s s  (work dir %s)\n' "$E2E_AS_URL" "$E2E_RS_URL" \
   "$E2E_SPA_URL" "$E2E_ACCESS_TOKEN_TTL" "$work"
 status=0
 (cd "$here" && npx --no-install playwright test "$@") || status=$?
-if [ "$status" -ne 0 ] && [ -f "$E2E_SERVER_LOG" ]; then
-  mkdir -p "$here/test-results"
-  cp "$E2E_SERVER_LOG" "$here/test-results/server.log"
-  printf '[e2e] Playwright failed (exit %s); last server log lines (all: tests/e2e/test-results/server.log):\n' "$status" >&2
-  tail -n 40 "$E2E_SERVER_LOG" >&2
+if [ "$status" -ne 0 ] && [ -f "$log" ]; then
+  mkdir -p "$results"
+  cp "$log" "$results/server.log"
+  printf '[e2e] Playwright failed (exit %s); last server log lines (all: %s/server.log):\n' "$status" "$results" >&2
+  tail -n 40 "$log" >&2
 fi
 exit "$status"

@@ -3,10 +3,10 @@
 # server, unmodified, with Debian's Chromium signing in on the login and consent pages:
 #   ts      tests/interop/ts/client.mjs      (@modelcontextprotocol/sdk, OAuthClientProvider)
 #   python  tests/interop/python/client.py   (`mcp` on PyPI, mcp.client.auth.OAuthClientProvider)
-# Starts target/release/server on free loopback ports with a fresh database and one user in a
+# Starts target/debug/server (port 0, reported through --ready-file) with a fresh database and one user in a
 # temporary directory, runs each client, stops everything, prints one summary line per client.
 #
-# Needs: target/release/server, and `scripts/setup.sh --interop` (npm packages in
+# Needs: target/debug/server (cargo test or cargo build -p server), and `scripts/setup.sh --interop` (npm packages in
 # tests/interop/ts/node_modules, the Python venv in target/tools/interop-venv).
 # usage: tests/interop/run.sh [ts] [python]   (default: both)
 set -euo pipefail
@@ -14,7 +14,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
-server_bin="${INTEROP_SERVER_BIN:-$target_dir/release/server}"
+server_bin="${INTEROP_SERVER_BIN:-$target_dir/debug/server}"
 venv="${INTEROP_VENV:-$root/target/tools/interop-venv}"
 chromium="${INTEROP_CHROMIUM:-/usr/bin/chromium}"
 
@@ -26,23 +26,16 @@ clients=("$@")
 for c in "${clients[@]}"; do
   case "$c" in ts | python) ;; *) fail "unknown client '$c' (ts, python)" ;; esac
 done
-[ -x "$server_bin" ] || fail "$server_bin missing: run cargo build --release -p server"
+[ -x "$server_bin" ] || fail "$server_bin missing: run cargo build -p server"
 [ -x "$chromium" ] || fail "chromium missing: run scripts/setup.sh --interop"
 [ -d "$here/ts/node_modules/@modelcontextprotocol/sdk" ] || fail "TypeScript SDK missing: run scripts/setup.sh --interop"
 [ -x "$venv/bin/python" ] || fail "Python venv missing: run scripts/setup.sh --interop"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-auth-interop.XXXXXX")"
-server_pid=""
+SERVER_PID=""
 # shellcheck disable=SC2317  # invoked by the trap
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
+cleanup() { stop_server; rm -rf "$work"; }
 trap cleanup EXIT
-
-# Two distinct free loopback ports, never the development ports 8000/8080/9000.
-read -r as_port rs_port < <(free_ports 2)
-[ -n "${rs_port:-}" ] || fail "could not pick free ports"
 
 isolate_server_env "$server_bin"
 
@@ -56,13 +49,9 @@ token_ttl="${INTEROP_ACCESS_TOKEN_TTL:-5}"
 case "$token_ttl" in '' | *[!0-9]* | 0) fail "INTEROP_ACCESS_TOKEN_TTL must be a whole number of seconds >= 1" ;; esac
 [ "$token_ttl" -le 60 ] || fail "INTEROP_ACCESS_TOKEN_TTL must be at most 60 (the Python client waits one lifetime)"
 log="$work/server.log"
-(cd "$work" && exec "$server_bin" --db "$db" serve --as-addr "127.0.0.1:$as_port" \
-  --rs-addr "127.0.0.1:$rs_port" --access-token-ttl "$token_ttl") >"$log" 2>&1 &
-server_pid=$!
-as_url="http://127.0.0.1:$as_port"
-wait_for_server "$server_pid" "$log" "$as_url/.well-known/oauth-authorization-server"
+start_server "$server_bin" "$work" "$db" "$log" --access-token-ttl "$token_ttl"
 
-export INTEROP_MCP_URL="http://127.0.0.1:$rs_port/mcp" INTEROP_AS_URL="$as_url"
+export INTEROP_MCP_URL="$MCP_URL" INTEROP_AS_URL="$AS_URL"
 export INTEROP_USER="$user" INTEROP_PASSWORD="$password" INTEROP_CHROMIUM="$chromium"
 export INTEROP_ACCESS_TOKEN_TTL="$token_ttl"
 printf '[interop] AS %s  MCP %s  (work dir %s)\n' "$INTEROP_AS_URL" "$INTEROP_MCP_URL" "$work"

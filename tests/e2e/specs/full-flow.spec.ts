@@ -25,7 +25,7 @@ test('connect, sign in, consent and call MCP as alice', async ({
     await consent.expectDetails({
       clientName: CLIENT_NAME,
       scope: SCOPE,
-      redirectHost: `127.0.0.1:${env.spaPort}`,
+      redirectHost: env.spaHost,
       resource: env.mcpUrl,
     });
   });

@@ -37,7 +37,7 @@ test('update_profile steps up from user to user user:write and retries once', as
     await consent.expectDetails({
       clientName: CLIENT_NAME,
       scope: 'user',
-      redirectHost: `127.0.0.1:${env.spaPort}`,
+      redirectHost: env.spaHost,
       resource: env.mcpUrl,
     });
     await expect(consent.scopeNames).toHaveText(['user', 'user:write']);
