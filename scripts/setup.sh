@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever the build and the tests need and is missing. Idempotent: every step checks
-# first and skips when the right version is already there. See ../shared/TOOLCHAIN.md for why
-# each step is done this way (Trunk's own tool downloads cannot work on a registries-only box).
+# first and skips when the right version is already there. docs/toolchain.md says why each step
+# is done this way (Trunk's own tool downloads cannot work on a registries-only box).
 #
 # usage: scripts/setup.sh [--e2e] [--interop] [--conformance]
 #   --e2e      also installs Chromium and the Playwright packages

@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, Rust unit + integration tests, release builds of the
-# server and the SPA, then the Playwright end-to-end tests in Debian's Chromium, then the official
-# MCP TypeScript and Python SDK clients against the release server (tests/interop/run.sh), then
-# the official MCP conformance suite, authorization and server legs (tests/conformance/run.sh).
-# Exits non-zero at the first failing step and names it. Logs: target/test-logs/.
+# Runs every test: installs what is missing, builds once and tests: the Rust unit and integration
+# tests (whose build also makes the server binary the runners use) while the SPA's release build
+# runs beside them, then the Playwright end-to-end tests in Debian's Chromium, the official MCP
+# TypeScript and Python SDK clients (tests/interop/run.sh), and the official MCP conformance
+# suite, authorization and server legs (tests/conformance/run.sh). Exits non-zero at the first
+# failing step and names it; the closing summary shows each step's wall time and each suite's
+# result lines. Logs: a folder per run under target/test-logs/ (`latest` points at the newest).
 #
 # usage: scripts/test.sh [extra Playwright arguments, e.g. -g logout]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/harness.sh
+. "$ROOT/tests/harness.sh"
 LOG_TAG="test"
 cd "$ROOT"
+started_all=$SECONDS
 
-logs="$ROOT/target/test-logs"
-mkdir -p "$logs"
-rm -f "$logs"/*.log
+# One folder per run, so that two runs in one checkout keep their own logs and results.
+TEST_LOGS_DIR=""
+use_run_logs_dir
+logs="$TEST_LOGS_DIR"
+ln -sfn "$(basename "$logs")" "$ROOT/target/test-logs/latest"
+# A fresh clone builds from nothing: incremental compilation would only add work there.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 
 current_step=""
 step_started=0
@@ -23,7 +32,9 @@ results=()
 summary() {
   local rc=$1 line
   printf '\n==================== summary ====================\n' >&2
+  printf -- '-- steps (wall time) --\n' >&2
   for line in "${results[@]}"; do printf '  %s\n' "$line" >&2; done
+  printf '  total %s s   (logs: %s)\n' "$((SECONDS - started_all))" "$logs" >&2
   if [ -f "$logs/cargo-test.log" ]; then
     printf -- '-- cargo test --\n' >&2
     awk '/^ +Running / { bin = $NF; gsub(/[()]/, "", bin); sub(/.*\//, "", bin); sub(/-[0-9a-f]+$/, "", bin)
@@ -57,7 +68,7 @@ summary() {
   if [ "$rc" -eq 0 ]; then
     ok "all tests passed"
   elif [ -n "$current_step" ]; then
-    warn "FAILED at step '$current_step' (exit $rc); logs in target/test-logs/"
+    warn "FAILED at step '$current_step' (exit $rc); logs in $logs"
   else
     warn "FAILED (exit $rc)"
   fi
@@ -87,12 +98,25 @@ typecheck_e2e() {
   (cd "$ROOT/tests/e2e" && npx --no-install tsc --noEmit -p .)
 }
 
+# The Rust tests (which build target/debug/server too) with the SPA's release build beside them:
+# the wasm build links with LTO on one core while the native test build often leaves one idle.
+# Both run to the end; either failing fails the step, and each keeps its own log and time.
+rust_tests_and_spa() {
+  local spa_rc=0 rust_rc=0 spa_pid spa_started=$SECONDS rust_started
+  build_spa >"$logs/spa-build.log" 2>&1 &
+  spa_pid=$!
+  rust_started=$SECONDS
+  logged cargo-test cargo test --no-fail-fast || rust_rc=$?
+  results+=("$( [ $rust_rc = 0 ] && echo 'ok    ' || echo 'FAILED') cargo test (build + run, $((SECONDS - rust_started)) s)")
+  wait "$spa_pid" || spa_rc=$?
+  results+=("$( [ $spa_rc = 0 ] && echo 'ok    ' || echo 'FAILED') trunk build --release, beside it ($((SECONDS - spa_started)) s; log spa-build.log)")
+  if [ $spa_rc != 0 ]; then tail -n 30 "$logs/spa-build.log" >&2; fi
+  [ $rust_rc = 0 ] && [ $spa_rc = 0 ]
+}
+
 step "setup (toolchain, chromium, npm and pip packages)" bash "$ROOT/scripts/setup.sh" --e2e --interop --conformance
 step "typecheck the Playwright specs (tsc --noEmit)" typecheck_e2e
-# --workspace: the SPA crate (not a default member, as it targets wasm) has native unit tests too.
-step "cargo test" logged cargo-test cargo test --workspace --no-fail-fast
-step "cargo build --release -p server" cargo build --release -p server
-step "trunk build --release (SPA into dist/)" build_spa
+step "cargo test + SPA release build, side by side" rust_tests_and_spa
 step "Playwright end-to-end tests" logged e2e env E2E_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/e2e/run.sh" "$@"
 step "interop: TypeScript SDK and Python SDK clients" logged interop \
   env INTEROP_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/interop/run.sh"
