@@ -16,6 +16,7 @@ mod interop_rmcp;
 mod introspect;
 mod jwt;
 mod key_rotation;
+mod logs;
 mod mcp_guard;
 mod protocol_versions;
 mod refresh;
