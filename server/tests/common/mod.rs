@@ -2,16 +2,22 @@
 //! and helpers that walk the OAuth flow over real HTTP like a browser would.
 #![allow(dead_code, clippy::unwrap_used)]
 
+mod checks;
+mod tokens;
+
 use std::sync::Arc;
 
-use reqwest::header::{HeaderMap, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use server::config::{ServeConfig, UserAdd};
 use server::store::Store;
 use shared::pkce;
 use tokio_util::sync::CancellationToken;
 use url::Url;
+
+pub use checks::{assert_oauth_error, assert_too_large, send_all_at_once, RACERS};
+pub use tokens::{claims_for, mint};
 
 pub const SPA_ORIGIN: &str = "http://127.0.0.1:18080";
 pub const REDIRECT_URI: &str = "http://127.0.0.1:18080/callback";
@@ -366,84 +372,4 @@ impl TestApp {
 /// `name=value` of the first Set-Cookie.
 pub fn cookie_pair(headers: &HeaderMap) -> Option<String> {
     headers.get(SET_COOKIE)?.to_str().ok()?.split(';').next().map(str::to_owned)
-}
-
-/// Asserts an RFC 6749 §5.2 error body and returns its description.
-pub async fn assert_oauth_error(resp: Response, status: StatusCode, code: &str) -> String {
-    assert_eq!(resp.status(), status, "status for expected {code}");
-    let body: Value = resp.json().await.expect("JSON error body");
-    assert_eq!(body["error"], code, "error code in {body}");
-    body["error_description"].as_str().unwrap_or_default().to_owned()
-}
-
-/// Asserts the answer every body-taking endpoint gives a body over its limit: 413 with an
-/// RFC 6749 §5.2 JSON body (`invalid_request`, a description, nothing else) that is not cached.
-pub async fn assert_too_large(resp: Response, what: &str) {
-    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE, "{what}");
-    let ct = resp.headers().get(CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    assert_eq!(ct, "application/json", "{what}: Content-Type");
-    assert_eq!(resp.headers().get(CACHE_CONTROL).map(|v| v.to_str().unwrap()), Some("no-store"), "{what}");
-    let body: Value = resp.json().await.unwrap_or_else(|e| panic!("{what}: JSON error body expected: {e}"));
-    assert_eq!(body, json!({"error": "invalid_request", "error_description": "request body is too large"}), "{what}");
-}
-
-/// Sends every request from its own task, all released at once by a barrier so that they really
-/// overlap (use a multi-thread runtime); returns the responses in order.
-pub async fn send_all_at_once(requests: Vec<RequestBuilder>) -> Vec<Response> {
-    let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
-    let tasks: Vec<_> = requests
-        .into_iter()
-        .map(|req| {
-            let barrier = barrier.clone();
-            tokio::spawn(async move {
-                barrier.wait().await;
-                req.send().await.unwrap()
-            })
-        })
-        .collect();
-    let mut responses = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        responses.push(task.await.unwrap());
-    }
-    responses
-}
-
-/// How many simultaneous attempts the race tests make.
-pub const RACERS: usize = 32;
-
-/// Claims for a token alice-like `user_id` would get from this server; tests then break one.
-pub fn claims_for(app: &TestApp, user_id: &str, client_id: &str) -> server::oauth::jwt::AccessClaims {
-    let now = server::store::now();
-    server::oauth::jwt::AccessClaims {
-        iss: app.as_url.clone(),
-        sub: user_id.into(),
-        aud: app.mcp_url.clone(),
-        client_id: client_id.into(),
-        scope: "user".into(),
-        exp: now + 600,
-        iat: now,
-        nbf: None,
-        jti: server::oauth::secrets::random_token(),
-    }
-}
-
-/// Signs `claims` with the server's own active key, as a forger who stole it would; the token is
-/// also recorded in the store so that introspection at the AS considers it active.
-pub async fn mint(app: &TestApp, claims: &server::oauth::jwt::AccessClaims) -> String {
-    let keys = server::oauth::keys::KeyRing::load_or_create(&app.store, server::store::now(), 3600).await.unwrap();
-    let token = keys.sign(claims);
-    let row = server::store::AccessToken {
-        token_hash: server::oauth::secrets::hash(&token),
-        client_id: claims.client_id.clone(),
-        user_id: claims.sub.clone(),
-        scope: claims.scope.clone(),
-        audience: claims.aud.clone(),
-        code_hash: None,
-        issued_at: claims.iat,
-        expires_at: claims.exp,
-        revoked_at: None,
-        family_id: None,
-    };
-    app.store.insert_access_token(&row).await.unwrap();
-    token
 }
