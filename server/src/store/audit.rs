@@ -1,7 +1,6 @@
 //! The audit log: one row per security-relevant event, mirrored to `tracing`. Callers pass ids
 //! and short descriptions only, never a token, code or password.
 
-
 use super::Store;
 use crate::error::Error;
 

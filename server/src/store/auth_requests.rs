@@ -1,7 +1,6 @@
 //! Validated `/authorize` requests waiting for login and consent. Each is bound to the browser
 //! that started it by a CSRF token (hash stored here, plaintext in a cookie and the form).
 
-
 use super::Store;
 use crate::error::Error;
 

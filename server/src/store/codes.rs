@@ -1,7 +1,6 @@
 //! Authorization codes, stored by hash, bound to client, user, redirect URI, PKCE challenge,
 //! scope and resource. Single use: see [`Store::claim_code`].
 
-
 use super::Store;
 use crate::error::Error;
 

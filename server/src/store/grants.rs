@@ -1,7 +1,6 @@
 //! Login sessions and remembered consent. Session cookies are looked up by hash only. Revoking a
 //! grant also revokes every token the client holds for that user.
 
-
 use super::{Store, User};
 use crate::error::Error;
 

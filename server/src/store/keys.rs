@@ -1,7 +1,6 @@
 //! Signing keys. The private seed is stored in the database, which already holds everything a
 //! token could grant; deployments that need an HSM would replace this module.
 
-
 use super::Store;
 use crate::error::Error;
 

@@ -2,7 +2,6 @@
 //! lets exactly one caller use a token; a second presentation is reported as reuse, and the
 //! caller must then revoke the family with [`Store::revoke_family`].
 
-
 use super::Store;
 use crate::error::Error;
 

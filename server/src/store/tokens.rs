@@ -1,6 +1,5 @@
 //! Access tokens, stored by hash. Revocation is a timestamp, so introspection sees it at once.
 
-
 use super::Store;
 use crate::error::Error;
 

@@ -1,6 +1,5 @@
 //! User accounts. Passwords arrive as argon2id PHC strings, never in plaintext.
 
-
 use super::{conflict_or, Store};
 use crate::error::Error;
 
