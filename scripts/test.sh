@@ -116,6 +116,7 @@ rust_tests_and_spa() {
 
 step "setup (toolchain, chromium, npm and pip packages)" bash "$ROOT/scripts/setup.sh" --e2e --interop --conformance
 step "typecheck the Playwright specs (tsc --noEmit)" typecheck_e2e
+step "cargo fmt --check" cargo fmt --all --check
 step "cargo test + SPA release build, side by side" rust_tests_and_spa
 step "Playwright end-to-end tests" logged e2e env E2E_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/e2e/run.sh" "$@"
 step "interop: TypeScript SDK and Python SDK clients" logged interop \
