@@ -75,6 +75,8 @@ summary() {
 }
 trap 'summary $?' EXIT
 
+status_word() { if [ "$1" = 0 ]; then printf 'ok    '; else printf 'FAILED'; fi; }
+
 # Runs one named step. Not called from a condition, so `set -e` stays in force inside it.
 step() {
   current_step="$1"
@@ -82,7 +84,7 @@ step() {
   step_started=$SECONDS
   log "── step: $current_step"
   "$@"
-  results+=("ok    $current_step ($((SECONDS - step_started)) s)")
+  results+=("$(status_word 0) $current_step ($((SECONDS - step_started)) s)")
   current_step=""
 }
 
@@ -102,14 +104,14 @@ typecheck_e2e() {
 # the wasm build links with LTO on one core while the native test build often leaves one idle.
 # Both run to the end; either failing fails the step, and each keeps its own log and time.
 rust_tests_and_spa() {
-  local spa_rc=0 rust_rc=0 spa_pid spa_started=$SECONDS rust_started
-  build_spa >"$logs/spa-build.log" 2>&1 &
+  local spa_rc=0 rust_rc=0 spa_pid rust_started=$SECONDS spa_time="$logs/.spa-build.seconds"
+  (started=$SECONDS; rc=0; build_spa >"$logs/spa-build.log" 2>&1 || rc=$?
+   echo $((SECONDS - started)) >"$spa_time"; exit $rc) &
   spa_pid=$!
-  rust_started=$SECONDS
   logged cargo-test cargo test --no-fail-fast || rust_rc=$?
-  results+=("$( [ $rust_rc = 0 ] && echo 'ok    ' || echo 'FAILED') cargo test (build + run, $((SECONDS - rust_started)) s)")
+  results+=("$(status_word $rust_rc) cargo test, build + run ($((SECONDS - rust_started)) s)")
   wait "$spa_pid" || spa_rc=$?
-  results+=("$( [ $spa_rc = 0 ] && echo 'ok    ' || echo 'FAILED') trunk build --release, beside it ($((SECONDS - spa_started)) s; log spa-build.log)")
+  results+=("$(status_word $spa_rc) trunk build --release, beside it ($(cat "$spa_time" 2>/dev/null || echo '?') s)")
   if [ $spa_rc != 0 ]; then tail -n 30 "$logs/spa-build.log" >&2; fi
   [ $rust_rc = 0 ] && [ $spa_rc = 0 ]
 }
