@@ -48,13 +48,29 @@ pub async fn user_add(store: &Store, args: UserAdd) -> Result<String, Error> {
                 email: args.email.as_deref(),
             };
             store.update_user(new).await?;
-            Ok(format!("updated password of user {username}"))
+            // Whoever knew the old password may hold sessions and tokens from it: end them all.
+            let ended = end_sessions(store, username).await?;
+            Ok(format!("updated password of user {username}; ended their login sessions and {ended} grant(s)"))
         }
         Err(Error::Conflict) => {
             Err(Error::Config(format!("user {username} already exists (use --replace to reset the password)")))
         }
         Err(e) => Err(e),
     }
+}
+
+/// `server user disable`: refuses further sign-ins and ends every session and grant at once.
+pub async fn user_disable(store: &Store, username: &str) -> Result<String, Error> {
+    if !store.set_user_status(username, "disabled").await? {
+        return Err(Error::Config(format!("no user {username}")));
+    }
+    let ended = end_sessions(store, username).await?;
+    Ok(format!("disabled user {username}; ended their login sessions and {ended} grant(s)"))
+}
+
+async fn end_sessions(store: &Store, username: &str) -> Result<u64, Error> {
+    let user = store.find_user_by_username(username).await?.ok_or(Error::NotFound)?;
+    store.revoke_user_sessions(&user.id, now()).await
 }
 
 pub async fn keys_rotate(store: &Store) -> Result<String, Error> {

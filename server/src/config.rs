@@ -41,8 +41,11 @@ pub enum KeysCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user (or, with --replace, reset an existing user's password).
+    /// Create a user (or, with --replace, reset an existing user's password, which also ends
+    /// their login sessions and every grant they gave).
     Add(UserAdd),
+    /// Disable a user: sign-in is refused and their login sessions and grants end at once.
+    Disable { username: String },
 }
 
 #[derive(Debug, Args)]

@@ -56,7 +56,7 @@ pub fn rs_app(
     conformance: Option<mcp::conformance::TestUser>,
 ) -> Router {
     let cors = http::cors::layer(&state.settings.allowed_origins);
-    let verifier = Arc::new(mcp::verifier::Verifier::new(&state.settings));
+    let verifier = Arc::new(mcp::verifier::Verifier::new(&state.settings, state.denylist.clone()));
     let mut router =
         Router::new().merge(http::metadata::rs_routes()).merge(mcp::routes(&state, verifier, shutdown.child_token()));
     if let Some(user) = conformance {
@@ -184,7 +184,13 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         tracing::warn!("client metadata documents may use http and loopback URLs: for development and tests only");
     }
     let store = store.with_client_documents(documents);
-    let state = AppState { store: store.clone(), settings: settings.clone(), keys: keys.clone(), registrations };
+    // Revocations made before this start still bind the tokens they name: load them first.
+    let denylist = Arc::new(mcp::denylist::Denylist::default());
+    let keep = mcp::denylist::keep_secs(&settings);
+    denylist.load(&store, keep).await?;
+    tokio::spawn(mcp::denylist::follow(denylist.clone(), store.clone(), keep, shutdown.clone()));
+    let state =
+        AppState { store: store.clone(), settings: settings.clone(), keys: keys.clone(), registrations, denylist };
 
     let conformance = match &cfg.conformance_unauthenticated_mcp {
         Some(username) => Some(mcp::conformance::TestUser::resolve(&store, username).await?),
@@ -203,7 +209,7 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         tasks.push(tokio::spawn(serve(listener, spa::routes(&cfg.spa_dir), stop(&shutdown))));
     }
     tokio::spawn(key_reload_loop(store.clone(), keys, shutdown.clone()));
-    tokio::spawn(purge_loop(store, settings.unused_client_ttl, shutdown));
+    tokio::spawn(purge_loop(store, settings.unused_client_ttl, keep, shutdown));
     let running = Running { as_addr, rs_addr, spa_addr, settings, tasks };
     if let Some(path) = &cfg.ready_file {
         running.write_ready_file(path)?;
@@ -229,7 +235,7 @@ async fn key_reload_loop(store: Store, keys: Arc<oauth::keys::SigningKeys>, shut
     }
 }
 
-async fn purge_loop(store: Store, unused_client_ttl: i64, shutdown: CancellationToken) {
+async fn purge_loop(store: Store, unused_client_ttl: i64, revocation_keep: i64, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tokio::select! {
@@ -237,6 +243,9 @@ async fn purge_loop(store: Store, unused_client_ttl: i64, shutdown: Cancellation
             _ = tick.tick() => {
                 if let Err(e) = store.purge_expired(store::now(), unused_client_ttl).await {
                     tracing::warn!(error = %e, "purging expired requests failed");
+                }
+                if let Err(e) = store.purge_revocations(store::now() - revocation_keep, store::now()).await {
+                    tracing::warn!(error = %e, "purging old revocations failed");
                 }
             }
         }

@@ -27,6 +27,10 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<(), server::error::Error> {
     let store = Store::open(&cli.db).await?;
     match cli.command {
+        Some(Command::User(UserCommand::Disable { username })) => {
+            println!("{}", server::cli::user_disable(&store, &username).await?);
+            Ok(())
+        }
         Some(Command::User(UserCommand::Add(args))) => {
             println!("{}", server::cli::user_add(&store, args).await?);
             Ok(())

@@ -118,6 +118,13 @@ async fn the_user_revokes_a_grant_on_the_account_page() {
     let resp = app.post_form("/account/revoke", Some(&cookies), &[("csrf", &csrf), ("client_id", &client)]).await;
     assert_eq!(resp.status(), StatusCode::FOUND);
     assert_eq!(app.introspect(&token).await["active"], false, "the client's tokens die with the grant");
+    // ... at the resource server too, which verifies JWTs locally: within a second.
+    let mcp = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}});
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while app.mcp_post(Some(&token), None, &mcp).await.status() != StatusCode::UNAUTHORIZED {
+        assert!(std::time::Instant::now() < deadline, "the revoked grant still works at /mcp");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     // The next authorization asks for consent again.
     let resp = get_with(&app, &app.authorize_url(&client, &new_verifier(), &[]), &cookies).await;
     assert_eq!(resp.status(), StatusCode::OK);

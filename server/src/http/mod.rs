@@ -24,6 +24,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: Arc<SigningKeys>,
     pub registrations: Arc<rate_limit::RateLimiter>,
+    /// Revoked grants and tokens the resource server refuses (fed from the revocation log).
+    pub denylist: Arc<crate::mcp::denylist::Denylist>,
 }
 
 /// Largest request body any OAuth endpoint accepts.

@@ -38,6 +38,11 @@ impl IntrospectionCache {
         }
     }
 
+    /// Forgets every answer (after a revocation: one of them may name a revoked token).
+    pub fn clear(&self) {
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    }
+
     /// Remembers a valid answer for a token that expires at `exp`.
     pub fn put(&self, token: &str, ctx: &AuthContext, exp: i64, now: i64) {
         let until = exp.min(now.saturating_add(self.ttl));

@@ -1,6 +1,7 @@
 //! The MCP resource server: a bearer-token guard in front of an rmcp streamable-HTTP service.
 
 pub mod conformance;
+pub mod denylist;
 pub mod guard;
 pub mod introspection_cache;
 pub mod operation;

@@ -5,13 +5,15 @@
 //! canonical URL) and expiry are checked here, not trusted.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::VerifyingKey;
 use shared::oauth::{IntrospectionResponse, JwkSet};
 use shared::scopes::ScopeSet;
 
+use super::denylist::Denylist;
 use super::introspection_cache::IntrospectionCache;
 use crate::config::{Settings, Verification};
 use crate::oauth::jwt::{self, Expect, Invalid};
@@ -44,10 +46,14 @@ pub struct Verifier {
     keys: RwLock<HashMap<String, VerifyingKey>>,
     last_fetch: Mutex<Option<Instant>>,
     introspected: IntrospectionCache,
+    /// Revoked grants and tokens, checked after every signature (no round trip per request).
+    denylist: Arc<Denylist>,
+    /// The denylist generation the introspection cache was filled under.
+    cache_generation: AtomicU64,
 }
 
 impl Verifier {
-    pub fn new(settings: &Settings) -> Self {
+    pub fn new(settings: &Settings, denylist: Arc<Denylist>) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
@@ -62,6 +68,8 @@ impl Verifier {
             keys: RwLock::default(),
             last_fetch: Mutex::default(),
             introspected: IntrospectionCache::new(settings.introspection_cache_secs),
+            cache_generation: AtomicU64::new(denylist.generation()),
+            denylist,
         }
     }
 
@@ -94,6 +102,9 @@ impl Verifier {
                 Err(Invalid::Malformed) => return Err(Rejected::Invalid("the access token is malformed")),
                 Err(Invalid::Refused(why)) => return Err(Rejected::Invalid(why)),
             };
+            if self.denylist.is_revoked(claims.gid.as_deref(), &claims.jti) {
+                return Err(Rejected::Invalid("the access token has been revoked"));
+            }
             return Ok(AuthContext {
                 user_id: claims.sub,
                 client_id: claims.client_id,
@@ -126,6 +137,11 @@ impl Verifier {
     }
 
     async fn introspect(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {
+        // A revocation seen since the cache was filled may concern any of its answers.
+        let generation = self.denylist.generation();
+        if self.cache_generation.swap(generation, Ordering::AcqRel) != generation {
+            self.introspected.clear();
+        }
         if let Some(ctx) = self.introspected.get(token, now) {
             return Ok(ctx);
         }

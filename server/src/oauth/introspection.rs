@@ -1,5 +1,5 @@
 //! Token introspection (RFC 7662): the resource server's view of a token. Revocation and
-//! expiry show at once because every call reads the database.
+//! expiry show at once because every call reads the database (the token and the revocation log).
 
 use shared::oauth::{IntrospectionResponse, TOKEN_TYPE_BEARER};
 
@@ -19,6 +19,12 @@ pub async fn introspect(
     };
     if !t.is_active(now) {
         return Ok(IntrospectionResponse::default());
+    }
+    // A token a racing issuance stored just after its grant was revoked is dead too.
+    if let Some(grant_id) = &t.family_id {
+        if store.grant_revoked(grant_id).await? {
+            return Ok(IntrospectionResponse::default());
+        }
     }
     let username = store.find_user(&t.user_id).await?.map(|u| u.username);
     Ok(IntrospectionResponse {

@@ -36,6 +36,10 @@ pub struct AccessClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
     pub jti: String,
+    /// The grant (one authorization and its refreshes) this token belongs to, which resource
+    /// servers match against the revocation log. Absent only in tokens from before grants had ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
 }
 
 pub fn sign(kid: &str, key: &SigningKey, claims: &AccessClaims) -> String {
@@ -127,6 +131,7 @@ mod tests {
             iat: now,
             nbf: None,
             jti: "j1".into(),
+            gid: Some("g1".into()),
         }
     }
 

@@ -7,7 +7,7 @@ use shared::scopes::ScopeSet;
 
 use super::params::Params;
 use super::secrets;
-use super::token::{check_resource, issue_tokens, Issue, TokenContext};
+use super::token::{check_resource, mint, Issue, TokenContext};
 use crate::error::Error;
 use crate::store::{AuditEvent, Client, RefreshClaim};
 
@@ -37,35 +37,30 @@ pub async fn refresh(cx: TokenContext<'_>, client: &Client, form: &Params, now: 
     };
     check_resource(form, settings, &existing.resource)?;
 
-    let token = match store.claim_refresh_token(&hash, now).await? {
-        RefreshClaim::Claimed(t) => t,
+    if existing.expires_at <= now {
+        return Err(Error::invalid_grant("refresh token has expired"));
+    }
+    // The successors are made first and stored in the transaction that spends the old token, and
+    // only if its grant is still live: a revocation landing at any moment leaves none behind.
+    let issue = Issue {
+        client_id: &existing.client_id,
+        user_id: &existing.user_id,
+        scope: &scope.to_string(),
+        granted_scope: &existing.scope,
+        resource: &existing.resource,
+        code_hash: None,
+        grant_id: existing.family_id.clone(),
+        refreshes: true,
+    };
+    let minted = mint(cx, issue, now);
+    match store.rotate_refresh_token(&hash, now, &minted.access_row, minted.refresh_row.as_ref()).await? {
+        RefreshClaim::Claimed(_) => Ok(minted.finish(store).await),
         RefreshClaim::Reused(t) => {
             store.revoke_family(&t.family_id, now).await?;
             store.audit(AuditEvent::RefreshReused, Some(&t.user_id), Some(&t.client_id), "family revoked").await;
-            return Err(Error::invalid_grant("refresh token was already used; the session has been revoked"));
+            Err(Error::invalid_grant("refresh token was already used; the session has been revoked"))
         }
-        RefreshClaim::Revoked => return Err(Error::invalid_grant("refresh token has been revoked")),
-        RefreshClaim::Unknown => return Err(Error::invalid_grant("refresh token is invalid")),
-    };
-    if token.expires_at <= now {
-        return Err(Error::invalid_grant("refresh token has expired"));
+        RefreshClaim::Revoked => Err(Error::invalid_grant("refresh token has been revoked")),
+        RefreshClaim::Unknown => Err(Error::invalid_grant("refresh token is invalid")),
     }
-    let issue = Issue {
-        client_id: &token.client_id,
-        user_id: &token.user_id,
-        scope: &scope.to_string(),
-        granted_scope: &token.scope,
-        resource: &token.resource,
-        code_hash: None,
-        family: Some(token.family_id.clone()),
-    };
-    let issued = issue_tokens(cx, issue, now).await?;
-    // A reuse of this token presented while the new tokens were being stored may have revoked
-    // the family before they existed. That revocation also marks this token revoked, in the same
-    // transaction; so if it is marked now, revoke again: the new tokens die with their family.
-    // (Either that revocation saw them, or this check sees it.)
-    if store.find_refresh_token(&hash).await?.is_some_and(|t| t.revoked_at.is_some()) {
-        store.revoke_family(&token.family_id, now).await?;
-    }
-    Ok(issued)
 }

@@ -59,8 +59,9 @@ async fn exchange_code(cx: TokenContext<'_>, client: &Client, form: &Params, now
     let grant = match store.claim_code(&code_hash, now).await? {
         CodeClaim::Claimed(grant) => grant,
         CodeClaim::Replayed(grant) => {
-            // RFC 6749 §4.1.2: a reused code revokes what was issued from it.
-            let revoked = store.revoke_tokens_from_code(&code_hash, now).await?;
+            // RFC 6749 §4.1.2: a reused code revokes what was issued from it. The grant id comes
+            // from the code, so this also reaches tokens the first exchange has yet to store.
+            let revoked = store.revoke_tokens_from_code(&code_hash, &grant_id_for_code(&code_hash), now).await?;
             let detail = format!("code replayed; {revoked} token(s) revoked");
             store.audit(AuditEvent::CodeReplayed, Some(&grant.user_id), Some(&grant.client_id), &detail).await;
             return Err(Error::invalid_grant("authorization code has already been used"));
@@ -80,17 +81,29 @@ async fn exchange_code(cx: TokenContext<'_>, client: &Client, form: &Params, now
         return Err(Error::invalid_grant("PKCE verification failed"));
     }
     check_resource(form, settings, &grant.resource)?;
-    let family = client.grant_types.0.iter().any(|g| g == GRANT_REFRESH_TOKEN).then(secrets::random_token);
     let issue = Issue {
         client_id: &grant.client_id,
         user_id: &grant.user_id,
         scope: &grant.scope,
         granted_scope: &grant.scope,
         resource: &grant.resource,
+        grant_id: grant_id_for_code(&code_hash),
         code_hash: Some(code_hash),
-        family,
+        refreshes: client.grant_types.0.iter().any(|g| g == GRANT_REFRESH_TOKEN),
     };
-    issue_tokens(cx, issue, now).await
+    let minted = mint(cx, issue, now);
+    store.insert_access_token(&minted.access_row).await?;
+    if let Some(refresh) = &minted.refresh_row {
+        store.insert_refresh_token(refresh).await?;
+    }
+    Ok(minted.finish(store).await)
+}
+
+/// The id of the grant an authorization code starts: derived from the code, so that a replay can
+/// name it before, during or after the first exchange stores its tokens.
+#[must_use]
+pub fn grant_id_for_code(code_hash: &str) -> String {
+    secrets::hash(&format!("grant:{code_hash}"))
 }
 
 /// RFC 8707: a `resource` in the token request must name the resource the grant is for.
@@ -116,16 +129,36 @@ pub struct Issue<'a> {
     pub granted_scope: &'a str,
     pub resource: &'a str,
     pub code_hash: Option<String>,
-    /// Refresh-token family; `None` when the client does not use refresh tokens.
-    pub family: Option<String>,
+    /// The grant (and refresh-token family) the tokens belong to: their `gid` claim.
+    pub grant_id: String,
+    /// Whether to mint a refresh token too (the client registered the refresh grant).
+    pub refreshes: bool,
 }
 
-/// Stores and returns a new access token (and a refresh token when the grant has a family).
-pub async fn issue_tokens(cx: TokenContext<'_>, i: Issue<'_>, now: i64) -> Result<TokenResponse, Error> {
-    let TokenContext { store, settings, keys } = cx;
+/// New tokens, not yet stored: the caller stores the rows (for a refresh, in the same
+/// transaction that spends the old token), then [`Minted::finish`] audits and answers.
+pub struct Minted {
+    pub access_row: AccessToken,
+    pub refresh_row: Option<RefreshToken>,
+    response: TokenResponse,
+    event: AuditEvent,
+    audit_detail: String,
+}
+
+impl Minted {
+    pub async fn finish(self, store: &Store) -> TokenResponse {
+        let row = &self.access_row;
+        store.audit(self.event, Some(&row.user_id), Some(&row.client_id), &self.audit_detail).await;
+        self.response
+    }
+}
+
+/// Signs a new access token (RFC 9068 JWT) and makes a refresh token when the grant refreshes.
+pub fn mint(cx: TokenContext<'_>, i: Issue<'_>, now: i64) -> Minted {
+    let TokenContext { settings, keys, .. } = cx;
     // Only the authorization-code grant carries a code; the refresh grant never does.
     let event = if i.code_hash.is_some() { AuditEvent::TokenIssued } else { AuditEvent::TokenRefreshed };
-    // RFC 9068 JWT; the database keeps its hash so introspection and revocation still work.
+    let jti = secrets::random_token();
     let access_token = keys.sign(&AccessClaims {
         iss: settings.issuer.clone(),
         sub: i.user_id.to_owned(),
@@ -135,49 +168,47 @@ pub async fn issue_tokens(cx: TokenContext<'_>, i: Issue<'_>, now: i64) -> Resul
         exp: now + settings.access_token_ttl,
         iat: now,
         nbf: None,
-        jti: secrets::random_token(),
+        jti: jti.clone(),
+        gid: Some(i.grant_id.clone()),
     });
-    store
-        .insert_access_token(&AccessToken {
-            token_hash: secrets::hash(&access_token),
-            client_id: i.client_id.to_owned(),
-            user_id: i.user_id.to_owned(),
-            scope: i.scope.to_owned(),
-            audience: i.resource.to_owned(),
-            code_hash: i.code_hash,
-            issued_at: now,
-            expires_at: now + settings.access_token_ttl,
-            revoked_at: None,
-            family_id: i.family.clone(),
-        })
-        .await?;
-    let refresh_token = match &i.family {
-        Some(family_id) => {
-            let token = secrets::random_token();
-            store
-                .insert_refresh_token(&RefreshToken {
-                    token_hash: secrets::hash(&token),
-                    family_id: family_id.clone(),
-                    client_id: i.client_id.to_owned(),
-                    user_id: i.user_id.to_owned(),
-                    scope: i.granted_scope.to_owned(),
-                    resource: i.resource.to_owned(),
-                    issued_at: now,
-                    expires_at: now + settings.refresh_token_ttl,
-                    used_at: None,
-                    revoked_at: None,
-                })
-                .await?;
-            Some(token)
-        }
-        None => None,
+    // The database keeps the token's hash so that introspection and revocation still work.
+    let access_row = AccessToken {
+        token_hash: secrets::hash(&access_token),
+        client_id: i.client_id.to_owned(),
+        user_id: i.user_id.to_owned(),
+        scope: i.scope.to_owned(),
+        audience: i.resource.to_owned(),
+        code_hash: i.code_hash,
+        issued_at: now,
+        expires_at: now + settings.access_token_ttl,
+        revoked_at: None,
+        family_id: Some(i.grant_id.clone()),
+        jti: Some(jti),
     };
-    store.audit(event, Some(i.user_id), Some(i.client_id), &format!("aud={} scope={}", i.resource, i.scope)).await;
-    Ok(TokenResponse {
-        access_token,
-        token_type: TOKEN_TYPE_BEARER.into(),
-        expires_in: u64::try_from(settings.access_token_ttl).unwrap_or(0),
-        scope: Some(i.scope.to_owned()),
-        refresh_token,
-    })
+    let refresh_token = i.refreshes.then(secrets::random_token);
+    let refresh_row = refresh_token.as_ref().map(|token| RefreshToken {
+        token_hash: secrets::hash(token),
+        family_id: i.grant_id.clone(),
+        client_id: i.client_id.to_owned(),
+        user_id: i.user_id.to_owned(),
+        scope: i.granted_scope.to_owned(),
+        resource: i.resource.to_owned(),
+        issued_at: now,
+        expires_at: now + settings.refresh_token_ttl,
+        used_at: None,
+        revoked_at: None,
+    });
+    Minted {
+        access_row,
+        refresh_row,
+        audit_detail: format!("aud={} scope={}", i.resource, i.scope),
+        event,
+        response: TokenResponse {
+            access_token,
+            token_type: TOKEN_TYPE_BEARER.into(),
+            expires_in: u64::try_from(settings.access_token_ttl).unwrap_or(0),
+            scope: Some(i.scope.to_owned()),
+            refresh_token,
+        },
+    }
 }

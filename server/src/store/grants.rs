@@ -1,6 +1,7 @@
 //! Login sessions and remembered consent. Session cookies are looked up by hash only. Revoking a
 //! grant also revokes every token the client holds for that user.
 
+use super::revocations::log_families;
 use super::{Store, User};
 use crate::error::Error;
 
@@ -76,7 +77,8 @@ impl Store {
         .await?)
     }
 
-    /// Forgets the consent and revokes every access and refresh token of that client for that user.
+    /// Forgets the consent and revokes every access and refresh token of that client for that user,
+    /// logging their grants for the resource servers.
     pub async fn revoke_grant(&self, user_id: &str, client_id: &str, now: i64) -> Result<bool, Error> {
         let mut tx = self.pool.begin().await?;
         let gone = sqlx::query("DELETE FROM grants WHERE user_id = ? AND client_id = ?")
@@ -85,6 +87,9 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        let families = "SELECT family_id FROM access_tokens WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL \
+                        UNION SELECT family_id FROM refresh_tokens WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL";
+        log_families(&mut tx, families, &[user_id, client_id, user_id, client_id], now).await?;
         for table in ["access_tokens", "refresh_tokens"] {
             sqlx::query(&format!(
                 "UPDATE {table} SET revoked_at = ? WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL"
@@ -95,7 +100,33 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        self.commit_revocation(tx).await?;
         Ok(gone == 1)
+    }
+
+    /// Ends everything a user's password let them start: login sessions, and every access and
+    /// refresh token of every client (logged for the resource servers). Remembered consent stays:
+    /// it records what the user allowed, not a credential. Returns how many grants were revoked.
+    pub async fn revoke_user_sessions(&self, user_id: &str, now: i64) -> Result<u64, Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM login_sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
+        let families = "SELECT family_id FROM access_tokens WHERE user_id = ? AND revoked_at IS NULL \
+                        UNION SELECT family_id FROM refresh_tokens WHERE user_id = ? AND revoked_at IS NULL";
+        let (count,): (i64,) =
+            sqlx::query_as(&format!("SELECT COUNT(*) FROM ({families}) WHERE family_id IS NOT NULL"))
+                .bind(user_id)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        log_families(&mut tx, families, &[user_id, user_id], now).await?;
+        for table in ["access_tokens", "refresh_tokens"] {
+            sqlx::query(&format!("UPDATE {table} SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"))
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.commit_revocation(tx).await?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 }

@@ -14,6 +14,7 @@ mod grants;
 pub mod keys;
 mod migrations;
 mod refresh;
+mod revocations;
 mod rows;
 mod server_secrets;
 mod throttle;
@@ -32,6 +33,7 @@ pub use clients::Client;
 pub use codes::{AuthCode, CodeClaim};
 pub use grants::Grant;
 pub use refresh::{RefreshClaim, RefreshToken};
+pub use revocations::{Revocation, RevokedKind};
 pub use tokens::AccessToken;
 pub use users::{NewUser, User};
 
@@ -42,6 +44,8 @@ pub struct Store {
     pool: SqlitePool,
     /// Resolves `client_id`s that are metadata-document URLs; `None` outside a running server.
     client_documents: Option<std::sync::Arc<crate::oauth::cimd::ClientDocuments>>,
+    /// Woken after every revocation commits (see `revocations`).
+    revoked: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -65,7 +69,7 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         migrations::migrator().run(&pool).await?;
-        Ok(Self { pool, client_documents: None })
+        Ok(Self { pool, client_documents: None, revoked: std::sync::Arc::default() })
     }
 
     /// This store, also resolving Client ID Metadata Document URLs in [`Store::lookup_client`].

@@ -1,8 +1,11 @@
-//! Refresh tokens, stored by hash, rotated on every use. Contract: [`Store::claim_refresh_token`]
-//! lets exactly one caller use a token; a second presentation is reported as reuse, and the
-//! caller must then revoke the family with [`Store::revoke_family`].
+//! Refresh tokens, stored by hash, rotated on every use. Contract: [`Store::rotate_refresh_token`]
+//! lets exactly one caller use a token, and only while its grant is live and its user active; a
+//! second presentation is reported as reuse, and the caller must then revoke the family with
+//! [`Store::revoke_family`].
 
-use super::Store;
+use super::revocations::{log_revocation, RevokedKind};
+use super::tokens::insert_access;
+use super::{AccessToken, Store};
 use crate::error::Error;
 
 #[derive(Clone, Debug)]
@@ -32,44 +35,57 @@ pub enum RefreshClaim {
 
 impl Store {
     pub async fn insert_refresh_token(&self, t: &RefreshToken) -> Result<(), Error> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scope, resource, issued_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&t.token_hash)
-        .bind(&t.family_id)
-        .bind(&t.client_id)
-        .bind(&t.user_id)
-        .bind(&t.scope)
-        .bind(&t.resource)
-        .bind(t.issued_at)
-        .bind(t.expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        insert_refresh(&self.pool, t).await
     }
 
-    pub async fn claim_refresh_token(&self, token_hash: &str, now: i64) -> Result<RefreshClaim, Error> {
+    /// Claims the refresh token `token_hash` and stores its successors (`access`, and `next` when
+    /// the grant keeps refreshing) in one transaction. The claim succeeds only for an unused,
+    /// unrevoked token whose grant is not in the revocation log and whose user is active;
+    /// otherwise nothing is written and the answer says why. So a revocation that lands at any
+    /// moment of a rotation leaves no live successor.
+    pub async fn rotate_refresh_token(
+        &self,
+        token_hash: &str,
+        now: i64,
+        access: &AccessToken,
+        next: Option<&RefreshToken>,
+    ) -> Result<RefreshClaim, Error> {
+        let mut tx = self.pool.begin().await?;
         let claimed: Option<RefreshToken> = sqlx::query_as(
             "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.kind = 'grant' AND r.value = refresh_tokens.family_id) \
+             AND EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND u.status = 'active') \
              RETURNING *",
         )
         .bind(now)
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        if let Some(t) = claimed {
-            return Ok(RefreshClaim::Claimed(t));
+        let Some(claimed) = claimed else {
+            tx.rollback().await?;
+            return self.refresh_refusal(token_hash).await;
+        };
+        insert_access(&mut *tx, access).await?;
+        if let Some(next) = next {
+            insert_refresh(&mut *tx, next).await?;
         }
-        let existing: Option<RefreshToken> = sqlx::query_as("SELECT * FROM refresh_tokens WHERE token_hash = ?")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match existing {
-            None => RefreshClaim::Unknown,
-            Some(t) if t.revoked_at.is_some() => RefreshClaim::Revoked,
-            Some(t) => RefreshClaim::Reused(t),
-        })
+        tx.commit().await?;
+        Ok(RefreshClaim::Claimed(claimed))
+    }
+
+    /// Why `token_hash` could not be claimed.
+    async fn refresh_refusal(&self, token_hash: &str) -> Result<RefreshClaim, Error> {
+        let Some(t) = self.find_refresh_token(token_hash).await? else {
+            return Ok(RefreshClaim::Unknown);
+        };
+        if t.revoked_at.is_some() || self.grant_revoked(&t.family_id).await? {
+            return Ok(RefreshClaim::Revoked);
+        }
+        if t.used_at.is_some() {
+            return Ok(RefreshClaim::Reused(t));
+        }
+        // Unused and unrevoked, so its user is no longer active.
+        Ok(RefreshClaim::Revoked)
     }
 
     pub async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, Error> {
@@ -79,9 +95,11 @@ impl Store {
             .await?)
     }
 
-    /// Revokes every refresh and access token of a family, in one transaction.
+    /// Revokes every refresh and access token of a family (a grant), and logs the grant for the
+    /// resource servers, in one transaction.
     pub async fn revoke_family(&self, family_id: &str, now: i64) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
+        log_revocation(&mut tx, RevokedKind::Grant, family_id, now).await?;
         sqlx::query("UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL")
             .bind(now)
             .bind(family_id)
@@ -92,7 +110,24 @@ impl Store {
             .bind(family_id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_revocation(tx).await
     }
+}
+
+async fn insert_refresh<'e>(db: impl sqlx::SqliteExecutor<'e>, t: &RefreshToken) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scope, resource, issued_at, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&t.token_hash)
+    .bind(&t.family_id)
+    .bind(&t.client_id)
+    .bind(&t.user_id)
+    .bind(&t.scope)
+    .bind(&t.resource)
+    .bind(t.issued_at)
+    .bind(t.expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
 }

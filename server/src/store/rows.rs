@@ -82,6 +82,7 @@ from_row_by_column_name!(AccessToken {
     expires_at,
     revoked_at,
     family_id,
+    jti,
 });
 from_row_by_column_name!(AuthRequest {
     id,

@@ -1,5 +1,6 @@
 //! Access tokens, stored by hash. Revocation is a timestamp, so introspection sees it at once.
 
+use super::revocations::{log_families, log_revocation, RevokedKind};
 use super::Store;
 use crate::error::Error;
 
@@ -14,8 +15,11 @@ pub struct AccessToken {
     pub issued_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
-    /// The refresh-token family this token belongs to, if the client uses refresh tokens.
+    /// The grant this token belongs to (its `gid` claim; the refresh-token family, if the client
+    /// refreshes). `None` only for tokens issued before grants were named.
     pub family_id: Option<String>,
+    /// The JWT's `jti`, which a single-token revocation names to the resource servers.
+    pub jti: Option<String>,
 }
 
 impl AccessToken {
@@ -26,22 +30,7 @@ impl AccessToken {
 
 impl Store {
     pub async fn insert_access_token(&self, t: &AccessToken) -> Result<(), Error> {
-        sqlx::query(
-            "INSERT INTO access_tokens (token_hash, client_id, user_id, scope, audience, code_hash, issued_at, expires_at, \
-             family_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&t.token_hash)
-        .bind(&t.client_id)
-        .bind(&t.user_id)
-        .bind(&t.scope)
-        .bind(&t.audience)
-        .bind(&t.code_hash)
-        .bind(t.issued_at)
-        .bind(t.expires_at)
-        .bind(&t.family_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        insert_access(&self.pool, t).await
     }
 
     pub async fn find_access_token(&self, token_hash: &str) -> Result<Option<AccessToken>, Error> {
@@ -51,42 +40,59 @@ impl Store {
             .await?)
     }
 
-    /// Revokes every token minted from a code, and the refresh families it started (called when
-    /// the code is replayed). Returns how many access tokens were revoked.
-    pub async fn revoke_tokens_from_code(&self, code_hash: &str, now: i64) -> Result<u64, Error> {
+    /// Revokes the grant `grant_id` that a code started, every token minted from the code, and
+    /// the refresh families they belong to (called when the code is replayed), logging the grants
+    /// for the resource servers. Returns how many access tokens were revoked.
+    pub async fn revoke_tokens_from_code(&self, code_hash: &str, grant_id: &str, now: i64) -> Result<u64, Error> {
         let mut tx = self.pool.begin().await?;
+        log_revocation(&mut tx, RevokedKind::Grant, grant_id, now).await?;
+        let families = "SELECT family_id FROM access_tokens WHERE code_hash = ? AND family_id <> ?";
+        log_families(&mut tx, families, &[code_hash, grant_id], now).await?;
         sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND family_id IN \
-             (SELECT family_id FROM access_tokens WHERE code_hash = ? AND family_id IS NOT NULL)",
-        )
-        .bind(now)
-        .bind(code_hash)
-        .execute(&mut *tx)
-        .await?;
-        let done = sqlx::query(
-            "UPDATE access_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND (code_hash = ? OR family_id IN \
+            "UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND (family_id = ? OR family_id IN \
              (SELECT family_id FROM access_tokens WHERE code_hash = ? AND family_id IS NOT NULL))",
         )
         .bind(now)
-        .bind(code_hash)
+        .bind(grant_id)
         .bind(code_hash)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        let done = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND (code_hash = ? OR family_id = ? \
+             OR family_id IN (SELECT family_id FROM access_tokens WHERE code_hash = ? AND family_id IS NOT NULL))",
+        )
+        .bind(now)
+        .bind(code_hash)
+        .bind(grant_id)
+        .bind(code_hash)
+        .execute(&mut *tx)
+        .await?;
+        self.commit_revocation(tx).await?;
         Ok(done.rows_affected())
     }
 
-    /// Revokes one token if it belongs to `client_id`; true when a live token was revoked.
+    /// Revokes one token if it belongs to `client_id`, naming its `jti` to the resource servers;
+    /// true when a live token was revoked.
     pub async fn revoke_access_token(&self, token_hash: &str, client_id: &str, now: i64) -> Result<bool, Error> {
-        let done = sqlx::query(
-            "UPDATE access_tokens SET revoked_at = ? WHERE token_hash = ? AND client_id = ? AND revoked_at IS NULL",
+        let mut tx = self.pool.begin().await?;
+        let revoked: Option<(Option<String>,)> = sqlx::query_as(
+            "UPDATE access_tokens SET revoked_at = ? WHERE token_hash = ? AND client_id = ? AND revoked_at IS NULL \
+             RETURNING jti",
         )
         .bind(now)
         .bind(token_hash)
         .bind(client_id)
-        .execute(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let Some((jti,)) = revoked else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        if let Some(jti) = jti {
+            log_revocation(&mut tx, RevokedKind::Token, &jti, now).await?;
+        }
+        self.commit_revocation(tx).await?;
+        Ok(true)
     }
 
     /// (active tokens, distinct clients ever authorized) for a user's stats.
@@ -101,4 +107,24 @@ impl Store {
         .await?;
         Ok(row)
     }
+}
+
+pub(super) async fn insert_access<'e>(db: impl sqlx::SqliteExecutor<'e>, t: &AccessToken) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO access_tokens (token_hash, client_id, user_id, scope, audience, code_hash, issued_at, expires_at, \
+         family_id, jti) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&t.token_hash)
+    .bind(&t.client_id)
+    .bind(&t.user_id)
+    .bind(&t.scope)
+    .bind(&t.audience)
+    .bind(&t.code_hash)
+    .bind(t.issued_at)
+    .bind(t.expires_at)
+    .bind(&t.family_id)
+    .bind(&t.jti)
+    .execute(db)
+    .await?;
+    Ok(())
 }

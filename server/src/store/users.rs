@@ -61,6 +61,16 @@ impl Store {
         Ok(())
     }
 
+    /// Sets a user's status (`active`, `disabled`); false when there is no such user.
+    pub async fn set_user_status(&self, username: &str, status: &str) -> Result<bool, Error> {
+        let done = sqlx::query("UPDATE users SET status = ? WHERE username = ?")
+            .bind(status)
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn find_user(&self, id: &str) -> Result<Option<User>, Error> {
         Ok(sqlx::query_as("SELECT * FROM users WHERE id = ?").bind(id).fetch_optional(&self.pool).await?)
     }

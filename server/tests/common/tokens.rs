@@ -15,6 +15,7 @@ pub fn claims_for(app: &TestApp, user_id: &str, client_id: &str) -> server::oaut
         iat: now,
         nbf: None,
         jti: server::oauth::secrets::random_token(),
+        gid: Some(server::oauth::secrets::random_token()),
     }
 }
 
@@ -33,7 +34,8 @@ pub async fn mint(app: &TestApp, claims: &server::oauth::jwt::AccessClaims) -> S
         issued_at: claims.iat,
         expires_at: claims.exp,
         revoked_at: None,
-        family_id: None,
+        family_id: claims.gid.clone(),
+        jti: Some(claims.jti.clone()),
     };
     app.store.insert_access_token(&row).await.unwrap();
     token

@@ -1,0 +1,149 @@
+//! The resource server's memory of revoked grants and tokens, so that `/mcp` refuses a revoked
+//! JWT without a database or network round trip per request.
+//!
+//! [`follow`] fills it from the store's revocation log: at once when a revocation commits in
+//! this process (the store's signal), and by polling every [`POLL_INTERVAL`] for revocations
+//! made by other processes on the same database (`server` CLI runs, other replicas). An entry is
+//! kept until no token it names can still be valid (revoked at + access-token lifetime + clock
+//! leeway + a margin for tokens a racing issuance signed just after), then dropped.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::RwLock;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{now, Revocation, RevokedKind, Store};
+
+/// How often the log is read for revocations made by other processes.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// Rows read per query; a longer backlog is read in several.
+const BATCH: i64 = 1000;
+/// Kept past the token lifetime for tokens signed just after their grant was revoked.
+const MARGIN_SECS: i64 = 60;
+
+#[derive(Debug, Default)]
+pub struct Denylist {
+    /// Revoked grant ids and token ids → until when to remember them.
+    grants: RwLock<HashMap<String, i64>>,
+    tokens: RwLock<HashMap<String, i64>>,
+    last_id: AtomicI64,
+    /// Bumped whenever revocations arrive, so caches of earlier answers know to forget them.
+    generation: AtomicU64,
+}
+
+impl Denylist {
+    /// Whether a token with this grant id and `jti` has been revoked.
+    pub fn is_revoked(&self, grant_id: Option<&str>, jti: &str) -> bool {
+        let read = |map: &RwLock<HashMap<String, i64>>, key: &str| {
+            map.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(key)
+        };
+        grant_id.is_some_and(|g| read(&self.grants, g)) || read(&self.tokens, jti)
+    }
+
+    /// Changes whenever a revocation arrives.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Remembers `rows` for `keep_secs` after each was revoked.
+    fn apply(&self, rows: &[Revocation], keep_secs: i64) {
+        if rows.is_empty() {
+            return;
+        }
+        for r in rows {
+            let map = match r.kind {
+                RevokedKind::Grant => &self.grants,
+                RevokedKind::Token => &self.tokens,
+            };
+            map.write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(r.value.clone(), r.revoked_at + keep_secs);
+            self.last_id.fetch_max(r.id, Ordering::Relaxed);
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Forgets entries whose tokens have all expired.
+    fn prune(&self, now: i64) {
+        for map in [&self.grants, &self.tokens] {
+            map.write().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, until| *until > now);
+        }
+    }
+
+    /// Reads every row newer than the last one seen.
+    async fn catch_up(&self, store: &Store, keep_secs: i64) -> Result<(), crate::error::Error> {
+        loop {
+            let rows = store.revocations_after(self.last_id.load(Ordering::Relaxed), BATCH).await?;
+            self.apply(&rows, keep_secs);
+            if i64::try_from(rows.len()).unwrap_or(i64::MAX) < BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Loads what a token still valid now could be named by, before the server answers anything.
+    pub async fn load(&self, store: &Store, keep_secs: i64) -> Result<(), crate::error::Error> {
+        let start = store.last_revocation_before(now() - keep_secs).await?;
+        self.last_id.fetch_max(start, Ordering::Relaxed);
+        self.catch_up(store, keep_secs).await
+    }
+}
+
+/// Keeps `list` current until `shutdown`; `keep_secs` is how long an entry must be remembered.
+pub async fn follow(list: std::sync::Arc<Denylist>, store: Store, keep_secs: i64, shutdown: CancellationToken) {
+    let signal = store.revocation_signal();
+    let mut since_prune = 0u32;
+    loop {
+        // Registered before reading, so a revocation committed during the read is not missed.
+        let woken = signal.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if let Err(e) = list.catch_up(&store, keep_secs).await {
+            tracing::warn!(error = %e, "reading the revocation log failed");
+        }
+        since_prune += 1;
+        if since_prune >= 120 {
+            list.prune(now());
+            since_prune = 0;
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = &mut woken => {}
+            () = tokio::time::sleep(POLL_INTERVAL) => {}
+        }
+    }
+}
+
+/// How long a revocation must be remembered: as long as a token it names can be accepted.
+#[must_use]
+pub fn keep_secs(settings: &crate::config::Settings) -> i64 {
+    settings.access_token_ttl.saturating_add(settings.jwt_leeway_secs).saturating_add(MARGIN_SECS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, kind: RevokedKind, value: &str, at: i64) -> Revocation {
+        Revocation { id, kind, value: value.into(), revoked_at: at }
+    }
+
+    #[test]
+    fn matches_grants_and_tokens_and_forgets_them_after_their_tokens_expired() {
+        let list = Denylist::default();
+        list.apply(&[row(1, RevokedKind::Grant, "g1", 100), row(2, RevokedKind::Token, "j1", 100)], 50);
+        assert!(list.is_revoked(Some("g1"), "other"));
+        assert!(list.is_revoked(None, "j1"));
+        assert!(list.is_revoked(Some("g2"), "j1"));
+        assert!(!list.is_revoked(Some("g2"), "j2"));
+        assert!(!list.is_revoked(None, "g1"), "a grant id is not a token id");
+        assert_eq!(list.last_id.load(Ordering::Relaxed), 2);
+        list.prune(149);
+        assert!(list.is_revoked(Some("g1"), "x"));
+        list.prune(150);
+        assert!(!list.is_revoked(Some("g1"), "x"));
+        assert!(!list.is_revoked(None, "j1"));
+    }
+}
