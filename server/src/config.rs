@@ -145,6 +145,15 @@ pub struct ServeConfig {
     /// Where the resource server introspects tokens. Default: this process's authorization server.
     #[arg(long, env = "INTROSPECTION_URL")]
     pub introspection_url: Option<Url>,
+    /// A resource server deployed apart from this authorization server (its own database) learns
+    /// of revocations from the AS's feed at this URL (`<issuer>/revocations`), authenticated with
+    /// the introspection secret. Default: read the revocation log from the shared database.
+    #[arg(long, env = "REVOCATION_FEED_URL")]
+    pub revocation_feed_url: Option<Url>,
+    /// How often (seconds, 1–5) the resource server polls --revocation-feed-url: the bound on how
+    /// long a revoked token keeps working there.
+    #[arg(long, env = "REVOCATION_POLL_SECS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=5))]
+    pub revocation_poll_secs: u64,
     /// In introspection mode, how long (seconds) the resource server reuses a positive answer for
     /// the same token; a revocation reaches it within this time. 0: introspect every request.
     #[arg(long, env = "INTROSPECTION_CACHE_SECS", default_value_t = 5)]
@@ -200,6 +209,9 @@ pub struct Settings {
     pub verification: Verification,
     /// Clock skew tolerated on JWT time claims, in seconds.
     pub jwt_leeway_secs: i64,
+    /// Where a resource server apart from the AS reads revocations; `None`: the shared database.
+    pub revocation_feed_url: Option<String>,
+    pub revocation_poll_secs: u64,
     pub jwks_url: String,
     /// Signs the AS cookies; `Secure` and `__Host-` when the issuer is https.
     pub cookies: crate::pages::cookies::CookieSigner,
@@ -247,6 +259,8 @@ impl ServeConfig {
             verification: self.token_verification,
             introspection_cache_secs: i64::from(self.introspection_cache_secs),
             jwt_leeway_secs: i64::try_from(self.jwt_leeway_secs).unwrap_or(i64::MAX),
+            revocation_feed_url: self.revocation_feed_url.as_ref().map(ToString::to_string),
+            revocation_poll_secs: self.revocation_poll_secs,
             jwks_url,
             cookies: crate::pages::cookies::CookieSigner::new(cookie_key, as_url.starts_with("https://")),
             trusted_proxies: self.trusted_proxies.clone(),

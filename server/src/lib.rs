@@ -39,6 +39,7 @@ pub fn as_app(state: AppState) -> Router {
         .merge(http::token::routes())
         .merge(http::introspect::routes())
         .merge(http::revoke::routes())
+        .merge(http::revocation_feed::routes())
         .merge(pages::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -187,8 +188,10 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     // Revocations made before this start still bind the tokens they name: load them first.
     let denylist = Arc::new(mcp::denylist::Denylist::default());
     let keep = mcp::denylist::keep_secs(&settings);
-    denylist.load(&store, keep).await?;
-    tokio::spawn(mcp::denylist::follow(denylist.clone(), store.clone(), keep, shutdown.clone()));
+    let source = mcp::denylist::Source::from_settings(&settings, &store);
+    denylist.load(&source, keep).await?;
+    let signal = store.revocation_signal();
+    tokio::spawn(mcp::denylist::follow(denylist.clone(), source, signal, keep, shutdown.clone()));
     let state =
         AppState { store: store.clone(), settings: settings.clone(), keys: keys.clone(), registrations, denylist };
 

@@ -22,6 +22,7 @@ mod protocol_versions;
 mod refresh;
 mod register;
 mod revocation;
+mod revocation_feed;
 mod revocation_reach;
 mod sessions;
 mod step_up;

@@ -128,6 +128,23 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
+/// One entry of the AS's revocation feed (`GET /revocations?after=<id>`, our extension): a
+/// revoked grant (`kind` `grant`, matched against a token's `gid` claim) or access token
+/// (`token`, its `jti`). Ids only grow; a follower asks for what comes after the last it saw.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RevocationEntry {
+    pub id: i64,
+    pub kind: String,
+    pub value: String,
+    pub revoked_at: i64,
+}
+
+/// The revocation feed's answer, oldest first.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RevocationFeed {
+    pub revocations: Vec<RevocationEntry>,
+}
+
 /// RFC 7662 §2.2 introspection response. Only `active` is present for an inactive token.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct IntrospectionResponse {

@@ -13,6 +13,8 @@ pub const REGISTER: &str = "/register";
 pub const INTROSPECT: &str = "/introspect";
 pub const REVOKE: &str = "/revoke";
 pub const JWKS: &str = "/jwks";
+/// The revocation feed a resource server deployed apart from the AS polls (our extension).
+pub const REVOCATIONS: &str = "/revocations";
 pub const MCP: &str = "/mcp";
 /// The SPA's redirect target, relative to its origin.
 pub const SPA_CALLBACK: &str = "/callback";

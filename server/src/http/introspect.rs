@@ -29,7 +29,7 @@ pub fn basic_credentials(secret: &str) -> String {
 
 /// HTTP Basic with our id and secret (parsed like a client's credentials at /token), the secret
 /// compared in constant time.
-fn caller_is_resource_server(headers: &HeaderMap, secret: &str) -> bool {
+pub(super) fn caller_is_resource_server(headers: &HeaderMap, secret: &str) -> bool {
     let Some((id, presented)) =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(authentication::parse_basic)
     else {

@@ -8,6 +8,7 @@ pub mod introspect;
 pub mod metadata;
 pub mod rate_limit;
 pub mod register;
+pub mod revocation_feed;
 pub mod revoke;
 pub mod token;
 

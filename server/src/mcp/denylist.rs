@@ -3,7 +3,9 @@
 //!
 //! [`follow`] fills it from the store's revocation log: at once when a revocation commits in
 //! this process (the store's signal), and by polling every [`POLL_INTERVAL`] for revocations
-//! made by other processes on the same database (`server` CLI runs, other replicas). An entry is
+//! made by other processes on the same database (`server` CLI runs, other replicas). A resource
+//! server deployed apart from its AS reads the AS's feed instead (`--revocation-feed-url`),
+//! every `--revocation-poll-secs`. An entry is
 //! kept until no token it names can still be valid (revoked at + access-token lifetime + clock
 //! leeway + a margin for tokens a racing issuance signed just after), then dropped.
 
@@ -73,9 +75,9 @@ impl Denylist {
     }
 
     /// Reads every row newer than the last one seen.
-    async fn catch_up(&self, store: &Store, keep_secs: i64) -> Result<(), crate::error::Error> {
+    async fn catch_up(&self, source: &Source, keep_secs: i64) -> Result<(), String> {
         loop {
-            let rows = store.revocations_after(self.last_id.load(Ordering::Relaxed), BATCH).await?;
+            let rows = source.after(self.last_id.load(Ordering::Relaxed)).await?;
             self.apply(&rows, keep_secs);
             if i64::try_from(rows.len()).unwrap_or(i64::MAX) < BATCH {
                 return Ok(());
@@ -84,34 +86,109 @@ impl Denylist {
     }
 
     /// Loads what a token still valid now could be named by, before the server answers anything.
-    pub async fn load(&self, store: &Store, keep_secs: i64) -> Result<(), crate::error::Error> {
-        let start = store.last_revocation_before(now() - keep_secs).await?;
-        self.last_id.fetch_max(start, Ordering::Relaxed);
-        self.catch_up(store, keep_secs).await
+    /// (From a feed, whatever the AS still keeps; a feed out of reach is retried by [`follow`].)
+    pub async fn load(&self, source: &Source, keep_secs: i64) -> Result<(), crate::error::Error> {
+        if let Source::Store(store) = source {
+            let start = store.last_revocation_before(now() - keep_secs).await?;
+            self.last_id.fetch_max(start, Ordering::Relaxed);
+        }
+        if let Err(e) = self.catch_up(source, keep_secs).await {
+            tracing::warn!(error = %e, "reading the revocation log failed; retrying");
+        }
+        Ok(())
+    }
+}
+
+/// Where revocations come from.
+pub enum Source {
+    /// The revocation log in the database this process shares with its AS.
+    Store(Store),
+    /// The AS's feed, for a resource server with a database of its own.
+    Feed { http: reqwest::Client, url: String, authorization: String, every: Duration },
+}
+
+impl Source {
+    /// The feed when one is configured, else the store.
+    #[must_use]
+    pub fn from_settings(settings: &crate::config::Settings, store: &Store) -> Self {
+        match &settings.revocation_feed_url {
+            None => Self::Store(store.clone()),
+            Some(url) => Self::Feed {
+                http: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap_or_default(),
+                url: url.clone(),
+                authorization: crate::http::introspect::basic_credentials(&settings.introspection_secret),
+                every: Duration::from_secs(settings.revocation_poll_secs),
+            },
+        }
+    }
+
+    async fn after(&self, after: i64) -> Result<Vec<Revocation>, String> {
+        match self {
+            Self::Store(store) => store.revocations_after(after, BATCH).await.map_err(|e| e.to_string()),
+            Self::Feed { http, url, authorization, .. } => {
+                let feed: shared::oauth::RevocationFeed = async {
+                    let resp = http
+                        .get(url)
+                        .query(&[("after", after)])
+                        .header(reqwest::header::AUTHORIZATION, authorization)
+                        .send()
+                        .await?;
+                    resp.error_for_status()?.json().await
+                }
+                .await
+                .map_err(|e: reqwest::Error| e.to_string())?;
+                Ok(feed
+                    .revocations
+                    .into_iter()
+                    .map(|e| Revocation {
+                        id: e.id,
+                        kind: if e.kind == "token" { RevokedKind::Token } else { RevokedKind::Grant },
+                        value: e.value,
+                        revoked_at: e.revoked_at,
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    fn interval(&self) -> Duration {
+        match self {
+            Self::Store(_) => POLL_INTERVAL,
+            Self::Feed { every, .. } => *every,
+        }
     }
 }
 
 /// Keeps `list` current until `shutdown`; `keep_secs` is how long an entry must be remembered.
-pub async fn follow(list: std::sync::Arc<Denylist>, store: Store, keep_secs: i64, shutdown: CancellationToken) {
-    let signal = store.revocation_signal();
-    let mut since_prune = 0u32;
+/// `signal` wakes it at once after a revocation in this process.
+pub async fn follow(
+    list: std::sync::Arc<Denylist>,
+    source: Source,
+    signal: std::sync::Arc<tokio::sync::Notify>,
+    keep_secs: i64,
+    shutdown: CancellationToken,
+) {
+    let mut last_prune = now();
     loop {
         // Registered before reading, so a revocation committed during the read is not missed.
         let woken = signal.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        if let Err(e) = list.catch_up(&store, keep_secs).await {
+        if let Err(e) = list.catch_up(&source, keep_secs).await {
             tracing::warn!(error = %e, "reading the revocation log failed");
         }
-        since_prune += 1;
-        if since_prune >= 120 {
+        if now() - last_prune >= 60 {
             list.prune(now());
-            since_prune = 0;
+            last_prune = now();
         }
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = &mut woken => {}
-            () = tokio::time::sleep(POLL_INTERVAL) => {}
+            () = tokio::time::sleep(source.interval()) => {}
         }
     }
 }
