@@ -262,3 +262,31 @@ async fn an_unrevoked_grant_keeps_working_beside_revoked_ones() {
     refused_within(&app, &field(&gone, "access_token"), Some(&session), Duration::from_secs(1)).await;
     still_works(&app, &field(&kept, "access_token")).await;
 }
+
+#[tokio::test]
+async fn forgetting_old_revocations_never_brings_a_token_back() {
+    let app = long_lived_app().await;
+    let (tokens, pending, _) = grant(&app).await;
+    let refresh_token = field(&tokens, "refresh_token");
+    let family = app.store.find_refresh_token(&server::oauth::secrets::hash(&refresh_token)).await.unwrap().unwrap();
+    revoke(&app, &refresh_token, &pending.client_id).await;
+    // A successor a racing rotation stored just after the revocation, still unmarked.
+    let late = server::oauth::secrets::random_token();
+    let row = server::store::RefreshToken {
+        token_hash: server::oauth::secrets::hash(&late),
+        used_at: None,
+        revoked_at: None,
+        issued_at: server::store::now(),
+        ..family.clone()
+    };
+    app.store.insert_refresh_token(&row).await.unwrap();
+    assert_eq!(refresh(&app, &late, &pending.client_id).await.status(), StatusCode::BAD_REQUEST, "the log refuses it");
+    let now = server::store::now();
+    app.store.purge_revocations(now - 10, now).await.unwrap();
+    assert_eq!(app.store.revocations_after(0, 10).await.unwrap().len(), 1, "too recent to forget");
+    app.store.purge_revocations(now + 10, now).await.unwrap();
+    assert!(app.store.revocations_after(0, 10).await.unwrap().is_empty(), "forgotten");
+    let swept = app.store.find_refresh_token(&row.token_hash).await.unwrap().unwrap();
+    assert!(swept.revoked_at.is_some(), "marked revoked before its grant's row was forgotten");
+    assert_eq!(refresh(&app, &late, &pending.client_id).await.status(), StatusCode::BAD_REQUEST);
+}
