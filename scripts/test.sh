@@ -98,7 +98,8 @@ typecheck_e2e() {
   (cd "$ROOT/tests/e2e" && npx --no-install tsc --noEmit -p .)
 }
 
-# The Rust tests (which build target/debug/server too) with the SPA's release build beside them:
+# The Rust tests (which build target/debug/server too, with the test-only conformance mount the
+# conformance step needs: --features server/test-fixtures) with the SPA's release build beside them:
 # the wasm build links with LTO on one core while the native test build often leaves one idle.
 # Both run to the end; either failing fails the step, and each keeps its own log and time.
 rust_tests_and_spa() {
@@ -106,7 +107,7 @@ rust_tests_and_spa() {
   build_spa >"$logs/spa-build.log" 2>&1 &
   spa_pid=$!
   rust_started=$SECONDS
-  logged cargo-test cargo test --no-fail-fast || rust_rc=$?
+  logged cargo-test cargo test --no-fail-fast --features server/test-fixtures || rust_rc=$?
   results+=("$( [ $rust_rc = 0 ] && echo 'ok    ' || echo 'FAILED') cargo test (build + run, $((SECONDS - rust_started)) s)")
   wait "$spa_pid" || spa_rc=$?
   results+=("$( [ $spa_rc = 0 ] && echo 'ok    ' || echo 'FAILED') trunk build --release, beside it ($((SECONDS - spa_started)) s; log spa-build.log)")

@@ -48,20 +48,23 @@ pub fn as_app(state: AppState) -> Router {
         .layer(trace_layer())
 }
 
-/// The resource server: protected resource metadata and the guarded MCP endpoint, plus the
-/// TEST-ONLY unauthenticated conformance mount when a test user is given (never by default).
+/// The resource server: protected resource metadata and the guarded MCP endpoint, plus (only in
+/// builds with the `test-fixtures` feature) the TEST-ONLY unauthenticated conformance mount when
+/// a test user is given (never by default).
 pub fn rs_app(
     state: AppState,
     shutdown: &CancellationToken,
-    conformance: Option<mcp::conformance::TestUser>,
+    #[cfg(feature = "test-fixtures")] conformance: Option<mcp::conformance::TestUser>,
 ) -> Router {
     let cors = http::cors::layer(&state.settings.allowed_origins);
     let verifier = Arc::new(mcp::verifier::Verifier::new(&state.settings));
-    let mut router =
+    let router =
         Router::new().merge(http::metadata::rs_routes()).merge(mcp::routes(&state, verifier, shutdown.child_token()));
-    if let Some(user) = conformance {
-        router = router.merge(mcp::conformance::routes(&state, user, shutdown.child_token()));
-    }
+    #[cfg(feature = "test-fixtures")]
+    let router = match conformance {
+        Some(user) => router.merge(mcp::conformance::routes(&state, user, shutdown.child_token())),
+        None => router,
+    };
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -186,6 +189,7 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     let store = store.with_client_documents(documents);
     let state = AppState { store: store.clone(), settings: settings.clone(), keys: keys.clone(), registrations };
 
+    #[cfg(feature = "test-fixtures")]
     let conformance = match &cfg.conformance_unauthenticated_mcp {
         Some(username) => Some(mcp::conformance::TestUser::resolve(&store, username).await?),
         None => None,
@@ -195,9 +199,13 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         let t = t.clone();
         async move { t.cancelled().await }
     };
+    #[cfg(feature = "test-fixtures")]
+    let rs = rs_app(state.clone(), &shutdown, conformance);
+    #[cfg(not(feature = "test-fixtures"))]
+    let rs = rs_app(state.clone(), &shutdown);
     let mut tasks = vec![
-        tokio::spawn(serve(as_listener, as_app(state.clone()), stop(&shutdown))),
-        tokio::spawn(serve(rs_listener, rs_app(state, &shutdown, conformance), stop(&shutdown))),
+        tokio::spawn(serve(as_listener, as_app(state), stop(&shutdown))),
+        tokio::spawn(serve(rs_listener, rs, stop(&shutdown))),
     ];
     if let Some(listener) = spa_listener {
         tasks.push(tokio::spawn(serve(listener, spa::routes(&cfg.spa_dir), stop(&shutdown))));

@@ -1,5 +1,6 @@
 //! The MCP resource server: a bearer-token guard in front of an rmcp streamable-HTTP service.
 
+#[cfg(feature = "test-fixtures")]
 pub mod conformance;
 pub mod guard;
 pub mod introspection_cache;
