@@ -163,6 +163,9 @@ pub struct ServeConfig {
     /// to a temporary file, then renamed), so scripts can start the server on port 0.
     #[arg(long, env = "READY_FILE")]
     pub ready_file: Option<std::path::PathBuf>,
+    /// Audit events are deleted this many days after they happened.
+    #[arg(long, env = "AUDIT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..))]
+    pub audit_retention_days: u32,
 }
 
 impl Default for ServeConfig {
@@ -209,6 +212,8 @@ pub struct Settings {
     pub login_failures_per_address: i64,
     /// TEST ONLY: metadata-document clients may use http and loopback URLs.
     pub cimd_allow_insecure_loopback: bool,
+    /// How long audit events are kept, in seconds.
+    pub audit_retention_secs: i64,
 }
 
 /// Id the resource server presents (HTTP Basic) to the introspection endpoint.
@@ -252,6 +257,7 @@ impl ServeConfig {
             trusted_proxies: self.trusted_proxies.clone(),
             login_failures_per_address: i64::from(self.login_failures_per_address.max(1)),
             cimd_allow_insecure_loopback: self.cimd_allow_insecure_loopback,
+            audit_retention_secs: i64::from(self.audit_retention_days) * 24 * 3600,
             issuer: as_url,
             resource,
             rs_base,

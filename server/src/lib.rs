@@ -211,7 +211,7 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         tasks.push(tokio::spawn(serve(listener, spa::routes(&cfg.spa_dir), stop(&shutdown))));
     }
     tokio::spawn(key_reload_loop(store.clone(), keys, shutdown.clone()));
-    tokio::spawn(purge_loop(store, settings.unused_client_ttl, shutdown));
+    tokio::spawn(purge_loop(store, settings.clone(), shutdown));
     let running = Running { as_addr, rs_addr, spa_addr, settings, tasks };
     if let Some(path) = &cfg.ready_file {
         running.write_ready_file(path)?;
@@ -237,14 +237,20 @@ async fn key_reload_loop(store: Store, keys: Arc<oauth::keys::SigningKeys>, shut
     }
 }
 
-async fn purge_loop(store: Store, unused_client_ttl: i64, shutdown: CancellationToken) {
+/// Deletes, every minute, what has expired and audit events past `--audit-retention-days`.
+async fn purge_loop(store: Store, settings: Arc<Settings>, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {
-                if let Err(e) = store.purge_expired(store::now(), unused_client_ttl).await {
-                    tracing::warn!(error = %e, "purging expired requests failed");
+                let now = store::now();
+                match store.purge_expired(now, settings.unused_client_ttl).await {
+                    Ok(purged) => tracing::debug!(?purged, "purged expired rows"),
+                    Err(e) => tracing::warn!(error = %e, "purging expired requests failed"),
+                }
+                if let Err(e) = store.purge_audit(now, settings.audit_retention_secs).await {
+                    tracing::warn!(error = %e, "purging old audit events failed");
                 }
             }
         }

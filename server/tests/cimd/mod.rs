@@ -49,9 +49,13 @@ fn assert_mentions(html: &str, words: &str) {
     assert!(html.contains(words), "expected {words:?} in:\n{html}");
 }
 
-async fn refused_events(app: &TestApp, client_id: &str) -> usize {
+/// How many refusals were audited for `client_id` (repeats share a row and are counted on it).
+async fn refused_events(app: &TestApp, client_id: &str) -> i64 {
     let rows = app.store.recent_audit(50).await.unwrap();
-    rows.iter().filter(|r| r.event == "client_metadata_refused" && r.client_id.as_deref() == Some(client_id)).count()
+    rows.iter()
+        .filter(|r| r.event == "client_metadata_refused" && r.client_id.as_deref() == Some(client_id))
+        .map(|r| r.count)
+        .sum()
 }
 
 #[tokio::test]
