@@ -37,6 +37,12 @@ pub enum KeysCommand {
     Rotate,
     /// List the stored signing keys (never their private parts).
     List,
+    /// Withdraw a key at once (after a compromise): it leaves the JWKS and never signs again;
+    /// if it was the active key, a new one takes over. A running server follows within 10 s.
+    Revoke {
+        /// The key's `kid`, as `keys list` shows it.
+        kid: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -57,9 +57,17 @@ pub fn rs_app(
     #[cfg(feature = "test-fixtures")] conformance: Option<mcp::conformance::TestUser>,
 ) -> Router {
     let cors = http::cors::layer(&state.settings.allowed_origins);
-    let verifier = Arc::new(mcp::verifier::Verifier::new(&state.settings));
-    let router =
-        Router::new().merge(http::metadata::rs_routes()).merge(mcp::routes(&state, verifier, shutdown.child_token()));
+    let mut verifier = mcp::verifier::Verifier::new(&state.settings);
+    // Reading this process's own JWKS: follow its key ring directly, so a revoked key stops
+    // verifying as soon as the AS drops it.
+    if state.settings.jwks_url == format!("{}{}", state.settings.issuer, shared::urls::JWKS) {
+        verifier = verifier.following(state.keys.clone());
+    }
+    let router = Router::new().merge(http::metadata::rs_routes()).merge(mcp::routes(
+        &state,
+        Arc::new(verifier),
+        shutdown.child_token(),
+    ));
     #[cfg(feature = "test-fixtures")]
     let router = match conformance {
         Some(user) => router.merge(mcp::conformance::routes(&state, user, shutdown.child_token())),
@@ -117,6 +125,9 @@ pub struct Running {
     pub spa_addr: Option<SocketAddr>,
     pub settings: Arc<Settings>,
     pub tasks: Vec<JoinHandle<std::io::Result<()>>>,
+    /// The live signing keys; [`oauth::keys::SigningKeys::reload`] applies a `keys` command now
+    /// instead of at the next [`KEY_RELOAD_INTERVAL`] tick.
+    pub keys: Arc<oauth::keys::SigningKeys>,
 }
 
 impl Running {
@@ -210,16 +221,17 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     if let Some(listener) = spa_listener {
         tasks.push(tokio::spawn(serve(listener, spa::routes(&cfg.spa_dir), stop(&shutdown))));
     }
-    tokio::spawn(key_reload_loop(store.clone(), keys, shutdown.clone()));
+    tokio::spawn(key_reload_loop(store.clone(), keys.clone(), shutdown.clone()));
     tokio::spawn(purge_loop(store, settings.clone(), shutdown));
-    let running = Running { as_addr, rs_addr, spa_addr, settings, tasks };
+    let running = Running { as_addr, rs_addr, spa_addr, settings, tasks, keys };
     if let Some(path) = &cfg.ready_file {
         running.write_ready_file(path)?;
     }
     Ok(running)
 }
 
-/// How soon a `server keys rotate` run by another process takes effect here.
+/// How soon a `server keys rotate` or `revoke` run by another process takes effect here (the
+/// resource server in this process follows the same reload).
 pub const KEY_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn key_reload_loop(store: Store, keys: Arc<oauth::keys::SigningKeys>, shutdown: CancellationToken) {

@@ -4,6 +4,7 @@
 pub mod conformance;
 pub mod guard;
 pub mod introspection_cache;
+pub mod jwks;
 pub mod operation;
 pub mod service;
 pub mod sessions;

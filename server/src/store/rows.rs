@@ -70,7 +70,7 @@ from_row_by_column_name!(User {
     login_count,
 });
 from_row_by_column_name!(AuditRow { id, at, event, user_id, client_id, detail, count, last_at });
-from_row_by_column_name!(SigningKeyRow { kid, seed_b64, created_at, retired_at });
+from_row_by_column_name!(SigningKeyRow { kid, seed_b64, created_at, retired_at, revoked_at });
 from_row_by_column_name!(AccessToken {
     token_hash,
     client_id,
