@@ -100,7 +100,8 @@ typecheck_e2e() {
   (cd "$ROOT/tests/e2e" && npx --no-install tsc --noEmit -p .)
 }
 
-# The Rust tests (which build target/debug/server too) with the SPA's release build beside them:
+# The Rust tests (which build target/debug/server too, with the test-only conformance mount the
+# conformance step needs: --features server/test-fixtures) with the SPA's release build beside them:
 # the wasm build links with LTO on one core while the native test build often leaves one idle.
 # Both run to the end; either failing fails the step, and each keeps its own log and time.
 rust_tests_and_spa() {
@@ -108,7 +109,8 @@ rust_tests_and_spa() {
   (started=$SECONDS; rc=0; build_spa >"$logs/spa-build.log" 2>&1 || rc=$?
    echo $((SECONDS - started)) >"$spa_time"; exit $rc) &
   spa_pid=$!
-  logged cargo-test cargo test --no-fail-fast || rust_rc=$?
+  # test-fixtures: the conformance runner's TEST-ONLY mount, compiled into this build only.
+  logged cargo-test cargo test --no-fail-fast --features server/test-fixtures || rust_rc=$?
   results+=("$(status_word $rust_rc) cargo test, build + run ($((SECONDS - rust_started)) s)")
   wait "$spa_pid" || spa_rc=$?
   results+=("$(status_word $spa_rc) trunk build --release, beside it ($(cat "$spa_time" 2>/dev/null || echo '?') s)")

@@ -1,5 +1,5 @@
 //! Command-line administration: `server user add` (no user is built into the server; the run
-//! script creates a development user through this) and `server keys rotate|list`.
+//! script creates a development user through this) and `server keys rotate|list|revoke`.
 
 use std::io::Read as _;
 
@@ -81,12 +81,25 @@ pub async fn keys_rotate(store: &Store) -> Result<String, Error> {
     ))
 }
 
+pub async fn keys_revoke(store: &Store, kid: &str) -> Result<String, Error> {
+    let replacement = keys::revoke(store, kid, now()).await?;
+    let active = match replacement {
+        Some(new) => format!("; it was the active key, so new key {new} signs from now on"),
+        None => String::new(),
+    };
+    Ok(format!(
+        "signing key {kid} is revoked: no longer published or used{active}. A running server follows within {} s",
+        crate::KEY_RELOAD_INTERVAL.as_secs()
+    ))
+}
+
 pub async fn keys_list(store: &Store) -> Result<String, Error> {
     let mut out = String::new();
     for row in store.all_signing_keys().await? {
-        let status = match row.retired_at {
-            None => "active".to_owned(),
-            Some(t) => format!("retired at {t}"),
+        let status = match (row.revoked_at, row.retired_at) {
+            (Some(t), _) => format!("revoked at {t}"),
+            (None, None) => "active".to_owned(),
+            (None, Some(t)) => format!("retired at {t}"),
         };
         out.push_str(&format!("{}\tcreated at {}\t{status}\n", row.kid, row.created_at));
     }

@@ -37,6 +37,12 @@ pub enum KeysCommand {
     Rotate,
     /// List the stored signing keys (never their private parts).
     List,
+    /// Withdraw a key at once (after a compromise): it leaves the JWKS and never signs again;
+    /// if it was the active key, a new one takes over. A running server follows within 10 s.
+    Revoke {
+        /// The key's `kid`, as `keys list` shows it.
+        kid: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,18 +166,24 @@ pub struct ServeConfig {
     pub introspection_cache_secs: u32,
     /// TEST ONLY, never in production: also serve the MCP service WITHOUT any access token at
     /// /conformance/mcp, as this existing user, with the fixture tools, resources and prompts the
-    /// official MCP conformance suite calls. Off unless given.
-    #[arg(long, env = "CONFORMANCE_UNAUTHENTICATED_MCP", value_name = "USERNAME")]
+    /// official MCP conformance suite calls. Off unless given. Only in builds with the
+    /// `test-fixtures` feature, and only as a flag: no environment variable or `.env` can set it.
+    #[cfg(feature = "test-fixtures")]
+    #[arg(long, value_name = "USERNAME")]
     pub conformance_unauthenticated_mcp: Option<String>,
     /// DEVELOPMENT AND TESTS ONLY, never in production: let Client ID Metadata Document URLs use
     /// `http` and point at loopback addresses (127.0.0.1, ::1, localhost), so local test clients
-    /// can serve their documents. Private and other internal addresses stay refused. Off unless given.
-    #[arg(long, env = "CIMD_ALLOW_INSECURE_LOOPBACK")]
+    /// can serve their documents. Private and other internal addresses stay refused. Off unless
+    /// given; only as a flag, so no environment variable or `.env` can turn it on.
+    #[arg(long)]
     pub cimd_allow_insecure_loopback: bool,
     /// Once every listener is up, write the bound addresses and public URLs here as JSON (written
     /// to a temporary file, then renamed), so scripts can start the server on port 0.
     #[arg(long, env = "READY_FILE")]
     pub ready_file: Option<std::path::PathBuf>,
+    /// Audit events are deleted this many days after they happened.
+    #[arg(long, env = "AUDIT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..))]
+    pub audit_retention_days: u32,
 }
 
 impl Default for ServeConfig {
@@ -213,6 +225,8 @@ pub struct Settings {
     pub revocation_feed_url: Option<String>,
     pub revocation_poll_secs: u64,
     pub jwks_url: String,
+    /// The JWKS is this process's own (no `--jwks-url`): the RS may follow the AS's key ring.
+    pub jwks_is_own: bool,
     /// Signs the AS cookies; `Secure` and `__Host-` when the issuer is https.
     pub cookies: crate::pages::cookies::CookieSigner,
     /// Proxies whose `X-Forwarded-For` is believed when finding a client's address.
@@ -221,6 +235,8 @@ pub struct Settings {
     pub login_failures_per_address: i64,
     /// TEST ONLY: metadata-document clients may use http and loopback URLs.
     pub cimd_allow_insecure_loopback: bool,
+    /// How long audit events are kept, in seconds.
+    pub audit_retention_secs: i64,
 }
 
 /// Id the resource server presents (HTTP Basic) to the introspection endpoint.
@@ -261,11 +277,13 @@ impl ServeConfig {
             jwt_leeway_secs: i64::try_from(self.jwt_leeway_secs).unwrap_or(i64::MAX),
             revocation_feed_url: self.revocation_feed_url.as_ref().map(ToString::to_string),
             revocation_poll_secs: self.revocation_poll_secs,
+            jwks_is_own: self.jwks_url.is_none(),
             jwks_url,
             cookies: crate::pages::cookies::CookieSigner::new(cookie_key, as_url.starts_with("https://")),
             trusted_proxies: self.trusted_proxies.clone(),
             login_failures_per_address: i64::from(self.login_failures_per_address.max(1)),
             cimd_allow_insecure_loopback: self.cimd_allow_insecure_loopback,
+            audit_retention_secs: i64::from(self.audit_retention_days) * 24 * 3600,
             issuer: as_url,
             resource,
             rs_base,
@@ -289,4 +307,47 @@ fn base_url(public: Option<&Url>, addr: SocketAddr) -> Result<String, Error> {
         return Err(Error::Config(format!("public URL {url} must not have a query or fragment")));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod test_only_switches {
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    fn serve_arg(id: &str) -> Option<clap::Arg> {
+        let cli = Cli::command();
+        let serve = cli.find_subcommand("serve")?;
+        let arg = serve.get_arguments().find(|a| a.get_id() == id).cloned();
+        arg
+    }
+
+    /// A stray environment variable or `.env` line must not be able to weaken the server.
+    #[test]
+    fn test_only_switches_have_no_environment_variable() {
+        let insecure = serve_arg("cimd_allow_insecure_loopback").expect("the flag exists");
+        assert_eq!(insecure.get_env(), None);
+        let cli = Cli::command();
+        let serve = cli.find_subcommand("serve").expect("serve");
+        for arg in serve.get_arguments() {
+            let env = arg.get_env().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+            assert!(!env.starts_with("CONFORMANCE") && !env.starts_with("CIMD"), "{:?} reads {env}", arg.get_id());
+        }
+    }
+
+    #[cfg(feature = "test-fixtures")]
+    #[test]
+    fn the_conformance_flag_exists_with_test_fixtures_and_reads_no_environment() {
+        let arg = serve_arg("conformance_unauthenticated_mcp").expect("the flag exists with the feature");
+        assert_eq!(arg.get_env(), None);
+    }
+
+    #[cfg(not(feature = "test-fixtures"))]
+    #[test]
+    fn builds_without_test_fixtures_refuse_the_conformance_flag() {
+        assert!(serve_arg("conformance_unauthenticated_mcp").is_none());
+        let parsed =
+            <Cli as clap::Parser>::try_parse_from(["server", "serve", "--conformance-unauthenticated-mcp", "x"]);
+        assert!(parsed.is_err(), "{parsed:?}");
+    }
 }

@@ -49,20 +49,31 @@ pub fn as_app(state: AppState) -> Router {
         .layer(trace_layer())
 }
 
-/// The resource server: protected resource metadata and the guarded MCP endpoint, plus the
-/// TEST-ONLY unauthenticated conformance mount when a test user is given (never by default).
+/// The resource server: protected resource metadata and the guarded MCP endpoint, plus (only in
+/// builds with the `test-fixtures` feature) the TEST-ONLY unauthenticated conformance mount when
+/// a test user is given (never by default).
 pub fn rs_app(
     state: AppState,
     shutdown: &CancellationToken,
-    conformance: Option<mcp::conformance::TestUser>,
+    #[cfg(feature = "test-fixtures")] conformance: Option<mcp::conformance::TestUser>,
 ) -> Router {
     let cors = http::cors::layer(&state.settings.allowed_origins);
-    let verifier = Arc::new(mcp::verifier::Verifier::new(&state.settings, state.denylist.clone()));
-    let mut router =
-        Router::new().merge(http::metadata::rs_routes()).merge(mcp::routes(&state, verifier, shutdown.child_token()));
-    if let Some(user) = conformance {
-        router = router.merge(mcp::conformance::routes(&state, user, shutdown.child_token()));
+    let mut verifier = mcp::verifier::Verifier::new(&state.settings, state.denylist.clone());
+    // Reading this process's own JWKS: follow its key ring directly, so a revoked key stops
+    // verifying as soon as the AS drops it.
+    if state.settings.jwks_is_own {
+        verifier = verifier.following(state.keys.clone());
     }
+    let router = Router::new().merge(http::metadata::rs_routes()).merge(mcp::routes(
+        &state,
+        Arc::new(verifier),
+        shutdown.child_token(),
+    ));
+    #[cfg(feature = "test-fixtures")]
+    let router = match conformance {
+        Some(user) => router.merge(mcp::conformance::routes(&state, user, shutdown.child_token())),
+        None => router,
+    };
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -115,6 +126,9 @@ pub struct Running {
     pub spa_addr: Option<SocketAddr>,
     pub settings: Arc<Settings>,
     pub tasks: Vec<JoinHandle<std::io::Result<()>>>,
+    /// The live signing keys; [`oauth::keys::SigningKeys::reload`] applies a `keys` command now
+    /// instead of at the next [`KEY_RELOAD_INTERVAL`] tick.
+    pub keys: Arc<oauth::keys::SigningKeys>,
 }
 
 impl Running {
@@ -195,6 +209,7 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     let state =
         AppState { store: store.clone(), settings: settings.clone(), keys: keys.clone(), registrations, denylist };
 
+    #[cfg(feature = "test-fixtures")]
     let conformance = match &cfg.conformance_unauthenticated_mcp {
         Some(username) => Some(mcp::conformance::TestUser::resolve(&store, username).await?),
         None => None,
@@ -204,23 +219,28 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         let t = t.clone();
         async move { t.cancelled().await }
     };
+    #[cfg(feature = "test-fixtures")]
+    let rs = rs_app(state.clone(), &shutdown, conformance);
+    #[cfg(not(feature = "test-fixtures"))]
+    let rs = rs_app(state.clone(), &shutdown);
     let mut tasks = vec![
-        tokio::spawn(serve(as_listener, as_app(state.clone()), stop(&shutdown))),
-        tokio::spawn(serve(rs_listener, rs_app(state, &shutdown, conformance), stop(&shutdown))),
+        tokio::spawn(serve(as_listener, as_app(state), stop(&shutdown))),
+        tokio::spawn(serve(rs_listener, rs, stop(&shutdown))),
     ];
     if let Some(listener) = spa_listener {
         tasks.push(tokio::spawn(serve(listener, spa::routes(&cfg.spa_dir), stop(&shutdown))));
     }
-    tokio::spawn(key_reload_loop(store.clone(), keys, shutdown.clone()));
-    tokio::spawn(purge_loop(store, settings.unused_client_ttl, keep, shutdown));
-    let running = Running { as_addr, rs_addr, spa_addr, settings, tasks };
+    tokio::spawn(key_reload_loop(store.clone(), keys.clone(), shutdown.clone()));
+    tokio::spawn(purge_loop(store, settings.clone(), keep, shutdown));
+    let running = Running { as_addr, rs_addr, spa_addr, settings, tasks, keys };
     if let Some(path) = &cfg.ready_file {
         running.write_ready_file(path)?;
     }
     Ok(running)
 }
 
-/// How soon a `server keys rotate` run by another process takes effect here.
+/// How soon a `server keys rotate` or `revoke` run by another process takes effect here (the
+/// resource server in this process follows the same reload).
 pub const KEY_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn key_reload_loop(store: Store, keys: Arc<oauth::keys::SigningKeys>, shutdown: CancellationToken) {
@@ -238,16 +258,23 @@ async fn key_reload_loop(store: Store, keys: Arc<oauth::keys::SigningKeys>, shut
     }
 }
 
-async fn purge_loop(store: Store, unused_client_ttl: i64, revocation_keep: i64, shutdown: CancellationToken) {
+/// Deletes, every minute, what has expired, audit events past `--audit-retention-days`, and
+/// revocations older than `revocation_keep` seconds (no token they name can still be valid).
+async fn purge_loop(store: Store, settings: Arc<Settings>, revocation_keep: i64, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {
-                if let Err(e) = store.purge_expired(store::now(), unused_client_ttl).await {
-                    tracing::warn!(error = %e, "purging expired requests failed");
+                let now = store::now();
+                match store.purge_expired(now, settings.unused_client_ttl).await {
+                    Ok(purged) => tracing::debug!(?purged, "purged expired rows"),
+                    Err(e) => tracing::warn!(error = %e, "purging expired requests failed"),
                 }
-                if let Err(e) = store.purge_revocations(store::now() - revocation_keep, store::now()).await {
+                if let Err(e) = store.purge_audit(now, settings.audit_retention_secs).await {
+                    tracing::warn!(error = %e, "purging old audit events failed");
+                }
+                if let Err(e) = store.purge_revocations(now - revocation_keep, now).await {
                     tracing::warn!(error = %e, "purging old revocations failed");
                 }
             }

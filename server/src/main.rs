@@ -39,6 +39,10 @@ async fn run(cli: Cli) -> Result<(), server::error::Error> {
             println!("{}", server::cli::keys_rotate(&store).await?);
             Ok(())
         }
+        Some(Command::Keys(KeysCommand::Revoke { kid })) => {
+            println!("{}", server::cli::keys_revoke(&store, &kid).await?);
+            Ok(())
+        }
         Some(Command::Keys(KeysCommand::List)) => {
             print!("{}", server::cli::keys_list(&store).await?);
             Ok(())

@@ -3,6 +3,7 @@
 
 mod authorize;
 mod body_limits;
+mod bounded_growth;
 mod cimd;
 mod client_auth;
 mod client_registration;

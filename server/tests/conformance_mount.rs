@@ -1,6 +1,9 @@
 //! The TEST-ONLY unauthenticated MCP mount (`serve --conformance-unauthenticated-mcp <user>`):
 //! absent unless the flag is given; with it, `/conformance/mcp` serves the real tools as that
 //! one user plus the conformance fixtures, while `/mcp` stays guarded exactly as before.
+//! The mount exists only in builds with the `test-fixtures` feature (`scripts/test.sh` builds
+//! with it); without it the flag itself is refused (`config` unit tests).
+#![cfg(feature = "test-fixtures")]
 
 use reqwest::header::{CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
 use reqwest::{Response, StatusCode};

@@ -102,3 +102,70 @@ async fn the_keys_command_rotates_and_lists_without_revealing_private_keys() {
         assert!(!listing.contains(&row.seed_b64), "the private seed is never printed");
     }
 }
+
+/// After a compromise, `keys revoke` withdraws a key at once: gone from the JWKS and refused at
+/// `/mcp` as soon as the server reloads its keys (every `KEY_RELOAD_INTERVAL`; triggered here),
+/// although the RS had it cached and tokens it signed have not expired.
+#[tokio::test]
+async fn a_revoked_key_is_unpublished_and_its_tokens_refused_at_once() {
+    let app = spawn_app().await;
+    app.add_user("alice").await;
+    let token = app.access_token("alice").await;
+    let kid = kid_of(&token);
+    app.mcp_session(&token).await; // the RS now holds the key
+
+    let report = server::cli::keys_revoke(&app.store, &kid).await.unwrap();
+    assert!(report.contains("revoked") && report.contains("new key"), "{report}");
+    app.keys.reload(&app.store, now()).await.unwrap();
+
+    let kids = published_kids(&app).await;
+    assert!(!kids.contains(&kid), "revoked key still published: {kids:?}");
+    assert_eq!(kids.len(), 1, "its replacement is the one active key");
+    let init = serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": shared::mcp::PROTOCOL_VERSION, "capabilities": {}, "clientInfo": {"name": "it", "version": "0"}}});
+    let resp = app.mcp_post(Some(&token), None, &init).await;
+    let why = crate::common::assert_oauth_error(resp, reqwest::StatusCode::UNAUTHORIZED, "invalid_token").await;
+    assert!(why.contains("unknown key"), "{why}");
+
+    // New tokens are signed by the replacement and work at once.
+    let fresh = app.access_token("alice").await;
+    assert_eq!(vec![kid_of(&fresh)], kids);
+    app.mcp_session(&fresh).await;
+    let events: Vec<String> = app.store.recent_audit(20).await.unwrap().into_iter().map(|e| e.event).collect();
+    assert!(events.contains(&"signing_key_revoked".to_owned()), "{events:?}");
+}
+
+#[tokio::test]
+async fn revoking_a_retired_key_keeps_the_active_one_and_unknown_kids_are_an_error() {
+    let app = spawn_app().await;
+    let old = KeyRing::load_or_create(&app.store, now(), 900).await.unwrap().active_kid().to_owned();
+    let (active, _) = server::oauth::keys::rotate(&app.store, now()).await.unwrap();
+    let report = server::cli::keys_revoke(&app.store, &old).await.unwrap();
+    assert!(!report.contains("new key"), "{report}");
+    let ring = KeyRing::load_or_create(&app.store, now(), 900).await.unwrap();
+    assert_eq!(ring.active_kid(), active);
+    assert_eq!(ring.published_kids().collect::<Vec<_>>(), vec![active.as_str()]);
+
+    let unknown = server::cli::keys_revoke(&app.store, "k_nope").await.unwrap_err().to_string();
+    assert!(unknown.contains("no signing key \"k_nope\""), "{unknown}");
+    let again = server::cli::keys_revoke(&app.store, &old).await.unwrap_err().to_string();
+    assert!(again.contains("already revoked"), "{again}");
+    let listing = server::cli::keys_list(&app.store).await.unwrap();
+    assert!(listing.lines().any(|l| l.starts_with(&old) && l.contains("revoked at")), "{listing}");
+}
+
+#[tokio::test]
+async fn the_revoke_command_fails_clearly_for_an_unknown_kid() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("--db")
+        .arg(dir.path().join("cli.db"))
+        .args(["keys", "revoke", "k_nope"])
+        .env("RUST_LOG", "off")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no signing key \"k_nope\""), "{stderr}");
+}

@@ -195,3 +195,28 @@ async fn unused_registrations_expire_but_used_clients_stay() {
     app.store.purge_expired(server::store::now(), 86_400).await.unwrap();
     assert!(app.store.find_client(&fresh).await.unwrap().is_some());
 }
+
+/// An IPv6 host owns its whole /64, so the limit counts the /64: a new address in it is not a
+/// new budget. Sent through a trusted proxy (loopback) naming the client in `X-Forwarded-For`.
+#[tokio::test]
+async fn ipv6_addresses_in_one_slash_64_share_the_registration_limit() {
+    let app = crate::common::spawn_app_with(|c| {
+        c.registrations_per_window = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let register_from = |client: &'static str| {
+        app.http
+            .post(format!("{}/register", app.as_url))
+            .header("x-forwarded-for", client)
+            .json(&json!({"redirect_uris": [REDIRECT_URI]}))
+            .send()
+    };
+    assert_eq!(register_from("2001:db8:1:2::1").await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(register_from("2001:db8:1:2:aaaa::2").await.unwrap().status(), StatusCode::CREATED);
+    let resp = register_from("2001:db8:1:2:ffff:ffff:ffff:fffe").await.unwrap();
+    assert_oauth_error(resp, StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable").await;
+    // Another /64, and IPv4 clients, have budgets of their own.
+    assert_eq!(register_from("2001:db8:1:3::1").await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(register_from("198.51.100.7").await.unwrap().status(), StatusCode::CREATED);
+}

@@ -336,6 +336,7 @@ async fn after_step_up_refreshed_tokens_keep_the_union_scope() {
 /// Defence in depth: the tool refuses by itself when something other than the bearer guard let
 /// the call through. The test-only unauthenticated mount (`--conformance-unauthenticated-mcp`)
 /// runs the real tools with only the endpoint's scope, so it reaches the tool's own check.
+#[cfg(feature = "test-fixtures")]
 #[tokio::test]
 async fn the_tool_itself_refuses_without_user_write() {
     let first = spawn_app().await;

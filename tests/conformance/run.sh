@@ -7,11 +7,12 @@
 #      in headless Chromium when the suite prints the authorize URL.
 #   2. server: `conformance server --url <RS>/conformance/mcp`, the TEST-ONLY unauthenticated
 #      mount that exists only because this script starts the server with
-#      --conformance-unauthenticated-mcp (never the default).
+#      --conformance-unauthenticated-mcp (never the default; the flag only exists in builds with
+#      the test-fixtures feature, as scripts/test.sh makes them).
 # Starts the server on port 0 (reported through --ready-file), makes a fresh database with one user in a temporary directory, stops the
 # server and removes everything on exit. Fails when either leg reports a failed check.
 #
-# Needs: target/debug/server, Node 22 and tests/conformance/node_modules (both from
+# Needs: target/debug/server built with --features test-fixtures, Node 22 and tests/conformance/node_modules (both from
 # scripts/setup.sh --conformance), /usr/bin/chromium (scripts/setup.sh --e2e).
 # usage: tests/conformance/run.sh            logs: $TEST_LOGS_DIR/conformance-*.log
 set -euo pipefail
@@ -28,7 +29,11 @@ fail() { printf '[conformance] error: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=tests/harness.sh
 . "$here/../harness.sh"
 say() { printf '[conformance] %s\n' "$*" >&2; }
-[ -x "$server_bin" ] || fail "$server_bin missing: run cargo build -p server"
+[ -x "$server_bin" ] || fail "$server_bin missing: run cargo build -p server --features test-fixtures"
+case "$("$server_bin" serve --help 2>/dev/null || true)" in
+  *--conformance-unauthenticated-mcp*) ;;
+  *) fail "$server_bin was built without the test-fixtures feature: run cargo build -p server --features test-fixtures" ;;
+esac
 [ -x "$node22" ] || fail "Node 22 missing at $node22: run scripts/setup.sh --conformance"
 [ -f "$suite_bin" ] || fail "conformance suite missing: run scripts/setup.sh --conformance"
 [ -d "$here/node_modules/playwright-core" ] || fail "playwright-core missing: run scripts/setup.sh --conformance"

@@ -58,6 +58,16 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The key under which a client is counted by rate limits and sign-in throttling: an IPv4
+/// address as it is, an IPv6 address reduced to its /64 (one subscriber's block: a single host
+/// can use any of its 2^64 addresses, so counting per address would not slow it down).
+pub fn network_key(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !(u128::MAX >> 64))),
+        v4 => v4,
+    }
+}
+
 /// The client's address: the peer, or — when the peer is a trusted proxy — the right-most
 /// `X-Forwarded-For` entry that is not itself a trusted proxy (entries to its left were written
 /// by the client and prove nothing).
@@ -113,6 +123,15 @@ mod tests {
         for bad in ["10.0.0.0/33", "::/129", "example.com", "10.0.0.0/x", ""] {
             assert!(bad.parse::<IpNetwork>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_slash_64() {
+        assert_eq!(network_key(ip("2001:db8:1:2:3:4:5:6")), ip("2001:db8:1:2::"));
+        assert_eq!(network_key(ip("2001:db8:1:2::1")), network_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")));
+        assert_ne!(network_key(ip("2001:db8:1:2::1")), network_key(ip("2001:db8:1:3::1")));
+        assert_eq!(network_key(ip("203.0.113.9")), ip("203.0.113.9"), "IPv4 stays one address");
+        assert_eq!(network_key(ip("::ffff:203.0.113.9")), ip("203.0.113.9"), "IPv4-mapped is IPv4");
     }
 
     #[test]

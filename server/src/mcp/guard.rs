@@ -11,6 +11,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{SessionId, SessionManager as _};
 use shared::challenge::{BearerChallenge, INSUFFICIENT_SCOPE, INVALID_REQUEST, INVALID_TOKEN};
 use shared::oauth::{ErrorCode, OAuthErrorBody};
 
@@ -27,6 +29,8 @@ pub struct GuardState {
     pub settings: Arc<Settings>,
     pub verifier: Arc<Verifier>,
     pub sessions: Arc<SessionOwners>,
+    /// rmcp's sessions of `/mcp`, to close those whose owner entry was evicted.
+    pub manager: Arc<LocalSessionManager>,
 }
 
 pub async fn require_bearer(State(guard): State<GuardState>, req: Request, next: Next) -> Response {
@@ -80,7 +84,7 @@ pub async fn require_bearer(State(guard): State<GuardState>, req: Request, next:
                     &needed.to_string(),
                 );
             }
-            serve_as(&guard.sessions, ctx, req, next).await
+            serve_as(&guard, ctx, req, next).await
         }
         Err(Rejected::Invalid(why)) => challenge(settings, StatusCode::UNAUTHORIZED, Some(INVALID_TOKEN), why),
         Err(Rejected::Unavailable) => {
@@ -94,7 +98,8 @@ pub async fn require_bearer(State(guard): State<GuardState>, req: Request, next:
 }
 
 /// Runs the request as `ctx`'s user, keeping MCP sessions bound to the user who opened them.
-async fn serve_as(sessions: &SessionOwners, ctx: AuthContext, mut req: Request, next: Next) -> Response {
+async fn serve_as(guard: &GuardState, ctx: AuthContext, mut req: Request, next: Next) -> Response {
+    let sessions = &guard.sessions;
     let user_id = ctx.user_id.clone();
     let named = req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     if let Some(session) = &named {
@@ -108,10 +113,23 @@ async fn serve_as(sessions: &SessionOwners, ctx: AuthContext, mut req: Request, 
     let resp = next.run(req).await;
     match (&named, resp.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok())) {
         (Some(session), _) if ending && resp.status().is_success() => sessions.forget(session),
-        (None, Some(created)) => sessions.record(created, &user_id),
+        (None, Some(created)) => {
+            if let Some(evicted) = sessions.record(created, &user_id) {
+                close_evicted(guard.manager.clone(), evicted);
+            }
+        }
         _ => {}
     }
     resp
+}
+
+/// Ends in rmcp a session whose owner entry made room for a newer one (see `sessions`).
+fn close_evicted(manager: Arc<LocalSessionManager>, session: String) {
+    tokio::spawn(async move {
+        if let Err(e) = manager.close_session(&SessionId::from(session)).await {
+            tracing::warn!(error = %e, "could not close an evicted MCP session");
+        }
+    });
 }
 
 /// RFC 7235 token68: what a bearer token may contain.

@@ -1,9 +1,11 @@
 //! The MCP resource server: a bearer-token guard in front of an rmcp streamable-HTTP service.
 
+#[cfg(feature = "test-fixtures")]
 pub mod conformance;
 pub mod denylist;
 pub mod guard;
 pub mod introspection_cache;
+pub mod jwks;
 pub mod operation;
 pub mod service;
 pub mod sessions;
@@ -31,15 +33,16 @@ pub fn routes(
     let config = http_config(settings, shutdown);
     let store = state.store.clone();
     let router = service::UserDataServer::router();
+    let manager = Arc::new(LocalSessionManager::default());
     let mcp = StreamableHttpService::new(
         move || Ok(service::UserDataServer::new(store.clone(), router.clone())),
-        Arc::new(LocalSessionManager::default()),
+        manager.clone(),
         config,
     );
     Router::new()
         .route_service(shared::urls::MCP, mcp)
         .layer(middleware::from_fn_with_state(
-            guard::GuardState { settings: settings.clone(), verifier, sessions: Arc::default() },
+            guard::GuardState { settings: settings.clone(), verifier, sessions: Arc::default(), manager },
             guard::require_bearer,
         ))
         .layer(middleware::map_response(too_large_as_oauth_error))

@@ -1,25 +1,23 @@
 //! How the resource server checks a bearer token. By default it verifies the JWT locally against
-//! the authorization server's JWKS (fetched once, refetched when an unknown `kid` appears, at most
-//! every 10 s); alternatively it asks the authorization server through RFC 7662 introspection,
-//! authenticated with the configured secret. Either way issuer, audience (RFC 8707: exactly our
-//! canonical URL) and expiry are checked here, not trusted.
+//! the authorization server's JWKS (see [`super::jwks`]: refetched when 5 minutes old or when an
+//! unknown `kid` appears, at most every 10 s, and following this process's AS at once);
+//! alternatively it asks the authorization server through RFC 7662 introspection, authenticated
+//! with the configured secret. Either way issuer, audience (RFC 8707: exactly our canonical URL)
+//! and expiry are checked here, not trusted.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use ed25519_dalek::VerifyingKey;
-use shared::oauth::{IntrospectionResponse, JwkSet};
+use shared::oauth::IntrospectionResponse;
 use shared::scopes::ScopeSet;
 
 use super::denylist::Denylist;
 use super::introspection_cache::IntrospectionCache;
+use super::jwks::JwksCache;
 use crate::config::{Settings, Verification};
-use crate::oauth::jwt::{self, Expect, Invalid};
-use crate::oauth::keys::verifying_keys;
-
-const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+use crate::oauth::jwt::Expect;
+use crate::oauth::keys::SigningKeys;
 
 /// Who is calling, as proven by a valid token. Tools read it from the request extensions.
 #[derive(Clone, Debug)]
@@ -42,9 +40,7 @@ pub struct Verifier {
     mode: Verification,
     introspection_url: String,
     authorization: String,
-    jwks_url: String,
-    keys: RwLock<HashMap<String, VerifyingKey>>,
-    last_fetch: Mutex<Option<Instant>>,
+    jwks: JwksCache,
     introspected: IntrospectionCache,
     /// Revoked grants and tokens, checked after every signature (no round trip per request).
     denylist: Arc<Denylist>,
@@ -59,14 +55,13 @@ impl Verifier {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
+        let jwks = JwksCache::new(http.clone(), settings.jwks_url.clone());
         Self {
             http,
             mode: settings.verification,
             introspection_url: settings.introspection_url.clone(),
             authorization: crate::http::introspect::basic_credentials(&settings.introspection_secret),
-            jwks_url: settings.jwks_url.clone(),
-            keys: RwLock::default(),
-            last_fetch: Mutex::default(),
+            jwks,
             introspected: IntrospectionCache::new(settings.introspection_cache_secs),
             cache_generation: AtomicU64::new(denylist.generation()),
             denylist,
@@ -80,60 +75,25 @@ impl Verifier {
         }
     }
 
+    /// Also drops at once the keys `local` (the AS in this process, whose JWKS this verifier
+    /// reads) stops publishing, such as a revoked one.
+    #[must_use]
+    pub fn following(self, local: Arc<SigningKeys>) -> Self {
+        Self { jwks: self.jwks.following(local), ..self }
+    }
+
     async fn verify_jwt(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {
         let expect =
             Expect { issuer: &settings.issuer, audience: &settings.resource, now, leeway: settings.jwt_leeway_secs };
-        let mut refetched = false;
-        loop {
-            let result = {
-                let keys = self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-                jwt::verify(token, &keys, &expect)
-            };
-            let claims = match result {
-                Ok(c) => c,
-                Err(Invalid::UnknownKey(_)) if !refetched && self.may_refetch() => {
-                    self.fetch_jwks().await?;
-                    refetched = true;
-                    continue;
-                }
-                Err(Invalid::UnknownKey(_)) => {
-                    return Err(Rejected::Invalid("the access token was signed by an unknown key"))
-                }
-                Err(Invalid::Malformed) => return Err(Rejected::Invalid("the access token is malformed")),
-                Err(Invalid::Refused(why)) => return Err(Rejected::Invalid(why)),
-            };
-            if self.denylist.is_revoked(claims.gid.as_deref(), &claims.jti) {
-                return Err(Rejected::Invalid("the access token has been revoked"));
-            }
-            return Ok(AuthContext {
-                user_id: claims.sub,
-                client_id: claims.client_id,
-                scopes: ScopeSet::parse(&claims.scope).unwrap_or_default(),
-            });
+        let claims = self.jwks.verify(token, &expect).await?;
+        if self.denylist.is_revoked(claims.gid.as_deref(), &claims.jti) {
+            return Err(Rejected::Invalid("the access token has been revoked"));
         }
-    }
-
-    /// Rate-limits JWKS fetches so that tokens with made-up `kid`s cannot make us hammer the AS.
-    fn may_refetch(&self) -> bool {
-        let mut last = self.last_fetch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if last.is_some_and(|t| t.elapsed() < JWKS_REFETCH_INTERVAL) {
-            return false;
-        }
-        *last = Some(Instant::now());
-        true
-    }
-
-    async fn fetch_jwks(&self) -> Result<(), Rejected> {
-        let set: JwkSet = async { self.http.get(&self.jwks_url).send().await?.error_for_status()?.json().await }
-            .await
-            .map_err(|e: reqwest::Error| {
-                tracing::error!(error = %e, "fetching the JWKS failed");
-                Rejected::Unavailable
-            })?;
-        let keys = verifying_keys(&set);
-        tracing::info!(keys = keys.len(), "JWKS refreshed");
-        *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = keys;
-        Ok(())
+        Ok(AuthContext {
+            user_id: claims.sub,
+            client_id: claims.client_id,
+            scopes: ScopeSet::parse(&claims.scope).unwrap_or_default(),
+        })
     }
 
     async fn introspect(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {

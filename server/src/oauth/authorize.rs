@@ -48,10 +48,12 @@ pub async fn validate(store: &Store, settings: &Settings, query: &[u8]) -> Resul
                 "This application is not registered with this server (unknown client_id).".into(),
             ))
         }
-        // A Client ID Metadata Document that could not be fetched or is not acceptable.
+        // A Client ID Metadata Document that could not be fetched or is not acceptable. The
+        // description never says how the URL resolved (see `cimd::fetch`), and the client_id is
+        // not echoed: it is the requester's text, of any length.
         Err(Error::OAuth { code, description, .. }) => {
             return Err(Rejection::Page(format!(
-                "The application's client_id {client_id} cannot be used ({}): {description}.",
+                "This application's client_id cannot be used ({}): {description}.",
                 code.as_str()
             )))
         }

@@ -12,8 +12,8 @@ use shared::oauth::{Jwk, JwkSet};
 
 use super::jwt::{self, AccessClaims};
 use crate::error::Error;
-use crate::store::keys::SigningKeyRow;
-use crate::store::Store;
+use crate::store::keys::{KeyRevocation, SigningKeyRow};
+use crate::store::{AuditEvent, Store};
 
 pub struct KeyRing {
     kid: String,
@@ -45,6 +45,7 @@ pub fn generate_key(now: i64) -> SigningKeyRow {
         seed_b64: STANDARD.encode(seed),
         created_at: now,
         retired_at: None,
+        revoked_at: None,
     }
 }
 
@@ -55,6 +56,23 @@ pub async fn rotate(store: &Store, now: i64) -> Result<(String, Vec<String>), Er
     let retired = store.rotate_signing_key(&row, now).await?;
     tracing::info!(kid = %row.kid, retired = ?retired, "rotated the access-token signing key");
     Ok((row.kid, retired))
+}
+
+/// `server keys revoke <kid>`: withdraws a key at once, after a compromise: it leaves the JWKS
+/// and never signs again (a running server follows within `KEY_RELOAD_INTERVAL`, 10 s). If it
+/// was the active key, a new one takes over in the same transaction. Returns the `kid` of the
+/// key that replaced it, if one did.
+pub async fn revoke(store: &Store, kid: &str, now: i64) -> Result<Option<String>, Error> {
+    let replacement = generate_key(now);
+    match store.revoke_signing_key(kid, &replacement, now).await? {
+        KeyRevocation::Unknown => Err(Error::Config(format!("there is no signing key {kid:?} (see `keys list`)"))),
+        KeyRevocation::AlreadyRevoked => Err(Error::Config(format!("signing key {kid:?} is already revoked"))),
+        KeyRevocation::Revoked { replaced_active } => {
+            tracing::warn!(%kid, replaced_active, "revoked an access-token signing key");
+            store.audit_at(AuditEvent::SigningKeyRevoked, None, None, &format!("kid={kid}"), now).await;
+            Ok(replaced_active.then_some(replacement.kid))
+        }
+    }
 }
 
 impl KeyRing {
@@ -76,6 +94,11 @@ impl KeyRing {
         let published =
             rows.iter().map(|r| Ok((r.kid.clone(), decode(r)?.verifying_key()))).collect::<Result<_, Error>>()?;
         Ok(Self { kid: active.kid.clone(), signing, published })
+    }
+
+    /// The `kid`s in the JWKS.
+    pub fn published_kids(&self) -> impl Iterator<Item = &str> {
+        self.published.iter().map(|(kid, _)| kid.as_str())
     }
 
     /// The `kid` of the key that signs new tokens.

@@ -11,7 +11,7 @@ use axum::response::Response;
 use shared::oauth::ErrorCode;
 
 use super::{csrf, render, session};
-use crate::http::client_addr::client_ip;
+use crate::http::client_addr::{client_ip, network_key};
 use crate::http::AppState;
 use crate::oauth::authorize::{self, Rejection};
 use crate::oauth::params::Params;
@@ -153,7 +153,7 @@ pub async fn login(
     // and by address, which catches one source spraying passwords over many usernames.
     let throttle_key = format!("user:{}", username.to_lowercase());
     let client = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
-    let address_key = format!("addr:{client}");
+    let address_key = format!("addr:{}", network_key(client)); // IPv6: per /64
     let wait = state.store.throttle_wait(&throttle_key, now()).await.unwrap_or(0);
     if wait > 0 {
         let message = format!("Too many failed sign-in attempts for this account. Try again in {wait} seconds.");

@@ -10,6 +10,19 @@ pub struct SigningKeyRow {
     pub seed_b64: String,
     pub created_at: i64,
     pub retired_at: Option<i64>,
+    /// Set by `server keys revoke`: never published or used again.
+    pub revoked_at: Option<i64>,
+}
+
+/// What [`Store::revoke_signing_key`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KeyRevocation {
+    /// Revoked; `replaced_active` when it was the active key and the replacement now signs.
+    Revoked {
+        replaced_active: bool,
+    },
+    AlreadyRevoked,
+    Unknown,
 }
 
 impl std::fmt::Debug for SigningKeyRow {
@@ -19,10 +32,12 @@ impl std::fmt::Debug for SigningKeyRow {
 }
 
 impl Store {
-    /// Keys still worth publishing (unretired, or retired after `published_since`), newest first.
+    /// Keys still worth publishing (unretired, or retired after `published_since`; never a
+    /// revoked one), newest first.
     pub async fn signing_keys(&self, published_since: i64) -> Result<Vec<SigningKeyRow>, Error> {
         Ok(sqlx::query_as(
-            "SELECT * FROM signing_keys WHERE retired_at IS NULL OR retired_at > ? ORDER BY created_at DESC, kid",
+            "SELECT * FROM signing_keys WHERE revoked_at IS NULL AND (retired_at IS NULL OR retired_at > ?) \
+             ORDER BY created_at DESC, kid",
         )
         .bind(published_since)
         .fetch_all(&self.pool)
@@ -46,6 +61,49 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(retired.into_iter().map(|(kid,)| kid).collect())
+    }
+
+    /// Marks `kid` revoked (and retired) so it is neither published nor used again. If it was
+    /// the active key, `replacement` is stored as the new active key in the same transaction, so
+    /// there is never a moment without exactly one usable active key.
+    pub async fn revoke_signing_key(
+        &self,
+        kid: &str,
+        replacement: &SigningKeyRow,
+        now: i64,
+    ) -> Result<KeyRevocation, Error> {
+        let mut tx = self.pool.begin().await?;
+        // The first statement writes, so the transaction holds the write lock from here on.
+        let was: Option<(Option<i64>,)> = sqlx::query_as(
+            "UPDATE signing_keys SET revoked_at = ? WHERE kid = ? AND revoked_at IS NULL RETURNING retired_at",
+        )
+        .bind(now)
+        .bind(kid)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((retired_at,)) = was else {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM signing_keys WHERE kid = ?")
+                .bind(kid)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Ok(if exists.is_some() { KeyRevocation::AlreadyRevoked } else { KeyRevocation::Unknown });
+        };
+        let replaced_active = retired_at.is_none();
+        if replaced_active {
+            sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE kid = ?")
+                .bind(now)
+                .bind(kid)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO signing_keys (kid, seed_b64, created_at, retired_at) VALUES (?, ?, ?, NULL)")
+                .bind(&replacement.kid)
+                .bind(&replacement.seed_b64)
+                .bind(replacement.created_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(KeyRevocation::Revoked { replaced_active })
     }
 
     /// Every stored key, the active one first, then the most recently retired (for

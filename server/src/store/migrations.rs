@@ -19,6 +19,7 @@ const FILES: &[(&str, &str)] = &[
     ("0006_login_throttle.sql", include_str!("../../migrations/0006_login_throttle.sql")),
     ("0010_server_secrets.sql", include_str!("../../migrations/0010_server_secrets.sql")),
     ("0011_client_types.sql", include_str!("../../migrations/0011_client_types.sql")),
+    ("0013_bounded_growth.sql", include_str!("../../migrations/0013_bounded_growth.sql")),
     ("0014_revocations.sql", include_str!("../../migrations/0014_revocations.sql")),
 ];
 

@@ -13,6 +13,7 @@ mod codes;
 mod grants;
 pub mod keys;
 mod migrations;
+mod purge;
 mod refresh;
 mod revocations;
 mod rows;
@@ -27,11 +28,12 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-pub use audit::{AuditEvent, AuditRow};
+pub use audit::{clip, AuditEvent, AuditRow, COALESCE_WINDOW_SECS, MAX_ROWS_PER_WINDOW};
 pub use auth_requests::AuthRequest;
 pub use clients::Client;
 pub use codes::{AuthCode, CodeClaim};
 pub use grants::Grant;
+pub use purge::{Purged, KEEP_EXPIRED_SECS};
 pub use refresh::{RefreshClaim, RefreshToken};
 pub use revocations::{Revocation, RevokedKind};
 pub use tokens::AccessToken;
@@ -83,12 +85,13 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Deletes expired pending requests and codes; called periodically by the server.
-    /// Also deletes clients registered more than `unused_client_ttl` seconds ago that never
-    /// obtained a token (abandoned or flooding registrations); configured clients are exempt.
-    pub async fn purge_expired(&self, now: i64, unused_client_ttl: i64) -> Result<(), Error> {
+    /// Deletes expired pending requests, sessions, codes and tokens and stale throttle rows
+    /// ([`Store::purge_stale`]); called periodically by the server. Also deletes clients
+    /// registered more than `unused_client_ttl` seconds ago that never obtained a token
+    /// (abandoned or flooding registrations); configured clients are exempt.
+    pub async fn purge_expired(&self, now: i64, unused_client_ttl: i64) -> Result<Purged, Error> {
         sqlx::query(
-            "DELETE FROM clients WHERE created_at < ? AND configured = 0 \
+            "DELETE FROM clients WHERE created_at < ? AND configured = 0 AND obtained_token = 0 \
              AND NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.client_id = clients.client_id) \
              AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.client_id = clients.client_id) \
              AND NOT EXISTS (SELECT 1 FROM auth_requests r WHERE r.client_id = clients.client_id)",
@@ -99,8 +102,11 @@ impl Store {
         sqlx::query("DELETE FROM auth_requests WHERE expires_at < ?").bind(now).execute(&self.pool).await?;
         sqlx::query("DELETE FROM login_sessions WHERE expires_at < ?").bind(now).execute(&self.pool).await?;
         // Keep used codes until well after expiry so a late replay is still recognised.
-        sqlx::query("DELETE FROM auth_codes WHERE expires_at < ?").bind(now - 3600).execute(&self.pool).await?;
-        Ok(())
+        sqlx::query("DELETE FROM auth_codes WHERE expires_at < ?")
+            .bind(now - KEEP_EXPIRED_SECS)
+            .execute(&self.pool)
+            .await?;
+        self.purge_stale(now).await
     }
 }
 

@@ -69,8 +69,8 @@ from_row_by_column_name!(User {
     last_login_at,
     login_count,
 });
-from_row_by_column_name!(AuditRow { id, at, event, user_id, client_id, detail });
-from_row_by_column_name!(SigningKeyRow { kid, seed_b64, created_at, retired_at });
+from_row_by_column_name!(AuditRow { id, at, event, user_id, client_id, detail, count, last_at });
+from_row_by_column_name!(SigningKeyRow { kid, seed_b64, created_at, retired_at, revoked_at });
 from_row_by_column_name!(AccessToken {
     token_hash,
     client_id,

@@ -4,7 +4,7 @@
 use super::Store;
 
 /// A key whose last failure is older than this starts counting afresh.
-const FORGET_AFTER_SECS: i64 = 3600;
+pub(super) const FORGET_AFTER_SECS: i64 = 3600;
 use crate::error::Error;
 
 impl Store {

@@ -95,11 +95,14 @@ impl Store {
         Ok(true)
     }
 
-    /// (active tokens, distinct clients ever authorized) for a user's stats.
+    /// (active tokens, distinct clients authorized) for a user's stats: clients with a stored
+    /// token or a remembered grant (expired tokens are purged after a while).
     pub async fn token_stats(&self, user_id: &str, now: i64) -> Result<(i64, i64), Error> {
         let row: (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(CASE WHEN revoked_at IS NULL AND expires_at > ? THEN 1 ELSE 0 END), 0), \
-             COUNT(DISTINCT client_id) FROM access_tokens WHERE user_id = ?",
+            "SELECT COALESCE(SUM(CASE WHEN revoked_at IS NULL AND expires_at > ?1 THEN 1 ELSE 0 END), 0), \
+             (SELECT COUNT(*) FROM (SELECT client_id FROM access_tokens WHERE user_id = ?2 \
+              UNION SELECT client_id FROM grants WHERE user_id = ?2)) \
+             FROM access_tokens WHERE user_id = ?2",
         )
         .bind(now)
         .bind(user_id)

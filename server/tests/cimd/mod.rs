@@ -49,9 +49,13 @@ fn assert_mentions(html: &str, words: &str) {
     assert!(html.contains(words), "expected {words:?} in:\n{html}");
 }
 
-async fn refused_events(app: &TestApp, client_id: &str) -> usize {
+/// How many refusals were audited for `client_id` (repeats share a row and are counted on it).
+async fn refused_events(app: &TestApp, client_id: &str) -> i64 {
     let rows = app.store.recent_audit(50).await.unwrap();
-    rows.iter().filter(|r| r.event == "client_metadata_refused" && r.client_id.as_deref() == Some(client_id)).count()
+    rows.iter()
+        .filter(|r| r.event == "client_metadata_refused" && r.client_id.as_deref() == Some(client_id))
+        .map(|r| r.count)
+        .sum()
 }
 
 #[tokio::test]
@@ -258,9 +262,29 @@ async fn loopback_and_private_addresses_are_refused_in_production() {
     ];
     for url in &urls {
         let html = authorize_refused(&app, url, &[]).await;
-        assert_mentions(&html, "a private or reserved address this server will not contact");
+        assert_mentions(&html, server::oauth::cimd::UNREACHABLE);
     }
     assert_eq!(docs.hits("/client.json"), 0);
+}
+
+/// The error page is seen by whoever sent the request, so it must not tell which names resolve
+/// or to which internal addresses: a name resolving to loopback, a name that does not resolve and
+/// a private literal get one and the same page, without the address; the detail is in the log.
+#[tokio::test]
+async fn the_error_page_reveals_no_address_and_no_resolution() {
+    let app = production_app().await;
+    let pages = [
+        authorize_refused(&app, "https://localhost/client.json", &[]).await,
+        authorize_refused(&app, "https://nonexistent.invalid/client.json", &[]).await,
+        authorize_refused(&app, "https://10.1.2.3/client.json", &[]).await,
+    ];
+    for html in &pages {
+        assert_mentions(html, server::oauth::cimd::UNREACHABLE);
+        for leak in ["127.0.0.1", "::1", "10.1.2.3", "localhost", "nonexistent", "resolve", "private"] {
+            assert!(!html.contains(leak), "the page reveals {leak:?}:\n{html}");
+        }
+    }
+    assert!(pages.iter().all(|p| *p == pages[0]), "one page for every unreachable document");
 }
 
 #[tokio::test]

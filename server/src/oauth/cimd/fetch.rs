@@ -6,8 +6,13 @@
 //! Redirects are refused rather than followed: the document must name its own URL as
 //! `client_id`, so a document served from elsewhere would be refused anyway, and every hop would
 //! be one more address to vet.
+//!
+//! Whoever sends the authorization request sees the refusal, so failures to reach a vetted
+//! address (resolution, a refused address, no connection) all get one generic description: otherwise the page would tell which names resolve and to which internal
+//! addresses. The detail goes to the log.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::{header, HeaderMap, StatusCode};
@@ -43,15 +48,28 @@ pub struct Fetched {
     pub headers: HeaderMap,
 }
 
-/// GETs `url` under `policy`. Every failure is an `invalid_client` error saying what went wrong.
+/// What the user is told when the document could not be reached (see the module comment).
+pub const UNREACHABLE: &str =
+    "the client metadata document could not be retrieved from its URL (this server only contacts public addresses)";
+
+/// GETs `url` under `policy`. Every failure is an `invalid_client` error saying what went wrong,
+/// in the generic [`UNREACHABLE`] words for anything about resolving, vetting or connecting.
 pub async fn fetch(url: &Url, policy: FetchPolicy) -> Result<Fetched, Error> {
-    match tokio::time::timeout(policy.total_timeout, fetch_unbounded(url, policy)).await {
+    let vetted = AtomicBool::new(false);
+    match tokio::time::timeout(policy.total_timeout, fetch_unbounded(url, policy, &vetted)).await {
         Ok(result) => result,
-        Err(_) => Err(refused("fetching the client metadata document timed out")),
+        Err(_) if vetted.load(Ordering::Relaxed) => Err(refused("fetching the client metadata document timed out")),
+        Err(_) => Err(unreachable(url, "resolving the host timed out")),
     }
 }
 
-async fn fetch_unbounded(url: &Url, policy: FetchPolicy) -> Result<Fetched, Error> {
+/// The generic refusal, with `detail` logged for the operator.
+fn unreachable(url: &Url, detail: &str) -> Error {
+    tracing::info!(client_id = %crate::store::clip(url.as_str()), detail, "client metadata document unreachable");
+    refused(UNREACHABLE)
+}
+
+async fn fetch_unbounded(url: &Url, policy: FetchPolicy, vetted: &AtomicBool) -> Result<Fetched, Error> {
     let port = url.port_or_known_default().ok_or_else(|| refused("the client_id URL has no port"))?;
     let mut builder = reqwest::Client::builder()
         .no_proxy()
@@ -60,22 +78,24 @@ async fn fetch_unbounded(url: &Url, policy: FetchPolicy) -> Result<Fetched, Erro
         .timeout(policy.total_timeout)
         .https_only(!policy.allow_insecure_loopback)
         .user_agent(concat!("mcp-auth-server/", env!("CARGO_PKG_VERSION"), " (client metadata fetcher)"));
+    let refuse = |detail: String| unreachable(url, &detail);
     match url.host() {
         Some(Host::Domain(domain)) => {
-            let ip = resolve_vetted(domain, port, policy).await?;
+            let ip = resolve_vetted(domain, port, policy).await.map_err(refuse)?;
             builder = builder.resolve(domain, SocketAddr::new(ip, port));
         }
-        Some(Host::Ipv4(ip)) => vet(IpAddr::V4(ip), policy)?,
-        Some(Host::Ipv6(ip)) => vet(IpAddr::V6(ip), policy)?,
+        Some(Host::Ipv4(ip)) => vet(IpAddr::V4(ip), policy).map_err(refuse)?,
+        Some(Host::Ipv6(ip)) => vet(IpAddr::V6(ip), policy).map_err(refuse)?,
         None => return Err(refused("the client_id URL has no host")),
     }
+    vetted.store(true, Ordering::Relaxed);
     let http = builder.build().map_err(|e| Error::Internal(format!("metadata fetcher: {e}")))?;
-    let mut resp = http
-        .get(url.as_str())
-        .header(header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| refused(&describe(&e, "could not be fetched")))?;
+    let sent = http.get(url.as_str()).header(header::ACCEPT, "application/json").send().await;
+    let mut resp = match sent {
+        Ok(resp) => resp,
+        Err(e) if e.is_timeout() => return Err(refused("fetching the client metadata document timed out")),
+        Err(e) => return Err(unreachable(url, &describe(&e, "could not be fetched"))),
+    };
     let status = resp.status();
     if status.is_redirection() {
         return Err(refused(&format!(
@@ -103,26 +123,25 @@ async fn fetch_unbounded(url: &Url, policy: FetchPolicy) -> Result<Fetched, Erro
     Ok(Fetched { body, headers })
 }
 
-/// Resolves `domain` and returns an address to pin, if every answer is allowed.
-async fn resolve_vetted(domain: &str, port: u16, policy: FetchPolicy) -> Result<IpAddr, Error> {
+/// Resolves `domain` and returns an address to pin, if every answer is allowed; otherwise why
+/// not, for the log only.
+async fn resolve_vetted(domain: &str, port: u16, policy: FetchPolicy) -> Result<IpAddr, String> {
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((domain, port))
         .await
-        .map_err(|_| refused(&format!("the host {domain} of the client_id URL could not be resolved")))?
+        .map_err(|e| format!("the host {domain} could not be resolved: {e}"))?
         .collect();
     // One internal answer is enough to refuse: the name is pointed at something it should not be.
     for a in &addrs {
-        vet(a.ip(), policy)?;
+        vet(a.ip(), policy).map_err(|why| format!("the host {domain} {why}"))?;
     }
-    addrs.first().map(SocketAddr::ip).ok_or_else(|| refused(&format!("the host {domain} has no address")))
+    addrs.first().map(SocketAddr::ip).ok_or_else(|| format!("the host {domain} has no address"))
 }
 
-fn vet(ip: IpAddr, policy: FetchPolicy) -> Result<(), Error> {
+fn vet(ip: IpAddr, policy: FetchPolicy) -> Result<(), String> {
     if address::is_public(ip) || (policy.allow_insecure_loopback && address::is_loopback(ip)) {
         return Ok(());
     }
-    Err(refused(&format!(
-        "the client_id URL leads to {ip}, a private or reserved address this server will not contact"
-    )))
+    Err(format!("leads to {ip}, a private or reserved address"))
 }
 
 /// `application/json` or any `application/<something>+json`, with or without parameters.

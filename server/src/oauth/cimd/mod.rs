@@ -21,7 +21,7 @@ use url::Url;
 
 pub use address::{is_loopback, is_public};
 pub use client_id::{classify, ClientIdKind};
-pub use fetch::FetchPolicy;
+pub use fetch::{FetchPolicy, UNREACHABLE};
 
 use crate::error::Error;
 use crate::store::Client;

@@ -89,7 +89,7 @@ fn secret(s: &str) -> secrets::Secret {
 }
 
 fn refused(client_id: &str, reason: &'static str) -> Error {
-    tracing::info!(client_id = ?client_id, reason, "client authentication failed");
+    tracing::info!(client_id = ?crate::store::clip(client_id), reason, "client authentication failed");
     Error::ClientAuth
 }
 
