@@ -20,6 +20,7 @@ mod key_rotation;
 mod logs;
 mod mcp_guard;
 mod protocol_versions;
+mod ready_file;
 mod refresh;
 mod register;
 mod revocation;
