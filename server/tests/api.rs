@@ -23,6 +23,7 @@ mod refresh;
 mod register;
 mod revocation;
 mod sessions;
+mod spa_headers;
 mod step_up;
 mod throttle;
 mod token;
