@@ -153,7 +153,8 @@ fn every_url_field_of_the_server_metadata_is_checked() {
     assert_eq!(metadata("http://127.0.0.1:9000").check_network_urls(), Ok(()));
     assert_eq!(metadata("http://127.0.0.1:9000").network_urls().len(), 7);
     let evil = "javascript:alert(document.domain)//";
-    let cases: [(&str, fn(&mut AuthorizationServerMetadata, String)); 7] = [
+    type Setter = fn(&mut AuthorizationServerMetadata, String);
+    let cases: [(&str, Setter); 7] = [
         ("issuer", |m, u| m.issuer = u),
         ("authorization_endpoint", |m, u| m.authorization_endpoint = u),
         ("token_endpoint", |m, u| m.token_endpoint = u),
@@ -185,10 +186,10 @@ fn every_url_of_the_resource_metadata_and_the_challenge_is_checked() {
         resource_name: None,
     };
     assert_eq!(prm("http://127.0.0.1:8000/mcp", &["http://127.0.0.1:9000"]).check_network_urls(), Ok(()));
-    let bad_resource = prm("data:text/html,x", &["https://as.example"]).check_network_urls().unwrap_err();
+    let bad_resource = prm("data:text/html,x", &["https://as.example"]).check_network_urls().expect_err("data:");
     assert_eq!(bad_resource.field, "resource");
     let second = prm("https://rs.example/mcp", &["https://as.example", "http://evil.example"]);
-    let refusal = second.check_network_urls().unwrap_err();
+    let refusal = second.check_network_urls().expect_err("http://evil.example");
     assert_eq!(
         refusal,
         RefusedUrl {
@@ -207,7 +208,7 @@ fn every_url_of_the_resource_metadata_and_the_challenge_is_checked() {
         challenge(Some("https://rs.example/.well-known/oauth-protected-resource/mcp")).check_network_urls(),
         Ok(())
     );
-    let refusal = challenge(Some(" javascript:alert(1)")).check_network_urls().unwrap_err();
+    let refusal = challenge(Some(" javascript:alert(1)")).check_network_urls().expect_err("leading space");
     assert_eq!(refusal.field, "resource_metadata");
     assert_eq!(refusal.reason, UrlError::UnsafeCharacters);
 }
