@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs everything for development: the authorization server (http://127.0.0.1:9000), the MCP
-# resource server (http://127.0.0.1:8000) and the SPA with live reload (http://127.0.0.1:8080),
-# with a development user `dev` whose password is new at every start (printed below).
+# resource server (http://127.0.0.1:8000) and the SPA (http://127.0.0.1:8080), rebuilt on every
+# change (reload the page by hand: the SPA's CSP blocks Trunk's inline autoreload script), with a
+# development user `dev` whose password is new at every start (printed below).
 # Ctrl-C stops all of it. Data lives in ./data/ (SQLite); server log in data/server.log.
 #
 # usage: scripts/dev.sh

@@ -27,6 +27,7 @@ mod revocation;
 mod revocation_feed;
 mod revocation_reach;
 mod sessions;
+mod spa_headers;
 mod step_up;
 mod throttle;
 mod token;

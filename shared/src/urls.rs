@@ -2,6 +2,9 @@
 
 use url::Url;
 
+use crate::challenge::BearerChallenge;
+use crate::oauth::{AuthorizationServerMetadata, ProtectedResourceMetadata};
+
 pub const AS_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
 pub const PROTECTED_RESOURCE_METADATA: &str = "/.well-known/oauth-protected-resource";
@@ -29,6 +32,8 @@ pub enum UrlError {
     HasCredentials,
     /// A native app's private-use scheme that is not a reverse domain name (RFC 8252 §7.1).
     SchemeNotReverseDomain,
+    /// Whitespace, a control character or a backslash, which URL parsers drop or rewrite.
+    UnsafeCharacters,
 }
 
 impl std::fmt::Display for UrlError {
@@ -43,6 +48,7 @@ impl std::fmt::Display for UrlError {
                 "must use https, http on a loopback host, or a private-use scheme that is a reverse domain name \
                  containing a dot, like com.example.app:/callback"
             }
+            Self::UnsafeCharacters => "must not contain whitespace, control characters or backslashes",
         })
     }
 }
@@ -84,6 +90,87 @@ pub fn validate_native_redirect_uri(raw: &str) -> Result<Url, UrlError> {
         _ => return Err(UrlError::SchemeNotReverseDomain),
     }
     Ok(url)
+}
+
+/// Checks a URL the client learned from the network (a metadata document, a `WWW-Authenticate`
+/// challenge) before it fetches it or sends the browser there: https, or http on a loopback host,
+/// and nothing else. A `javascript:` or `data:` "authorization endpoint" handed to
+/// `location.assign` would run the sender's script in the client's origin; plain http to another
+/// host would carry codes and tokens in the clear. Whitespace, control characters and backslashes
+/// are refused rather than normalised: parsers strip or rewrite them (`" javascript:"`,
+/// `"java\tscript:"`, `https:\\host`), and the raw string is what later code passes on.
+pub fn validate_network_url(raw: &str) -> Result<Url, UrlError> {
+    if raw.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') {
+        return Err(UrlError::UnsafeCharacters);
+    }
+    let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
+    web_url_rules(&url)?;
+    Ok(url)
+}
+
+/// A URL that [`validate_network_url`] refused, with the field that named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedUrl {
+    pub field: String,
+    pub url: String,
+    pub reason: UrlError,
+}
+
+impl std::fmt::Display for RefusedUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "its {} \"{}\" is refused: {}", self.field, self.url, self.reason)
+    }
+}
+
+/// A document received from the network that names URLs the client goes on to fetch or
+/// navigate to. The client checks every one as it parses the document, so no later step can
+/// use one unchecked.
+pub trait NetworkUrls {
+    /// Every URL in the document, with the name of its field (`authorization_servers[0]`).
+    fn network_urls(&self) -> Vec<(String, &str)>;
+
+    /// The first URL that [`validate_network_url`] refuses, if any.
+    fn check_network_urls(&self) -> Result<(), RefusedUrl> {
+        for (field, url) in self.network_urls() {
+            validate_network_url(url).map_err(|reason| RefusedUrl { field, url: url.to_owned(), reason })?;
+        }
+        Ok(())
+    }
+}
+
+impl NetworkUrls for ProtectedResourceMetadata {
+    fn network_urls(&self) -> Vec<(String, &str)> {
+        let servers = self.authorization_servers.iter().enumerate();
+        std::iter::once(("resource".to_owned(), self.resource.as_str()))
+            .chain(servers.map(|(i, s)| (format!("authorization_servers[{i}]"), s.as_str())))
+            .collect()
+    }
+}
+
+impl NetworkUrls for AuthorizationServerMetadata {
+    fn network_urls(&self) -> Vec<(String, &str)> {
+        let optional = [
+            ("registration_endpoint", &self.registration_endpoint),
+            ("introspection_endpoint", &self.introspection_endpoint),
+            ("revocation_endpoint", &self.revocation_endpoint),
+            ("jwks_uri", &self.jwks_uri),
+        ];
+        [
+            ("issuer", self.issuer.as_str()),
+            ("authorization_endpoint", self.authorization_endpoint.as_str()),
+            ("token_endpoint", self.token_endpoint.as_str()),
+        ]
+        .into_iter()
+        .chain(optional.into_iter().filter_map(|(name, url)| Some((name, url.as_deref()?))))
+        .map(|(name, url)| (name.to_owned(), url))
+        .collect()
+    }
+}
+
+impl NetworkUrls for BearerChallenge {
+    fn network_urls(&self) -> Vec<(String, &str)> {
+        self.resource_metadata.iter().map(|url| ("resource_metadata".to_owned(), url.as_str())).collect()
+    }
 }
 
 fn web_url_rules(url: &Url) -> Result<(), UrlError> {
@@ -169,6 +256,9 @@ fn well_known_for(base: &Url, well_known: &str) -> String {
 pub fn origin_of(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
+
+#[cfg(test)]
+mod network_tests;
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ use shared::oauth::{
     AuthorizationCodeTokenRequest, ClientRegistrationRequest, ClientRegistrationResponse, OAuthErrorBody,
     TokenResponse, GRANT_REFRESH_TOKEN,
 };
+use shared::urls::NetworkUrls;
 
 use super::{excerpt, send, Outgoing, Reply};
 use crate::error::ClientError;
@@ -20,14 +21,26 @@ pub struct Fetched<T> {
     pub status: String,
 }
 
-/// GET a JSON metadata document; anything but 200 with valid JSON is an error.
-pub async fn get_json<T: DeserializeOwned>(target: &'static str, url: &str) -> Result<Fetched<T>, ClientError> {
+/// GET a JSON metadata document; anything but 200 with valid JSON is an error, and so is any
+/// URL in it that `shared::urls::validate_network_url` refuses (a `javascript:` endpoint, plain
+/// http to another host): checked here, as the document is parsed, so no later step of the flow
+/// can fetch or navigate to one unchecked.
+pub async fn get_json<T: DeserializeOwned + NetworkUrls>(
+    target: &'static str,
+    url: &str,
+) -> Result<Fetched<T>, ClientError> {
     let out = Outgoing { target, method: "GET", url };
     let reply = send(&out, Request::get(url).header("Accept", "application/json"), None).await?;
     if reply.status != 200 {
         return Err(status_error(&out, "200", &reply));
     }
-    parse(&out, &reply)
+    let fetched: Fetched<T> = parse(&out, &reply)?;
+    fetched.value.check_network_urls().map_err(|refused| ClientError::Invalid {
+        target,
+        url: url.to_owned(),
+        reason: refused.to_string(),
+    })?;
+    Ok(fetched)
 }
 
 /// RFC 7591 dynamic registration; the server must answer 201 Created.

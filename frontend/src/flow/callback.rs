@@ -1,5 +1,5 @@
 //! Steps 6–7, on `/callback`: check the authorization response against the pending flow
-//! (`error`, `state`, RFC 9207 `iss`), then exchange the code at the token endpoint with the
+//! (`state` first, then `error` and RFC 9207 `iss`), then exchange the code at the token endpoint with the
 //! PKCE verifier and `resource`, and save the session. The pending record is removed before the
 //! exchange, so `state` and verifier can never be used twice. The session also keeps the refresh
 //! token when the server issues one (`flow::refresh` uses it). A callback that does not match a
@@ -29,8 +29,8 @@ pub struct CallbackParams {
     pub iss: Option<String>,
 }
 
-const STATE_MISMATCH: &str =
-    "State mismatch: this callback does not belong to a login started here. Please connect again.";
+const STATE_MISMATCH: &str = "State mismatch: this callback does not belong to a login started in this tab, so it was \
+                              refused as forged and nothing in it was used.";
 
 /// Said when the server does not know the stored `client_id`.
 pub const REGISTRATION_NOT_RECOGNISED: &str =
@@ -42,6 +42,22 @@ const TITLE_TOKEN: &str = "Exchange the code for an access token";
 /// Checks the callback and, if it belongs to our pending flow, exchanges the code.
 /// On success the session is stored and the caller moves on to the console.
 pub async fn complete(params: CallbackParams, pending: Option<PendingFlow>, t: Timeline) -> Result<(), ClientError> {
+    let ours = pending.as_ref().is_some_and(|p| state_matches(&params, p));
+    let result = finish(params, pending, t).await;
+    if result.is_err() && ours {
+        // A refused or broken login ends here: a tool call kept for a step-up is not retried
+        // later. A forged callback changes nothing, so a login in progress can still finish.
+        storage::clear_pending_call();
+    }
+    result
+}
+
+/// Whether the callback carries the pending flow's `state` (compared in constant time).
+fn state_matches(params: &CallbackParams, pending: &PendingFlow) -> bool {
+    params.state.as_deref().is_some_and(|s| constant_time_eq(s.as_bytes(), pending.state.as_bytes()))
+}
+
+async fn finish(params: CallbackParams, pending: Option<PendingFlow>, t: Timeline) -> Result<(), ClientError> {
     t.start(CALLBACK, TITLE_CALLBACK, "Reading the authorization response…");
     let checked = check(&params, pending);
     let (pending, code) = checked.inspect_err(|e| t.fail(CALLBACK, e.to_string()))?;
@@ -124,24 +140,21 @@ async fn end_superseded_grant(old: &Session, new: &Session) {
     }
 }
 
-/// Validates the authorization response; returns the pending flow and the code.
+/// Validates the authorization response; returns the pending flow and the code. `state` comes
+/// first: a callback without this tab's state is forged (an attacker's link, a stale tab) however
+/// it looks, so its `error` is neither shown nor acted on, and the pending flow and the stored
+/// registrations stay as they are; otherwise one link could cancel a login in progress.
 fn check(params: &CallbackParams, pending: Option<PendingFlow>) -> Result<(PendingFlow, String), ClientError> {
+    let Some(pending) = pending.filter(|p| state_matches(params, p)) else {
+        return Err(ClientError::message(STATE_MISMATCH));
+    };
     if let Some(error) = &params.error {
         storage::clear_pending();
         if error == ErrorCode::InvalidClient.as_str() {
-            // Without a pending flow it is unknown which registration was refused: forget them all.
-            match &pending {
-                Some(p) => storage::forget_client(&p.client_id),
-                None => storage::forget_all_registrations(),
-            }
+            storage::forget_client(&pending.client_id);
         }
         return Err(ClientError::message(describe_error(error, params.error_description.as_deref())));
     }
-    let matches =
-        |p: &PendingFlow| params.state.as_deref().is_some_and(|s| constant_time_eq(s.as_bytes(), p.state.as_bytes()));
-    let Some(pending) = pending.filter(matches) else {
-        return Err(ClientError::message(STATE_MISMATCH));
-    };
     match &params.iss {
         Some(iss) if iss != &pending.issuer => {
             return Err(ClientError::message(format!(

@@ -2,7 +2,10 @@
 //! protected resource metadata (RFC 9728), authorization server metadata (RFC 8414), dynamic
 //! registration (RFC 7591, asking for the `authorization_code` and `refresh_token` grants) and the
 //! authorization request with PKCE S256. Each step checks what the protocol requires before the
-//! next one starts; the first failure stops the flow.
+//! next one starts; the first failure stops the flow. Every URL learned on the way (the
+//! challenge's `resource_metadata`, each URL in both metadata documents) must pass
+//! `shared::urls::validate_network_url` as it is parsed, so no `javascript:` or `data:` URL, nor
+//! plain http to another host, ever reaches `fetch` or `location.assign`.
 //!
 //! Registration happens once per authorization server and redirect URI: a registration that
 //! already led to a successful login is kept in `localStorage` (see `crate::storage`) and reused,
@@ -14,6 +17,7 @@
 use shared::challenge::BearerChallenge;
 use shared::oauth::{AuthorizationServerMetadata, ClientRegistrationRequest, ProtectedResourceMetadata};
 use shared::scopes::ScopeSet;
+use shared::urls::NetworkUrls;
 use shared::{pkce, scopes, urls};
 use url::Url;
 
@@ -69,9 +73,13 @@ pub async fn connect(input: &str, t: Timeline) -> Result<(), ClientError> {
     authorize_redirect(&asm, pending, t)
 }
 
+/// The MCP server's URL, held to the rule for every URL the client sends tokens to: it may come
+/// from a link (`/?mcp=`), not only from the user's typing.
 fn parse_mcp_url(input: &str, t: Timeline) -> Result<Url, ClientError> {
-    Url::parse(input.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https")).ok_or_else(|| {
-        let e = ClientError::message(format!("\"{input}\" is not an http(s) URL. Enter the MCP server's URL."));
+    urls::validate_network_url(input.trim()).map_err(|reason| {
+        let e = ClientError::message(format!(
+            "\"{input}\" cannot be the MCP server's URL: {reason}. Enter the MCP server's URL."
+        ));
         t.start(UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, String::new());
         t.fail(UNAUTHENTICATED_REQUEST, e.to_string());
         e
@@ -95,6 +103,13 @@ async fn unauthenticated_request(mcp: &Url, t: Timeline) -> Result<Challenge, Cl
             });
         }
         let parsed = probe.www_authenticate.as_deref().and_then(BearerChallenge::parse);
+        if let Some(refused) = parsed.as_ref().and_then(|c| c.check_network_urls().err()) {
+            return Err(ClientError::Invalid {
+                target: "the MCP server's WWW-Authenticate challenge",
+                url: mcp.to_string(),
+                reason: refused.to_string(),
+            });
+        }
         let (header, metadata_url, scope) = match (&probe.www_authenticate, parsed) {
             (Some(raw), Some(c)) => (
                 format!("WWW-Authenticate: {raw}"),

@@ -40,11 +40,7 @@ pub fn CallbackPage() -> impl IntoView {
         async move {
             match callback::complete(params, pending, timeline).await {
                 Ok(()) => navigate("/console", NavigateOptions { replace: true, ..NavigateOptions::default() }),
-                Err(e) => {
-                    // A refused or broken step-up login: the kept tool call is not retried later.
-                    storage::clear_pending_call();
-                    error.set(Some(e.to_string()));
-                }
+                Err(e) => error.set(Some(e.to_string())),
             }
         }
     });

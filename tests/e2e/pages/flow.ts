@@ -106,8 +106,13 @@ export class BrowserLog {
   readonly registrations: string[] = [];
   /** Every main-frame document response from the authorization server, redirects included. */
   readonly asDocuments: AsDocument[] = [];
+  /** What Chromium reported blocking under a Content-Security-Policy (console messages). */
+  readonly cspViolations: string[] = [];
 
   constructor(page: Page, env: E2eEnv) {
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) this.cspViolations.push(message.text());
+    });
     page.on('framenavigated', (frame) => {
       if (frame === page.mainFrame()) this.navigations.push(frame.url());
     });

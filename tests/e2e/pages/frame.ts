@@ -2,6 +2,8 @@
  * Embedding a URL in an `<iframe>` of the page that is open, to see whether it renders there. The
  * iframe is added with `page.evaluate`, as a framing site would add it; nothing is intercepted.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Frame, Page, Response } from '@playwright/test';
 
 export interface Embedded {
@@ -9,6 +11,42 @@ export interface Embedded {
   frame: Frame;
   /** The response the iframe's document request got (its headers decide whether it may show). */
   response: Response;
+}
+
+/**
+ * Another site, to play the one that frames: a Node `http` server on 127.0.0.1:0 whose one page
+ * is blank and sends no policy. (The SPA cannot play it: its CSP forbids being framed and frames
+ * of other origins; `about:blank` cannot either: Chromium blocks a public page from framing
+ * loopback servers.)
+ */
+export class FramingSite {
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<FramingSite> {
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>framing site</title><body></body>');
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    return new FramingSite(server, `http://127.0.0.1:${port}/`);
+  }
+
+  /** Opens the framing site's page in `page`. */
+  async open(page: Page): Promise<void> {
+    await page.goto(this.url);
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
 }
 
 /**

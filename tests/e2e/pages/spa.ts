@@ -3,7 +3,7 @@
  * the MCP authorization flow, the /callback page, and the /console page that calls MCP.
  * Selectors follow the SPA's data-testid contract; nothing here knows how the SPA works inside.
  */
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type Locator, type Page, type Response } from '@playwright/test';
 
 /** Timeline step ids, in flow order (`li[data-testid=flow-step][data-step=<id>]`). */
 export const FLOW_STEPS = [
@@ -44,7 +44,25 @@ export interface StoredRegistration {
 }
 
 export const SESSION_KEY = 'mcp-auth.session';
+/** The login in progress (state, PKCE verifier, …) in sessionStorage, from Connect to /callback. */
+export const PENDING_FLOW_KEY = 'mcp-auth.pending-flow';
 export const REGISTRATION_PREFIX = 'mcp-auth.registration:';
+
+/**
+ * The SPA's document headers forbid inline script (only its own files and WebAssembly run) and
+ * framing by any site.
+ */
+export function expectSpaSecurityHeaders(headers: Record<string, string>): void {
+  const csp = headers['content-security-policy'] ?? '';
+  const directives = csp.split(';').map((d) => d.trim());
+  const context = JSON.stringify(headers);
+  expect(directives, context).toContain("script-src 'self' 'wasm-unsafe-eval'");
+  expect(directives, context).toContain("frame-ancestors 'none'");
+  expect(directives, context).toContain("object-src 'none'");
+  expect(directives, context).toContain("base-uri 'none'");
+  expect(csp, context).not.toContain('unsafe-inline');
+  expect(headers['x-frame-options'], context).toBe('DENY');
+}
 
 /** Shared by every SPA page: the timeline, errors and notices. */
 class SpaPage {
@@ -68,6 +86,11 @@ class SpaPage {
   async storedSession(): Promise<StoredSession | null> {
     const raw = await this.page.evaluate((key) => window.sessionStorage.getItem(key), SESSION_KEY);
     return raw === null ? null : (JSON.parse(raw) as StoredSession);
+  }
+
+  /** The raw pending-flow record in sessionStorage, if any (read only; compared, never parsed). */
+  async pendingFlow(): Promise<string | null> {
+    return this.page.evaluate((key) => window.sessionStorage.getItem(key), PENDING_FLOW_KEY);
   }
 
   /** The client registrations kept in localStorage (read only). */
@@ -101,11 +124,16 @@ export class SpaHome extends SpaPage {
     this.registrationNotice = page.getByTestId('registration-notice');
   }
 
-  /** Opens `/?mcp=<url>` and waits until the app has mounted and prefilled the field. */
-  async goto(mcpUrl: string): Promise<void> {
-    await this.page.goto(`/?mcp=${encodeURIComponent(mcpUrl)}`);
+  /**
+   * Opens `/?mcp=<url>` and waits until the app has mounted and prefilled the field; returns the
+   * document's response (for its headers).
+   */
+  async goto(mcpUrl: string): Promise<Response> {
+    const response = await this.page.goto(`/?mcp=${encodeURIComponent(mcpUrl)}`);
+    if (!response) throw new Error('no response for the SPA home page');
     await expect(this.mcpUrl).toHaveValue(mcpUrl);
     await expect(this.connectButton).toBeEnabled();
+    return response;
   }
 
   async connect(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { APIResponse } from '@playwright/test';
 import { expect, test } from '../fixtures';
-import { embed } from '../pages/frame';
+import { embed, FramingSite } from '../pages/frame';
+import { expectSpaSecurityHeaders } from '../pages/spa';
 
 /** The anti-framing headers every authorization-server page must carry. */
 function expectUnframeable(headers: Record<string, string>): void {
@@ -14,11 +15,18 @@ async function expectHtmlWith(resp: APIResponse, selectorText: RegExp): Promise<
   expect(await resp.text()).toMatch(selectorText);
 }
 
+let framingSite: FramingSite;
+test.beforeAll(async () => {
+  framingSite = await FramingSite.start();
+});
+test.afterAll(async () => {
+  await framingSite.stop();
+});
+
 test('the login and consent pages of the authorization server cannot be framed', async ({
   page,
   env,
   flow,
-  home,
 }) => {
   // A real authorization request, as the SPA builds it (registered client, PKCE S256, state).
   await flow.start();
@@ -26,9 +34,9 @@ test('the login and consent pages of the authorization server cannot be framed',
   expect(authorizeUrl.startsWith(`${env.asUrl}/authorize?`)).toBe(true);
 
   await test.step('control: a page without those headers renders inside the same iframe setup', async () => {
-    await home.goto(env.mcpUrl);
-    const { frame } = await embed(page, `${env.spaUrl}/?mcp=${encodeURIComponent(env.mcpUrl)}`, 'control');
-    await expect(frame.getByTestId('connect')).toBeVisible();
+    await framingSite.open(page);
+    const { frame } = await embed(page, `${env.asUrl}/.well-known/oauth-authorization-server`, 'control');
+    await expect(frame.locator('body')).toContainText(env.asUrl);
   });
 
   await test.step('the login page sends DENY / frame-ancestors and is not rendered in a frame', async () => {
@@ -37,7 +45,7 @@ test('the login and consent pages of the authorization server cannot be framed',
     expectUnframeable(direct.headers());
     await expectHtmlWith(direct, /<input[^>]*name="password"/);
 
-    await home.goto(env.mcpUrl);
+    await framingSite.open(page);
     const { frame, response } = await embed(page, authorizeUrl, 'login');
     expect(response.status()).toBe(200);
     expectUnframeable(await response.allHeaders());
@@ -55,7 +63,7 @@ test('the login and consent pages of the authorization server cannot be framed',
     expectUnframeable(direct.headers());
     await expectHtmlWith(direct, /<button[^>]*value="allow"/);
 
-    await home.goto(env.mcpUrl);
+    await framingSite.open(page);
     const { frame, response } = await embed(page, authorizeUrl, 'consent');
     expect(response.status()).toBe(200);
     expectUnframeable(await response.allHeaders());
@@ -64,4 +72,15 @@ test('the login and consent pages of the authorization server cannot be framed',
     // Chromium replaces a refused frame with its own error page.
     expect(frame.url()).toMatch(/^chrome-error:/);
   });
+});
+
+test('the SPA cannot be framed', async ({ page, env }) => {
+  const spa = `${env.spaUrl}/?mcp=${encodeURIComponent(env.mcpUrl)}`;
+  await framingSite.open(page);
+  const { frame, response } = await embed(page, spa, 'spa');
+  expect(response.status()).toBe(200);
+  expectSpaSecurityHeaders(await response.allHeaders());
+  await expect(frame.getByTestId('connect')).toHaveCount(0);
+  // Chromium replaces a refused frame with its own error page.
+  expect(frame.url()).toMatch(/^chrome-error:/);
 });

@@ -1,6 +1,6 @@
 import { expect, test } from '../fixtures';
 import { CLIENT_NAME, SCOPE } from '../pages/flow';
-import { jsonContains, jsonFind } from '../pages/spa';
+import { expectSpaSecurityHeaders, jsonContains, jsonFind } from '../pages/spa';
 
 test('connect, sign in, consent and call MCP as alice', async ({
   page,
@@ -13,7 +13,9 @@ test('connect, sign in, consent and call MCP as alice', async ({
   browserLog,
 }) => {
   await test.step('the SPA discovers the server and redirects to the AS login page', async () => {
-    await home.goto(env.mcpUrl);
+    // Served under a CSP without inline script: the whole flow below runs under it.
+    const response = await home.goto(env.mcpUrl);
+    expectSpaSecurityHeaders(await response.allHeaders());
     await home.connect();
     await login.expectLoaded();
     expect(page.url().startsWith(`${env.asUrl}/authorize`)).toBe(true);
@@ -63,5 +65,9 @@ test('connect, sign in, consent and call MCP as alice', async ({
     // The stats name the user by id: it must be alice's.
     const stats = await mcpConsole.runAndReadJson(mcpConsole.readStats, mcpConsole.statsResult);
     expect(jsonFind(stats, 'user_id'), JSON.stringify(stats)).toBe(userId);
+  });
+
+  await test.step('the CSP never had to block anything the SPA did', async () => {
+    expect(browserLog.cspViolations).toEqual([]);
   });
 });

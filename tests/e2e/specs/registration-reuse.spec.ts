@@ -52,12 +52,41 @@ test.describe('a stored client registration the server no longer knows', () => {
     expect((await mcpConsole.storedRegistrations()).map((r) => r.client_id)).toEqual([newClientId]);
   });
 
-  test('is forgotten when the callback says invalid_client', async ({ flow, callback, mcpConsole, browserLog }) => {
+  test('is forgotten when the callback of the login started here says invalid_client', async ({
+    page,
+    env,
+    flow,
+    home,
+    callback,
+    mcpConsole,
+    browserLog,
+  }) => {
     await flow.signInAndAllow();
     expect(await mcpConsole.storedRegistrations()).toHaveLength(1);
     await mcpConsole.logout();
+    await home.expectPath('/');
 
-    await callback.goto({ error: 'invalid_client', state: 'any' });
+    // As if the server's data had been reset, so that the login below stays pending at the
+    // authorization server instead of coming straight back with remembered consent.
+    await page.evaluate((prefix) => {
+      for (const key of Object.keys(window.localStorage).filter((k) => k.startsWith(prefix))) {
+        const record = JSON.parse(window.localStorage.getItem(key) ?? '{}') as { client_id?: string };
+        record.client_id = 'c_no_such_client';
+        window.localStorage.setItem(key, JSON.stringify(record));
+      }
+    }, REGISTRATION_PREFIX);
+    await home.connect();
+    await page.waitForURL((url) => url.href.startsWith(`${env.asUrl}/authorize`));
+    await home.goto(env.mcpUrl);
+    const state = (JSON.parse((await home.pendingFlow()) ?? '{}') as { state?: string }).state ?? '';
+    expect(state, 'the pending login keeps its state').not.toBe('');
+
+    // Only the callback of that login may make the SPA forget the registration: not a forged one.
+    await callback.goto({ error: 'invalid_client', state: 'forged' });
+    await expect(callback.error).toContainText('State mismatch');
+    expect(await callback.storedRegistrations()).toHaveLength(1);
+
+    await callback.goto({ error: 'invalid_client', state });
     await expect(callback.error).toContainText(NOT_RECOGNISED);
     expect(await callback.storedRegistrations()).toEqual([]);
     expect(browserLog.tokenRequests).toHaveLength(1);
