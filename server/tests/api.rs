@@ -17,6 +17,7 @@ mod introspect;
 mod jwt;
 mod key_rotation;
 mod logs;
+mod loopback_redirects;
 mod mcp_guard;
 mod protocol_versions;
 mod refresh;
