@@ -160,6 +160,10 @@ pub struct ServeConfig {
     /// to a temporary file, then renamed), so scripts can start the server on port 0.
     #[arg(long, env = "READY_FILE")]
     pub ready_file: Option<std::path::PathBuf>,
+    /// Password checks (argon2) that may run at once, on blocking threads; a sign-in finding all
+    /// of them busy gets 503 with `Retry-After`. Default: the number of cores.
+    #[arg(long, env = "PASSWORD_HASHING_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..))]
+    pub password_hashing_concurrency: Option<u16>,
 }
 
 impl Default for ServeConfig {

@@ -114,6 +114,8 @@ pub struct Running {
     pub spa_addr: Option<SocketAddr>,
     pub settings: Arc<Settings>,
     pub tasks: Vec<JoinHandle<std::io::Result<()>>>,
+    /// The sign-in's password hasher (tests hold its permits to see the server busy).
+    pub passwords: Arc<oauth::password::PasswordHasher>,
 }
 
 impl Running {
@@ -184,7 +186,17 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         tracing::warn!("client metadata documents may use http and loopback URLs: for development and tests only");
     }
     let store = store.with_client_documents(documents);
-    let state = AppState { store: store.clone(), settings: settings.clone(), keys: keys.clone(), registrations };
+    let passwords = Arc::new(match cfg.password_hashing_concurrency {
+        Some(n) => oauth::password::PasswordHasher::new(n.into()),
+        None => oauth::password::PasswordHasher::for_this_machine(),
+    });
+    let state = AppState {
+        store: store.clone(),
+        settings: settings.clone(),
+        keys: keys.clone(),
+        registrations,
+        passwords: passwords.clone(),
+    };
 
     let conformance = match &cfg.conformance_unauthenticated_mcp {
         Some(username) => Some(mcp::conformance::TestUser::resolve(&store, username).await?),
@@ -204,7 +216,7 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     }
     tokio::spawn(key_reload_loop(store.clone(), keys, shutdown.clone()));
     tokio::spawn(purge_loop(store, settings.unused_client_ttl, shutdown));
-    let running = Running { as_addr, rs_addr, spa_addr, settings, tasks };
+    let running = Running { as_addr, rs_addr, spa_addr, settings, tasks, passwords };
     if let Some(path) = &cfg.ready_file {
         running.write_ready_file(path)?;
     }

@@ -20,6 +20,7 @@ mod key_rotation;
 mod logs;
 mod loopback_redirects;
 mod mcp_guard;
+mod password_hashing;
 mod protocol_versions;
 mod refresh;
 mod register;

@@ -24,6 +24,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: Arc<SigningKeys>,
     pub registrations: Arc<rate_limit::RateLimiter>,
+    /// Runs argon2 off the async workers, a bounded number at a time.
+    pub passwords: Arc<crate::oauth::password::PasswordHasher>,
 }
 
 /// Largest request body any OAuth endpoint accepts.

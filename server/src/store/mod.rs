@@ -33,6 +33,7 @@ pub use clients::Client;
 pub use codes::{AuthCode, CodeClaim};
 pub use grants::Grant;
 pub use refresh::{RefreshClaim, RefreshToken};
+pub use throttle::{Reservation, ThrottlePolicy};
 pub use tokens::AccessToken;
 pub use users::{NewUser, User};
 

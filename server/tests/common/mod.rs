@@ -33,6 +33,8 @@ pub struct TestApp {
     pub introspection_secret: String,
     /// The settings the running server resolved (issuer, resource, lifetimes).
     pub settings: Arc<server::config::Settings>,
+    /// The sign-in's password hasher: hold its permits to see the server busy.
+    pub passwords: Arc<server::oauth::password::PasswordHasher>,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -88,6 +90,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut ServeC
         http,
         introspection_secret: running.settings.introspection_secret.clone(),
         settings: running.settings,
+        passwords: running.passwords,
         shutdown,
         _dir: dir,
     }
