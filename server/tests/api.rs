@@ -11,6 +11,7 @@ mod configured_clients;
 mod conformance_mount;
 mod consent_memory;
 mod cors;
+mod csrf;
 mod db_files;
 mod flow;
 mod interop_rmcp;

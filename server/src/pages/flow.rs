@@ -46,15 +46,17 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
             );
         }
     };
+    // The forms carry a token bound to this request, never the cookie's secret itself.
+    let token = csrf::request_token(&state.settings.cookies, &secret, &pending.id);
     let resp = match signed_in {
         // A login session skips the password; remembered consent skips the consent page too.
-        Some(user) => after_sign_in(&state, &pending, &user, &client_name, &secret).await,
+        Some(user) => after_sign_in(&state, &pending, &user, &client_name, &token).await,
         None => {
             let page = render::LoginPage {
                 client_name: &client_name,
                 resource: &pending.resource,
                 request_id: &pending.id,
-                csrf: &secret,
+                csrf: &token,
                 username: "",
                 error: None,
             };
@@ -115,7 +117,7 @@ async fn pending_from_form(
             return Err(render::error(StatusCode::SERVICE_UNAVAILABLE, "The server could not continue; try again."));
         }
     };
-    if !csrf::check(headers, &state.settings.cookies, form.get("csrf"), &pending.csrf_hash) {
+    if !csrf::check(headers, &state.settings.cookies, form.get("csrf"), &pending) {
         tracing::warn!(client_id = %pending.client_id, "form rejected: CSRF check failed");
         return Err(render::error(
             StatusCode::FORBIDDEN,
