@@ -137,6 +137,11 @@ pub async fn login(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // First of all, so that a flood finding every permit busy costs no database work.
+    let Ok(permit) = state.passwords.try_permit() else {
+        tracing::warn!("every password-hashing permit is in use; sign-in refused with 503");
+        return busy();
+    };
     let (form, pending) = match pending_from_form(&state, &headers, raw).await {
         Ok(v) => v,
         Err(resp) => return resp,
@@ -158,10 +163,9 @@ pub async fn login(
     };
 
     let client = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
-    let user = match sign_in::check(&state, client, username, password).await {
+    let user = match sign_in::check(&state, permit, client, username, password).await {
         sign_in::Outcome::SignedIn(user) => user,
         sign_in::Outcome::Throttled(message) => return login_again(StatusCode::TOO_MANY_REQUESTS, &message),
-        sign_in::Outcome::Busy => return busy(),
         sign_in::Outcome::Unavailable => {
             return render::error(StatusCode::SERVICE_UNAVAILABLE, "The server could not check the sign-in; try again.")
         }

@@ -1,11 +1,13 @@
 //! The password check behind the login form, in an order that keeps the server responsive and
-//! the throttle exact: a hashing permit first (none free → [`Outcome::Busy`], nothing counted),
-//! then the attempt is reserved per username and per client address (each one statement that
-//! counts and decides), then argon2 runs on a blocking thread.
+//! the throttle exact: the caller holds a hashing permit (taken before any other work, so a busy
+//! server answers 503 cheaply and counts nothing), then the attempt is reserved per username and
+//! per client address (each one statement that counts and decides), then argon2 runs on a
+//! blocking thread.
 
 use std::net::IpAddr;
 
 use crate::http::AppState;
+use crate::oauth::password::HashPermit;
 use crate::store::{now, Reservation, ThrottlePolicy, User};
 
 /// Per username: this many attempts are free, then each one doubles a lock-out window that starts
@@ -21,17 +23,11 @@ pub enum Outcome {
     Failed,
     /// Locked out; the message says by what and for how long.
     Throttled(String),
-    /// Every hashing permit is in use: come back in a moment (503 + `Retry-After`).
-    Busy,
     /// The throttle could not be consulted: nothing was evaluated.
     Unavailable,
 }
 
-pub async fn check(state: &AppState, client: IpAddr, username: &str, password: &str) -> Outcome {
-    let Ok(permit) = state.passwords.try_permit() else {
-        tracing::warn!("every password-hashing permit is in use; sign-in refused with 503");
-        return Outcome::Busy;
-    };
+pub async fn check(state: &AppState, permit: HashPermit, client: IpAddr, username: &str, password: &str) -> Outcome {
     // Throttled by username whether or not the account exists, so the answer reveals nothing;
     // and by address, which catches one source spraying passwords over many usernames.
     let user_key = format!("user:{}", username.to_lowercase());
