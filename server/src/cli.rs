@@ -6,7 +6,7 @@ use std::io::Read as _;
 use crate::config::UserAdd;
 use crate::error::Error;
 use crate::oauth::keys;
-use crate::oauth::password::hash_password;
+use crate::oauth::password::PasswordHasher;
 use crate::store::{now, NewUser, Store};
 
 const MIN_PASSWORD_LEN: usize = 8;
@@ -32,9 +32,11 @@ pub async fn user_add(store: &Store, args: UserAdd) -> Result<String, Error> {
         return Err(Error::Config(format!("password must be at least {MIN_PASSWORD_LEN} characters")));
     }
     let display_name = args.name.unwrap_or_else(|| username.to_owned());
+    // argon2 on a blocking thread, not on the runtime's workers.
+    let password_hash = PasswordHasher::for_this_machine().hash(&password).await?;
     let new = NewUser {
         username,
-        password_hash: hash_password(&password)?,
+        password_hash: password_hash.clone(),
         display_name: &display_name,
         email: args.email.as_deref(),
     };
@@ -43,7 +45,7 @@ pub async fn user_add(store: &Store, args: UserAdd) -> Result<String, Error> {
         Err(Error::Conflict) if args.replace => {
             let new = NewUser {
                 username,
-                password_hash: hash_password(&password)?,
+                password_hash: password_hash.clone(),
                 display_name: &display_name,
                 email: args.email.as_deref(),
             };

@@ -184,6 +184,10 @@ pub struct ServeConfig {
     /// Audit events are deleted this many days after they happened.
     #[arg(long, env = "AUDIT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..))]
     pub audit_retention_days: u32,
+    /// Password checks (argon2) that may run at once, on blocking threads; a sign-in finding all
+    /// of them busy gets 503 with `Retry-After`. Default: the number of cores.
+    #[arg(long, env = "PASSWORD_HASHING_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..))]
+    pub password_hashing_concurrency: Option<u16>,
 }
 
 impl Default for ServeConfig {

@@ -129,6 +129,8 @@ pub struct Running {
     /// The live signing keys; [`oauth::keys::SigningKeys::reload`] applies a `keys` command now
     /// instead of at the next [`KEY_RELOAD_INTERVAL`] tick.
     pub keys: Arc<oauth::keys::SigningKeys>,
+    /// The sign-in's password hasher (tests hold its permits to see the server busy).
+    pub passwords: Arc<oauth::password::PasswordHasher>,
 }
 
 impl Running {
@@ -206,8 +208,18 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     denylist.load(&source, keep).await?;
     let signal = store.revocation_signal();
     tokio::spawn(mcp::denylist::follow(denylist.clone(), source, signal, keep, shutdown.clone()));
-    let state =
-        AppState { store: store.clone(), settings: settings.clone(), keys: keys.clone(), registrations, denylist };
+    let passwords = Arc::new(match cfg.password_hashing_concurrency {
+        Some(n) => oauth::password::PasswordHasher::new(n.into()),
+        None => oauth::password::PasswordHasher::for_this_machine(),
+    });
+    let state = AppState {
+        store: store.clone(),
+        settings: settings.clone(),
+        keys: keys.clone(),
+        registrations,
+        denylist,
+        passwords: passwords.clone(),
+    };
 
     #[cfg(feature = "test-fixtures")]
     let conformance = match &cfg.conformance_unauthenticated_mcp {
@@ -232,7 +244,7 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     }
     tokio::spawn(key_reload_loop(store.clone(), keys.clone(), shutdown.clone()));
     tokio::spawn(purge_loop(store, settings.clone(), keep, shutdown));
-    let running = Running { as_addr, rs_addr, spa_addr, settings, tasks, keys };
+    let running = Running { as_addr, rs_addr, spa_addr, settings, tasks, keys, passwords };
     if let Some(path) = &cfg.ready_file {
         running.write_ready_file(path)?;
     }

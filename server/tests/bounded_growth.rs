@@ -141,8 +141,9 @@ async fn purge_at_an_explicit_time_removes_exactly_what_is_past_retention() {
     app.store.insert_refresh_token(&refresh("rt-live", t + 60)).await.unwrap();
 
     // Sign-in throttle: forgotten after an hour without a failure.
-    app.store.throttle_fail("user:stale", t - 3601, 5, 30, 900).await.unwrap();
-    app.store.throttle_fail("user:recent", t - 100, 5, 30, 900).await.unwrap();
+    let policy = server::store::ThrottlePolicy { free: 5, base: 30, cap: 900 };
+    app.store.throttle_reserve("user:stale", t - 3601, policy).await.unwrap();
+    app.store.throttle_reserve("user:recent", t - 100, policy).await.unwrap();
 
     app.store.purge_expired(t, 86_400).await.unwrap();
     assert_eq!(app.store.purge_audit(t, retention).await.unwrap(), 1);

@@ -6,7 +6,9 @@
 
 use reqwest::StatusCode;
 
-use crate::common::{new_verifier, spawn_app, spawn_app_with, LoginForm, TestApp, PASSWORD};
+use server::store::{Reservation, ThrottlePolicy};
+
+use crate::common::{new_verifier, send_all_at_once, spawn_app, spawn_app_with, LoginForm, TestApp, PASSWORD, RACERS};
 
 async fn fail_five_times(app: &TestApp, client: &str, username: &str) {
     for _ in 0..5 {
@@ -115,50 +117,69 @@ async fn behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own() {
     assert_eq!(login_via(&app, &client, "198.51.100.2", "alice", PASSWORD).await, StatusCode::OK);
 }
 
-/// The per-username policy of the sign-in handler (`server/src/pages/flow.rs`): five free
-/// failures, then a lock-out that doubles from 30 s and stops growing at 15 minutes.
+/// The per-username policy of the sign-in handler (`server/src/pages/sign_in.rs`): five free
+/// attempts, then a lock-out that doubles from 30 s and stops growing at 15 minutes.
 const FREE: i64 = 5;
 const BASE_SECS: i64 = 30;
 const CAP_SECS: i64 = 15 * 60;
 const FORGET_AFTER_SECS: i64 = 3600;
+const POLICY: ThrottlePolicy = ThrottlePolicy { free: FREE, base: BASE_SECS, cap: CAP_SECS };
 
 #[tokio::test]
-async fn each_failure_past_the_free_ones_doubles_the_lock_out_up_to_the_cap() {
+async fn each_attempt_past_the_free_ones_doubles_the_lock_out_up_to_the_cap() {
     let app = spawn_app().await;
     let key = "user:alice";
     let t0 = server::store::now(); // not in the past: the server purges rows an hour stale
     let mut waits = Vec::new();
     let mut at = t0;
     for n in 1..=12 {
-        // Each failure arrives just as the previous lock-out ends.
+        // Each attempt arrives just as the previous lock-out ends.
         at += app.store.throttle_wait(key, at).await.unwrap();
-        assert_eq!(app.store.throttle_fail(key, at, FREE, BASE_SECS, CAP_SECS).await.unwrap(), n);
+        assert_eq!(app.store.throttle_reserve(key, at, POLICY).await.unwrap(), Reservation::Allowed(n));
         waits.push(app.store.throttle_wait(key, at).await.unwrap());
     }
     assert_eq!(waits, [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900, 900]);
-    // The lock-out runs down with time and ends exactly when it said.
+    // While locked, an attempt is refused and counts nothing: the lock-out runs down with time
+    // and ends exactly when it said.
+    assert_eq!(app.store.throttle_reserve(key, at + 899, POLICY).await.unwrap(), Reservation::Locked(1));
     assert_eq!(app.store.throttle_wait(key, at + 899).await.unwrap(), 1);
-    assert_eq!(app.store.throttle_wait(key, at + 900).await.unwrap(), 0);
+    assert_eq!(app.store.throttle_reserve(key, at + 900, POLICY).await.unwrap(), Reservation::Allowed(13));
 }
 
 #[tokio::test]
-async fn failures_are_forgotten_after_an_hour_without_one() {
+async fn attempts_are_forgotten_after_an_hour_without_one() {
     let app = spawn_app().await;
     let key = "user:alice";
     let t0 = server::store::now(); // not in the past: the server purges rows an hour stale
     for i in 0..FREE {
-        app.store.throttle_fail(key, t0 + i, FREE, BASE_SECS, CAP_SECS).await.unwrap();
+        app.store.throttle_reserve(key, t0 + i, POLICY).await.unwrap();
     }
     let last = t0 + FREE - 1;
     assert_eq!(app.store.throttle_wait(key, last).await.unwrap(), BASE_SECS);
-    // An hour after the last failure they still count: the next one doubles the lock-out...
-    let failures = app.store.throttle_fail(key, last + FORGET_AFTER_SECS, FREE, BASE_SECS, CAP_SECS).await.unwrap();
-    assert_eq!(failures, FREE + 1);
+    // An hour after the last attempt they still count: the next one doubles the lock-out...
+    let counted = app.store.throttle_reserve(key, last + FORGET_AFTER_SECS, POLICY).await.unwrap();
+    assert_eq!(counted, Reservation::Allowed(FREE + 1));
     assert_eq!(app.store.throttle_wait(key, last + FORGET_AFTER_SECS).await.unwrap(), 2 * BASE_SECS);
-    // ...but a failure more than an hour after that one starts counting afresh, unlocked.
+    // ...but an attempt more than an hour after that one starts counting afresh, unlocked.
     let later = last + 2 * FORGET_AFTER_SECS + 1;
-    assert_eq!(app.store.throttle_fail(key, later, FREE, BASE_SECS, CAP_SECS).await.unwrap(), 1);
+    assert_eq!(app.store.throttle_reserve(key, later, POLICY).await.unwrap(), Reservation::Allowed(1));
     assert_eq!(app.store.throttle_wait(key, later).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_refunded_attempt_takes_its_lock_out_with_it() {
+    let app = spawn_app().await;
+    let key = "addr:192.0.2.1";
+    // Now, not a fixed date: the server's purge forgets throttle rows idle for an hour.
+    let t0 = server::store::now();
+    for n in 1..=FREE {
+        assert_eq!(app.store.throttle_reserve(key, t0, POLICY).await.unwrap(), Reservation::Allowed(n));
+    }
+    assert_eq!(app.store.throttle_wait(key, t0).await.unwrap(), BASE_SECS);
+    // The fifth attempt was a success after all: it neither counts nor locks.
+    app.store.throttle_refund(key, FREE).await.unwrap();
+    assert_eq!(app.store.throttle_wait(key, t0).await.unwrap(), 0);
+    assert_eq!(app.store.throttle_reserve(key, t0, POLICY).await.unwrap(), Reservation::Allowed(FREE));
 }
 
 /// `(failures, lock-out length)` stored for alice's username.
@@ -208,4 +229,49 @@ async fn the_sign_in_page_doubles_the_lock_out_and_forgets_after_an_hour() {
     assert_eq!(attempt(&app, &client, "wrong password!").await, StatusCode::UNAUTHORIZED);
     assert_eq!(alice_throttle(&app).await, (1, 0));
     assert_eq!(attempt(&app, &client, PASSWORD).await, StatusCode::OK);
+}
+
+/// `RACERS` wrong-password posts for alice, each on its own pending request, all at once;
+/// returns how many were evaluated (401) and how many refused as throttled (429).
+async fn race_wrong_passwords(app: &TestApp, client: &str) -> (usize, usize) {
+    let mut requests = Vec::new();
+    for _ in 0..RACERS {
+        let form = app.open_login(&app.authorize_url(client, &new_verifier(), &[])).await;
+        let fields = [
+            ("request_id", form.request_id.clone()),
+            ("csrf", form.csrf.clone()),
+            ("username", "alice".to_owned()),
+            ("password", "wrong password!".to_owned()),
+        ];
+        let url = format!("{}/authorize/login", app.as_url);
+        requests.push(app.http.post(url).header(reqwest::header::COOKIE, &form.cookie).form(&fields));
+    }
+    let statuses: Vec<StatusCode> = send_all_at_once(requests).await.iter().map(|r| r.status()).collect();
+    let evaluated = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let throttled = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!(evaluated + throttled, RACERS, "only 401 or 429: {statuses:?}");
+    (evaluated, throttled)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_guesses_get_exactly_the_allowed_attempts() {
+    // Enough hashing permits and address allowance that only the username's throttle decides.
+    let app = spawn_app_with(|c| {
+        c.password_hashing_concurrency = Some(u16::try_from(RACERS).unwrap());
+        c.login_failures_per_address = 10_000;
+    })
+    .await;
+    app.add_user("alice").await;
+    let client = app.register_client().await;
+    // A fresh account: exactly the free attempts are evaluated, however many arrive at once.
+    let (evaluated, throttled) = race_wrong_passwords(&app, &client).await;
+    assert_eq!((evaluated, throttled), (usize::try_from(FREE).unwrap(), RACERS - 5));
+    assert_eq!(alice_throttle(&app).await, (FREE, BASE_SECS));
+    // Once that lock-out has run out, exactly one more is evaluated, and it doubles the lock-out.
+    age_alice_throttle(&app, BASE_SECS).await;
+    let (evaluated, throttled) = race_wrong_passwords(&app, &client).await;
+    assert_eq!((evaluated, throttled), (1, RACERS - 1));
+    assert_eq!(alice_throttle(&app).await, (FREE + 1, 2 * BASE_SECS));
+    let failed = app.store.recent_audit(200).await.unwrap().into_iter().filter(|e| e.event == "login_failed").count();
+    assert_eq!(failed, usize::try_from(FREE).unwrap() + 1, "every evaluated guess audited, no other");
 }

@@ -107,8 +107,7 @@ async fn simultaneous_exchanges_of_one_code_succeed_exactly_once() {
     }
     assert_eq!(issued.len(), 1, "exactly one of {RACERS} simultaneous exchanges may get tokens");
     // Every other one was treated as a replay of the spent code.
-    let replays = app.store.recent_audit(100).await.unwrap().into_iter().filter(|e| e.event == "code_replayed").count();
-    assert_eq!(replays, RACERS - 1);
+    assert_eq!(replays(&app).await, RACERS - 1);
 }
 
 #[tokio::test]
@@ -161,13 +160,32 @@ async fn wrong_redirect_uri_is_invalid_grant() {
     assert_oauth_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
 }
 
+/// How many `code_replayed` events the audit log holds.
+async fn replays(app: &TestApp) -> usize {
+    app.store.recent_audit(100).await.unwrap().into_iter().filter(|e| e.event == "code_replayed").count()
+}
+
 #[tokio::test]
-async fn code_of_another_client_is_invalid_grant() {
-    let app = setup().await;
+async fn code_of_another_client_is_invalid_grant_and_stays_usable_by_its_own() {
+    // Introspection mode, so that a wrongly triggered revocation would show at once.
+    let app = crate::common::spawn_introspecting_app().await;
+    app.add_user("alice").await;
     let (code, p) = app.authorize_code("alice").await;
     let client_b = app.register_client().await;
+    // Another client holding the leaked code (with the right verifier, even) cannot spend it...
     let resp = exchange_with(&app, &code, &p, &[("client_id", Some(client_b.as_str()))]).await;
     assert_oauth_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    // ...so its owner still can,
+    let token = assert_exchange_ok(&app, &code, &p).await;
+    // and another client presenting it after that is not a replay: nothing is revoked.
+    let resp = exchange_with(&app, &code, &p, &[("client_id", Some(client_b.as_str()))]).await;
+    assert_oauth_error(resp, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_eq!(app.introspect(&token).await["active"], true, "a wrong client must not trigger the replay revocation");
+    assert_eq!(replays(&app).await, 0);
+    // The owner's own replay still revokes.
+    assert_oauth_error(app.exchange(&code, &p).await, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_eq!(app.introspect(&token).await["active"], false);
+    assert_eq!(replays(&app).await, 1);
 }
 
 #[tokio::test]

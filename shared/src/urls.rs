@@ -208,20 +208,58 @@ pub fn canonical_resource(raw: &str) -> Result<String, UrlError> {
     Ok(out)
 }
 
-/// Whether a redirect URI in an authorization request matches a registered one: an exact string
-/// match, except that for loopback `http` URIs the port may differ (RFC 8252 §7.3: native apps
-/// listen on whatever port is free). Host, path and query must still be identical.
+/// Which redirect URIs of a client may differ from the registered ones in their port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoopbackPorts {
+    /// Exact match only: web clients (a local process on another port must not get their codes).
+    Exact,
+    /// Native apps (RFC 8252 §7.3): a loopback IP literal `http` URI may use any port.
+    Any,
+}
+
+impl LoopbackPorts {
+    /// `Any` for native apps: registered as `application_type: native`, or whose every redirect
+    /// URI is loopback `http` (an app on the user's device, whatever it declared).
+    #[must_use]
+    pub fn for_client<'a>(application_type: &str, mut redirect_uris: impl Iterator<Item = &'a str>) -> Self {
+        let loopback_http = |u: &str| Url::parse(u).is_ok_and(|u| u.scheme() == "http" && is_loopback(&u));
+        if application_type == "native" || redirect_uris.all(loopback_http) {
+            Self::Any
+        } else {
+            Self::Exact
+        }
+    }
+}
+
+/// True for `http` URLs whose host is a loopback IP literal (`127.0.0.0/8`, `[::1]`). Not
+/// `localhost`: a name can resolve elsewhere, and RFC 8252 §7.3 / §8.3 speak of IP literals.
 #[must_use]
-pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
+pub fn is_loopback_ip_http(url: &Url) -> bool {
+    url.scheme() == "http"
+        && match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            _ => false,
+        }
+}
+
+/// Whether a redirect URI in an authorization request matches a registered one: an exact string
+/// match, except that with [`LoopbackPorts::Any`] (native apps) a loopback IP literal `http` URI
+/// may differ in its port (RFC 8252 §7.3: native apps listen on whatever port is free). Host,
+/// path and query must still be identical; `localhost` URIs always match exactly.
+#[must_use]
+pub fn redirect_uri_matches(registered: &str, requested: &str, ports: LoopbackPorts) -> bool {
     if registered == requested {
         return true;
+    }
+    if ports == LoopbackPorts::Exact {
+        return false;
     }
     let (Ok(reg), Ok(req)) = (Url::parse(registered), Url::parse(requested)) else {
         return false;
     };
-    let loopback_http = |u: &Url| u.scheme() == "http" && is_loopback(u);
-    loopback_http(&reg)
-        && loopback_http(&req)
+    is_loopback_ip_http(&reg)
+        && is_loopback_ip_http(&req)
         && reg.host_str() == req.host_str()
         && reg.path() == req.path()
         && reg.query() == req.query()
@@ -302,22 +340,46 @@ mod tests {
 
     #[test]
     fn loopback_redirects_match_on_any_port_only() {
+        let any = LoopbackPorts::Any;
         let reg = "http://127.0.0.1:8080/callback";
-        assert!(redirect_uri_matches(reg, reg));
-        assert!(redirect_uri_matches(reg, "http://127.0.0.1:53111/callback"));
-        assert!(redirect_uri_matches(reg, "http://127.0.0.1/callback"));
-        assert!(redirect_uri_matches("http://localhost/cb", "http://localhost:9999/cb"));
-        assert!(redirect_uri_matches("http://[::1]:1/cb", "http://[::1]:2/cb"));
-        assert!(!redirect_uri_matches(reg, "http://localhost:8080/callback"), "host must be the same");
-        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/callback/"));
-        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/callback?x=1"));
-        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/callback#f"));
-        assert!(!redirect_uri_matches(reg, "http://u@127.0.0.1:8080/callback"));
-        assert!(!redirect_uri_matches(reg, "https://127.0.0.1:8080/callback"));
-        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/%63allback"), "no normalisation tricks");
+        assert!(redirect_uri_matches(reg, reg, any));
+        assert!(redirect_uri_matches(reg, "http://127.0.0.1:53111/callback", any));
+        assert!(redirect_uri_matches(reg, "http://127.0.0.1/callback", any));
+        assert!(redirect_uri_matches("http://[::1]:1/cb", "http://[::1]:2/cb", any));
+        assert!(!redirect_uri_matches(reg, "http://localhost:8080/callback", any), "host must be the same");
+        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/callback/", any));
+        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/callback?x=1", any));
+        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/callback#f", any));
+        assert!(!redirect_uri_matches(reg, "http://u@127.0.0.1:8080/callback", any));
+        assert!(!redirect_uri_matches(reg, "https://127.0.0.1:8080/callback", any));
+        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:8080/%63allback", any), "no normalisation tricks");
+        // `localhost` is a name, not a loopback IP literal: exact only, even for native apps.
+        assert!(redirect_uri_matches("http://localhost:9999/cb", "http://localhost:9999/cb", any));
+        assert!(!redirect_uri_matches("http://localhost/cb", "http://localhost:9999/cb", any));
         // Not loopback: exact only.
-        assert!(redirect_uri_matches("https://app.example/cb", "https://app.example/cb"));
-        assert!(!redirect_uri_matches("https://app.example/cb", "https://app.example:444/cb"));
+        assert!(redirect_uri_matches("https://app.example/cb", "https://app.example/cb", any));
+        assert!(!redirect_uri_matches("https://app.example/cb", "https://app.example:444/cb", any));
+    }
+
+    #[test]
+    fn web_clients_match_exactly_even_on_loopback() {
+        let exact = LoopbackPorts::Exact;
+        let reg = "http://127.0.0.1:3000/cb";
+        assert!(redirect_uri_matches(reg, reg, exact));
+        assert!(!redirect_uri_matches(reg, "http://127.0.0.1:4000/cb", exact));
+        assert!(!redirect_uri_matches(reg, "http://127.0.0.1/cb", exact));
+    }
+
+    #[test]
+    fn native_apps_are_declared_or_loopback_only() {
+        let uris = |l: &'static [&'static str]| l.iter().copied();
+        let web_and_loopback = &["https://app.example/cb", "http://127.0.0.1:3000/cb"];
+        assert_eq!(LoopbackPorts::for_client("web", uris(web_and_loopback)), LoopbackPorts::Exact);
+        assert_eq!(LoopbackPorts::for_client("native", uris(web_and_loopback)), LoopbackPorts::Any);
+        assert_eq!(LoopbackPorts::for_client("native", uris(&["com.example.app:/cb"])), LoopbackPorts::Any);
+        let loopback_only = &["http://127.0.0.1:3000/cb", "http://[::1]/cb", "http://localhost/cb"];
+        assert_eq!(LoopbackPorts::for_client("web", uris(loopback_only)), LoopbackPorts::Any);
+        assert_eq!(LoopbackPorts::for_client("web", uris(&["https://app.example/cb"])), LoopbackPorts::Exact);
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct AppState {
     pub registrations: Arc<rate_limit::RateLimiter>,
     /// Revoked grants and tokens the resource server refuses (fed from the revocation log).
     pub denylist: Arc<crate::mcp::denylist::Denylist>,
+    /// Runs argon2 off the async workers, a bounded number at a time.
+    pub passwords: Arc<crate::oauth::password::PasswordHasher>,
 }
 
 /// Largest request body any OAuth endpoint accepts.

@@ -56,7 +56,8 @@ async fn exchange_code(cx: TokenContext<'_>, client: &Client, form: &Params, now
         form.get("code_verifier").ok_or_else(|| Error::invalid_request("code_verifier is required (PKCE)"))?;
 
     let code_hash = secrets::hash(code);
-    let grant = match store.claim_code(&code_hash, now).await? {
+    // Bound to the client in the claim itself: another client's attempt changes nothing.
+    let grant = match store.claim_code(&code_hash, &client.client_id, now).await? {
         CodeClaim::Claimed(grant) => grant,
         CodeClaim::Replayed(grant) => {
             // RFC 6749 §4.1.2: a reused code revokes what was issued from it. The grant id comes
@@ -66,11 +67,10 @@ async fn exchange_code(cx: TokenContext<'_>, client: &Client, form: &Params, now
             store.audit(AuditEvent::CodeReplayed, Some(&grant.user_id), Some(&grant.client_id), &detail).await;
             return Err(Error::invalid_grant("authorization code has already been used"));
         }
-        CodeClaim::Unknown => return Err(Error::invalid_grant("authorization code is invalid")),
+        CodeClaim::Unknown => {
+            return Err(Error::invalid_grant("authorization code is invalid or was issued to another client"))
+        }
     };
-    if grant.client_id != client.client_id {
-        return Err(Error::invalid_grant("authorization code was issued to another client"));
-    }
     if grant.expires_at < now {
         return Err(Error::invalid_grant("authorization code has expired"));
     }

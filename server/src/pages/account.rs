@@ -35,6 +35,8 @@ pub struct Notice {
 
 pub async fn show(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<Notice>) -> Response {
     let (secret, cookie) = csrf::ensure(&headers, &state.settings.cookies);
+    // Bound to this browser's login session: a planted CSRF cookie is no use without it.
+    let secret = csrf::account_token(&state.settings.cookies, &headers, &secret);
     let notice = match q.done.as_deref() {
         Some("revoked") => Some("Access revoked. The application's tokens no longer work."),
         Some("signed_out") => Some("You have signed out."),
@@ -77,7 +79,7 @@ fn checked_form(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<crate::oauth::params::Params, Box<Response>> {
     let form = super::read_form(headers, raw)?;
-    if !csrf::matches_cookie(headers, &state.settings.cookies, form.get("csrf")) {
+    if !csrf::check_account(headers, &state.settings.cookies, form.get("csrf")) {
         let page = render::error(StatusCode::FORBIDDEN, "The form is not valid for this browser (CSRF check failed).");
         return Err(Box::new(page));
     }

@@ -54,6 +54,20 @@ impl CookieSigner {
         mac
     }
 
+    /// A value bound to `label` and `parts` under the cookie key (HMAC-SHA256, base64url), for
+    /// form tokens nobody without the key can compute. The NUL-separated input can never equal a
+    /// cookie tag's `name=value`, so neither can stand in for the other.
+    pub fn derive(&self, label: &str, parts: &[&str]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(b"derive\0");
+        mac.update(label.as_bytes());
+        for part in parts {
+            mac.update(b"\0");
+            mac.update(part.as_bytes());
+        }
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
     /// The cookie's value, if present, shaped like one of our tokens and carrying a valid tag.
     pub fn read(&self, headers: &HeaderMap, base: &str) -> Option<String> {
         let name = self.name(base);
@@ -116,6 +130,17 @@ mod tests {
         assert_eq!(signer.read(&jar(&renamed), CSRF), None);
         // Another key's signature is refused.
         assert_eq!(CookieSigner::new([8; 32], false).read(&jar(&cookie), SESSION), None);
+    }
+
+    #[test]
+    fn derived_values_depend_on_key_label_and_every_part() {
+        let signer = CookieSigner::new([7; 32], false);
+        let v = signer.derive("csrf-request", &[VALUE, "req1"]);
+        assert_eq!(v, signer.derive("csrf-request", &[VALUE, "req1"]));
+        assert_ne!(v, signer.derive("csrf-request", &[VALUE, "req2"]));
+        assert_ne!(v, signer.derive("csrf-account", &[VALUE, "req1"]));
+        assert_ne!(v, signer.derive("csrf-request", &[&format!("{VALUE}req1")]), "parts are separated");
+        assert_ne!(v, CookieSigner::new([8; 32], false).derive("csrf-request", &[VALUE, "req1"]));
     }
 
     #[test]

@@ -10,22 +10,18 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use shared::oauth::ErrorCode;
 
-use super::{csrf, render, session};
-use crate::http::client_addr::{client_ip, network_key};
+use super::{csrf, render, session, sign_in};
+use crate::http::client_addr::client_ip;
 use crate::http::AppState;
 use crate::oauth::authorize::{self, Rejection};
 use crate::oauth::params::Params;
-use crate::oauth::password::verify_password;
 use crate::oauth::secrets;
 use crate::store::{now, AuditEvent, AuthRequest, User};
 
 /// After this many wrong passwords the pending request is discarded.
 const MAX_FAILED_LOGINS: i64 = 5;
-/// Per username: this many failures are free, then each one doubles a lock-out window that starts
-/// at `THROTTLE_BASE_SECS` and stops growing at `THROTTLE_CAP_SECS`.
-const THROTTLE_FREE: i64 = 5;
-const THROTTLE_BASE_SECS: i64 = 30;
-const THROTTLE_CAP_SECS: i64 = 15 * 60;
+/// What a sign-in that found every password-hashing permit busy is told (with 503).
+const RETRY_AFTER_SECS: &str = "1";
 const GENERIC_FAILURE: &str = "Invalid username or password.";
 const STALE_REQUEST: &str = "This sign-in request has expired or was already used.";
 
@@ -50,15 +46,17 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
             );
         }
     };
+    // The forms carry a token bound to this request, never the cookie's secret itself.
+    let token = csrf::request_token(&state.settings.cookies, &secret, &pending.id);
     let resp = match signed_in {
         // A login session skips the password; remembered consent skips the consent page too.
-        Some(user) => after_sign_in(&state, &pending, &user, &client_name, &secret).await,
+        Some(user) => after_sign_in(&state, &pending, &user, &client_name, &token).await,
         None => {
             let page = render::LoginPage {
                 client_name: &client_name,
                 resource: &pending.resource,
                 request_id: &pending.id,
-                csrf: &secret,
+                csrf: &token,
                 username: "",
                 error: None,
             };
@@ -66,6 +64,16 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
         }
     };
     with_cookie(resp, csrf_cookie)
+}
+
+/// 503 with `Retry-After`: the password checks are all busy, which is load, not an error.
+fn busy() -> Response {
+    let mut resp = render::error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The server is busy checking other sign-ins. Try again in a moment.",
+    );
+    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+    resp
 }
 
 fn with_cookie(mut resp: Response, cookie: Option<HeaderValue>) -> Response {
@@ -109,7 +117,7 @@ async fn pending_from_form(
             return Err(render::error(StatusCode::SERVICE_UNAVAILABLE, "The server could not continue; try again."));
         }
     };
-    if !csrf::check(headers, &state.settings.cookies, form.get("csrf"), &pending.csrf_hash) {
+    if !csrf::check(headers, &state.settings.cookies, form.get("csrf"), &pending) {
         tracing::warn!(client_id = %pending.client_id, "form rejected: CSRF check failed");
         return Err(render::error(
             StatusCode::FORBIDDEN,
@@ -129,6 +137,11 @@ pub async fn login(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // First of all, so that a flood finding every permit busy costs no database work.
+    let Ok(permit) = state.passwords.try_permit() else {
+        tracing::warn!("every password-hashing permit is in use; sign-in refused with 503");
+        return busy();
+    };
     let (form, pending) = match pending_from_form(&state, &headers, raw).await {
         Ok(v) => v,
         Err(resp) => return resp,
@@ -149,43 +162,26 @@ pub async fn login(
         render::page(status, &page)
     };
 
-    // Throttled by username whether or not the account exists, so the answer reveals nothing;
-    // and by address, which catches one source spraying passwords over many usernames.
-    let throttle_key = format!("user:{}", username.to_lowercase());
     let client = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
-    let address_key = format!("addr:{}", network_key(client)); // IPv6: per /64
-    let wait = state.store.throttle_wait(&throttle_key, now()).await.unwrap_or(0);
-    if wait > 0 {
-        let message = format!("Too many failed sign-in attempts for this account. Try again in {wait} seconds.");
-        return login_again(StatusCode::TOO_MANY_REQUESTS, &message);
-    }
-    let wait = state.store.throttle_wait(&address_key, now()).await.unwrap_or(0);
-    if wait > 0 {
-        tracing::warn!(%client, "sign-in attempts from this address are throttled");
-        let message = format!("Too many failed sign-in attempts from your network. Try again in {wait} seconds.");
-        return login_again(StatusCode::TOO_MANY_REQUESTS, &message);
-    }
-    let user = state.store.find_user_by_username(username).await.ok().flatten();
-    let password_ok = verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()));
-    let user = user.filter(|u| password_ok && u.status == "active");
-    let Some(user) = user else {
-        let per_address = state.settings.login_failures_per_address;
-        for (key, free) in [(&throttle_key, THROTTLE_FREE), (&address_key, per_address)] {
-            if let Err(e) = state.store.throttle_fail(key, now(), free, THROTTLE_BASE_SECS, THROTTLE_CAP_SECS).await {
-                tracing::warn!(error = %e, "could not record a failed sign-in");
+    let user = match sign_in::check(&state, permit, client, username, password).await {
+        sign_in::Outcome::SignedIn(user) => user,
+        sign_in::Outcome::Throttled(message) => return login_again(StatusCode::TOO_MANY_REQUESTS, &message),
+        sign_in::Outcome::Unavailable => {
+            return render::error(StatusCode::SERVICE_UNAVAILABLE, "The server could not check the sign-in; try again.")
+        }
+        sign_in::Outcome::Failed => {
+            let failures = state.store.bump_failed_logins(&pending.id).await.unwrap_or(MAX_FAILED_LOGINS);
+            let detail = format!("failed attempt {failures} on this request");
+            state.store.audit(AuditEvent::LoginFailed, None, Some(&pending.client_id), &detail).await;
+            if failures >= MAX_FAILED_LOGINS {
+                let _ = state.store.delete_auth_request(&pending.id).await;
+                return render::error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many failed sign-in attempts. Start again from the application.",
+                );
             }
+            return login_again(StatusCode::UNAUTHORIZED, GENERIC_FAILURE);
         }
-        let failures = state.store.bump_failed_logins(&pending.id).await.unwrap_or(MAX_FAILED_LOGINS);
-        let detail = format!("failed attempt {failures} on this request");
-        state.store.audit(AuditEvent::LoginFailed, None, Some(&pending.client_id), &detail).await;
-        if failures >= MAX_FAILED_LOGINS {
-            let _ = state.store.delete_auth_request(&pending.id).await;
-            return render::error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many failed sign-in attempts. Start again from the application.",
-            );
-        }
-        return login_again(StatusCode::UNAUTHORIZED, GENERIC_FAILURE);
     };
     if pending.user_id.as_deref().is_some_and(|u| u != user.id) {
         return render::error(StatusCode::BAD_REQUEST, STALE_REQUEST);
@@ -198,9 +194,6 @@ pub async fn login(
         if let Err(e) = state.store.record_login(&user.id, now()).await {
             tracing::warn!(error = %e, "could not record login");
         }
-    }
-    if let Err(e) = state.store.throttle_reset(&throttle_key).await {
-        tracing::warn!(error = %e, "could not reset the sign-in throttle");
     }
     tracing::info!(user_id = %user.id, client_id = %pending.client_id, "user signed in");
     let session_cookie = session::start(&state, &user.id).await;

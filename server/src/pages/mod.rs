@@ -10,6 +10,7 @@ mod csrf;
 mod flow;
 mod render;
 mod session;
+mod sign_in;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

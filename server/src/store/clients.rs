@@ -27,10 +27,12 @@ pub struct Client {
 }
 
 impl Client {
-    /// Exact string comparison (OAuth 2.1 §4.1.1), with any port allowed on loopback http URIs
-    /// (RFC 8252 §7.3).
+    /// Exact string comparison (OAuth 2.1 §4.1.1), with any port allowed on loopback IP literal
+    /// http URIs for native apps only (RFC 8252 §7.3; see [`shared::urls::LoopbackPorts`]).
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
-        self.redirect_uris.0.iter().any(|r| shared::urls::redirect_uri_matches(r, uri))
+        let registered = || self.redirect_uris.0.iter().map(String::as_str);
+        let ports = shared::urls::LoopbackPorts::for_client(&self.application_type, registered());
+        registered().any(|r| shared::urls::redirect_uri_matches(r, uri, ports))
     }
 }
 

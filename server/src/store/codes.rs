@@ -23,8 +23,11 @@ pub struct AuthCode {
 pub enum CodeClaim {
     /// First use: the code is now marked used and the caller may mint tokens.
     Claimed(AuthCode),
-    /// The code was already used: a replay. Tokens minted from it must be revoked.
+    /// The code was already used, by the client presenting it now: a replay. Tokens minted from it
+    /// must be revoked.
     Replayed(AuthCode),
+    /// No such code, or one issued to another client: nothing was changed, so a client holding a
+    /// leaked code can neither spend it nor trigger the replay revocation.
     Unknown,
 }
 
@@ -48,21 +51,26 @@ impl Store {
         Ok(())
     }
 
-    /// Atomically marks the code used. Exactly one caller ever gets `Claimed` for a code.
-    pub async fn claim_code(&self, code_hash: &str, now: i64) -> Result<CodeClaim, Error> {
-        let claimed: Option<AuthCode> =
-            sqlx::query_as("UPDATE auth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL RETURNING *")
-                .bind(now)
-                .bind(code_hash)
-                .fetch_optional(&self.pool)
-                .await?;
+    /// Atomically marks the code used, if it was issued to `client_id`. Exactly one caller ever
+    /// gets `Claimed` for a code, and only its own client can claim or replay it.
+    pub async fn claim_code(&self, code_hash: &str, client_id: &str, now: i64) -> Result<CodeClaim, Error> {
+        let claimed: Option<AuthCode> = sqlx::query_as(
+            "UPDATE auth_codes SET used_at = ? WHERE code_hash = ? AND client_id = ? AND used_at IS NULL RETURNING *",
+        )
+        .bind(now)
+        .bind(code_hash)
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await?;
         if let Some(code) = claimed {
             return Ok(CodeClaim::Claimed(code));
         }
-        let existing: Option<AuthCode> = sqlx::query_as("SELECT * FROM auth_codes WHERE code_hash = ?")
-            .bind(code_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let existing: Option<AuthCode> =
+            sqlx::query_as("SELECT * FROM auth_codes WHERE code_hash = ? AND client_id = ? AND used_at IS NOT NULL")
+                .bind(code_hash)
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(existing.map_or(CodeClaim::Unknown, CodeClaim::Replayed))
     }
 }

@@ -10,6 +10,7 @@ mod audit;
 mod auth_requests;
 mod clients;
 mod codes;
+mod files;
 mod grants;
 pub mod keys;
 mod migrations;
@@ -36,6 +37,7 @@ pub use grants::Grant;
 pub use purge::{Purged, KEEP_EXPIRED_SECS};
 pub use refresh::{RefreshClaim, RefreshToken};
 pub use revocations::{Revocation, RevokedKind};
+pub use throttle::{Reservation, ThrottlePolicy};
 pub use tokens::AccessToken;
 pub use users::{NewUser, User};
 
@@ -57,10 +59,7 @@ impl Store {
         let options = if db.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(db)?
         } else {
-            if let Some(parent) = std::path::Path::new(db).parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| Error::Config(format!("cannot create {}: {e}", parent.display())))?;
-            }
+            files::prepare(std::path::Path::new(db))?;
             SqliteConnectOptions::new().filename(db)
         };
         let options = options
@@ -71,6 +70,7 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         migrations::migrator().run(&pool).await?;
+        files::restrict(&pool).await?;
         Ok(Self { pool, client_documents: None, revoked: std::sync::Arc::default() })
     }
 

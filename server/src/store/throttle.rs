@@ -1,14 +1,68 @@
 //! Sign-in throttling state, keyed by a normalised username (`user:…`) or a client address
-//! (`addr:…`).
+//! (`addr:…`). An attempt is reserved before the password is checked, in one statement that both
+//! counts it and decides, so simultaneous guesses cannot all slip through a check made earlier.
 
 use super::Store;
-
-/// A key whose last failure is older than this starts counting afresh.
-pub(super) const FORGET_AFTER_SECS: i64 = 3600;
 use crate::error::Error;
 
+/// A key whose last counted attempt is older than this starts counting afresh (and its row may
+/// then be purged).
+pub(super) const FORGET_AFTER_SECS: i64 = 3600;
+
+/// How the lock-out grows: `free` attempts count without one, then each further attempt locks
+/// the key for `base * 2^(n - free)` seconds, at most `cap`.
+#[derive(Clone, Copy, Debug)]
+pub struct ThrottlePolicy {
+    pub free: i64,
+    pub base: i64,
+    pub cap: i64,
+}
+
+/// The answer to [`Store::throttle_reserve`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt may be evaluated; it is the `n`-th counted since the last success.
+    Allowed(i64),
+    /// Locked out for this many more seconds; nothing was counted.
+    Locked(i64),
+}
+
 impl Store {
-    /// Seconds until `key` may try again (0 when it may now).
+    /// Counts an attempt for `key` and says whether it may be evaluated, atomically: while the key
+    /// is locked nothing changes and the answer is `Locked`; otherwise the attempt is counted and
+    /// the `n`-th attempt (`n >= free`) locks the key for the attempts after it. A successful
+    /// sign-in then calls [`Store::throttle_reset`] (or [`Store::throttle_refund`]).
+    pub async fn throttle_reserve(&self, key: &str, now: i64, p: ThrottlePolicy) -> Result<Reservation, Error> {
+        // ?1 key, ?2 now, ?3 forget-before, ?4 free, ?5 base, ?6 cap. `n` is the attempt's number;
+        // an upsert whose WHERE fails changes nothing and returns no row.
+        let n = "(CASE WHEN updated_at < ?3 THEN 1 ELSE failures + 1 END)";
+        let lock =
+            |n: &str| format!("(CASE WHEN {n} >= ?4 THEN ?2 + MIN(?6, ?5 << MIN(MAX({n} - ?4, 0), 20)) ELSE 0 END)");
+        let sql = format!(
+            "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?1, 1, {first}, ?2) \
+             ON CONFLICT (key) DO UPDATE SET failures = {n}, locked_until = {next}, updated_at = ?2 \
+             WHERE locked_until <= ?2 \
+             RETURNING failures",
+            first = lock("1"),
+            next = lock(n),
+        );
+        let counted: Option<i64> = sqlx::query_scalar(&sql)
+            .bind(key)
+            .bind(now)
+            .bind(now - FORGET_AFTER_SECS)
+            .bind(p.free)
+            .bind(p.base)
+            .bind(p.cap)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(n) = counted {
+            return Ok(Reservation::Allowed(n));
+        }
+        Ok(Reservation::Locked(self.throttle_wait(key, now).await?.max(1)))
+    }
+
+    /// Seconds until `key` may try again (0 when it may now). For messages and tests only: the
+    /// decision is [`Store::throttle_reserve`]'s.
     pub async fn throttle_wait(&self, key: &str, now: i64) -> Result<i64, Error> {
         let until: Option<i64> = sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE key = ?")
             .bind(key)
@@ -17,34 +71,20 @@ impl Store {
         Ok(until.map_or(0, |u| (u - now).max(0)))
     }
 
-    /// Counts a failure; once `free` failures have accrued, each further one locks the key for
-    /// `base * 2^(n - free)` seconds, capped at `cap`. Failures are forgotten after an hour
-    /// without one. Returns the failure count.
-    pub async fn throttle_fail(&self, key: &str, now: i64, free: i64, base: i64, cap: i64) -> Result<i64, Error> {
-        let failures: i64 = sqlx::query_scalar(
-            "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?, 1, 0, ?) \
-             ON CONFLICT (key) DO UPDATE SET \
-               failures = CASE WHEN updated_at < ? THEN 1 ELSE failures + 1 END, \
-               locked_until = CASE WHEN updated_at < ? THEN 0 ELSE locked_until END, \
-               updated_at = excluded.updated_at \
-             RETURNING failures",
+    /// Takes back one reserved attempt that turned out not to be a failure (a successful sign-in
+    /// counted against its address, or an attempt refused by another key's lock-out); the lock
+    /// it may have started goes with it when the count falls below `free` again.
+    pub async fn throttle_refund(&self, key: &str, free: i64) -> Result<(), Error> {
+        sqlx::query(
+            "UPDATE login_throttle SET failures = failures - 1, \
+               locked_until = CASE WHEN failures - 1 < ? THEN 0 ELSE locked_until END \
+             WHERE key = ? AND failures > 0",
         )
+        .bind(free)
         .bind(key)
-        .bind(now)
-        .bind(now - FORGET_AFTER_SECS)
-        .bind(now - FORGET_AFTER_SECS)
-        .fetch_one(&self.pool)
+        .execute(&self.pool)
         .await?;
-        if failures >= free {
-            let exponent = u32::try_from(failures - free).unwrap_or(u32::MAX).min(20);
-            let wait = base.saturating_mul(1_i64 << exponent).min(cap);
-            sqlx::query("UPDATE login_throttle SET locked_until = ? WHERE key = ?")
-                .bind(now + wait)
-                .bind(key)
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(failures)
+        Ok(())
     }
 
     pub async fn throttle_reset(&self, key: &str) -> Result<(), Error> {

@@ -35,6 +35,8 @@ pub struct TestApp {
     pub settings: Arc<server::config::Settings>,
     /// The running server's signing keys: `keys.reload(..)` applies a `keys` command at once.
     pub keys: Arc<server::oauth::keys::SigningKeys>,
+    /// The sign-in's password hasher: hold its permits to see the server busy.
+    pub passwords: Arc<server::oauth::password::PasswordHasher>,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -91,6 +93,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut ServeC
         introspection_secret: running.settings.introspection_secret.clone(),
         settings: running.settings,
         keys: running.keys,
+        passwords: running.passwords,
         shutdown,
         _dir: dir,
     }
