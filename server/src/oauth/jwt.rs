@@ -109,6 +109,9 @@ pub fn verify(token: &str, keys: &HashMap<String, VerifyingKey>, expect: &Expect
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
