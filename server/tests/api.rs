@@ -18,6 +18,7 @@ mod jwt;
 mod key_rotation;
 mod logs;
 mod mcp_guard;
+mod properties;
 mod protocol_versions;
 mod refresh;
 mod register;
