@@ -111,7 +111,8 @@ fn authorize_answers_arbitrary_queries_with_a_page_or_a_proper_redirect() {
                 .iter()
                 .map(|(_, v)| v.clone())
                 .chain(
-                    ["token", "plain", "admin", "user admin", "http://127.0.0.1:1/cb", "https://rs.example/mcp"]
+                    // Never a fetchable metadata-document URL (as a client_id): no outside traffic.
+                    ["token", "plain", "admin", "user admin", "http://127.0.0.1:1/cb", "https://rs.example/"]
                         .map(str::to_owned),
                 )
                 .collect();
