@@ -290,14 +290,16 @@ fn metadata_json() -> impl Strategy<Value = Value> {
     // Mostly a valid registration with up to three members changed or removed.
     let edit = (prop::sample::select(METADATA_KEYS).prop_map(str::to_owned), prop::option::of(tree.clone()));
     let near_valid = prop::collection::vec(edit, 0..3).prop_map(|edits| {
-        let mut doc = json!({"redirect_uris": [REDIRECT_URI], "client_name": "Fuzz"});
+        let mut doc = serde_json::Map::new();
+        doc.insert("redirect_uris".into(), json!([REDIRECT_URI]));
+        doc.insert("client_name".into(), json!("Fuzz"));
         for (k, v) in edits {
             match v {
-                Some(v) => doc[k.as_str()] = v,
-                None => drop(doc.as_object_mut().map(|o| o.remove(&k))),
-            }
+                Some(v) => doc.insert(k, v),
+                None => doc.remove(&k),
+            };
         }
-        doc
+        Value::Object(doc)
     });
     prop_oneof![3 => near_valid, 1 => tree]
 }
