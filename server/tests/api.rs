@@ -23,6 +23,7 @@ mod logs;
 mod loopback_redirects;
 mod mcp_guard;
 mod password_hashing;
+mod properties;
 mod protocol_versions;
 mod ready_file;
 mod refresh;

@@ -42,7 +42,10 @@ impl BearerChallenge {
 
     /// Finds the `Bearer` challenge in a `WWW-Authenticate` value, which may list several
     /// challenges (`Basic realm="x", Bearer error="invalid_token"`). Unknown parameters are
-    /// ignored; returns `None` when there is no Bearer challenge or it cannot be parsed.
+    /// ignored. Returns `None` when there is no Bearer challenge, when the header cannot be read
+    /// up to it, or when its own parameters are malformed (an unterminated or control-character
+    /// quoted string, a name without a value, junk after a value, a repeated name: RFC 9110
+    /// §11.2), never a challenge with some of its parameters silently dropped.
     #[must_use]
     pub fn parse(header: &str) -> Option<Self> {
         let mut parser = Parser { s: header.as_bytes(), i: 0 };
@@ -51,6 +54,13 @@ impl BearerChallenge {
             let scheme = parser.token()?;
             let params = parser.params();
             if scheme.eq_ignore_ascii_case("bearer") {
+                let params = params?;
+                let mut names: Vec<String> = params.iter().map(|(k, _)| k.to_ascii_lowercase()).collect();
+                names.sort_unstable();
+                names.dedup();
+                if names.len() != params.len() {
+                    return None; // a repeated parameter: which one is meant?
+                }
                 let mut c = Self::default();
                 for (k, v) in params {
                     let slot = match k.to_ascii_lowercase().as_str() {
@@ -65,6 +75,7 @@ impl BearerChallenge {
                 }
                 return Some(c);
             }
+            params?;
             if parser.at_end() {
                 return None;
             }
@@ -121,46 +132,54 @@ impl Parser<'_> {
         (self.i > start).then(|| String::from_utf8_lossy(&self.s[start..self.i]).into_owned())
     }
 
+    /// A quoted-string (RFC 9110 §5.6.4); `None` when unterminated or holding a control
+    /// character other than a tab.
     fn quoted(&mut self) -> Option<String> {
         self.i += 1; // opening quote
         let mut out = Vec::new();
         while let Some(b) = self.peek() {
             self.i += 1;
-            match b {
+            let b = match b {
                 b'"' => return Some(String::from_utf8_lossy(&out).into_owned()),
                 b'\\' => {
-                    if let Some(n) = self.peek() {
-                        out.push(n);
-                        self.i += 1;
-                    }
+                    let n = self.peek()?;
+                    self.i += 1;
+                    n
                 }
-                _ => out.push(b),
+                b => b,
+            };
+            if b.is_ascii_control() && b != b'\t' {
+                return None;
             }
+            out.push(b);
         }
         None
     }
 
-    /// `name=value` pairs until the next challenge's scheme (a token not followed by `=`).
-    fn params(&mut self) -> Vec<(String, String)> {
+    /// `name=value` pairs until the next challenge's scheme (a token not followed by `=`) or the
+    /// end; `None` when a pair is malformed.
+    fn params(&mut self) -> Option<Vec<(String, String)>> {
         let mut out = Vec::new();
         loop {
             self.skip_ws_and_commas();
+            if self.at_end() {
+                return Some(out);
+            }
             let save = self.i;
-            let Some(name) = self.token() else { break };
+            let name = self.token()?;
             self.skip_ws();
             if self.peek() != Some(b'=') {
                 self.i = save; // a new scheme starts here
-                break;
+                return Some(out);
             }
             self.i += 1;
             self.skip_ws();
             let value = if self.peek() == Some(b'"') { self.quoted() } else { self.token() };
-            match value {
-                Some(v) => out.push((name, v)),
-                None => break,
+            out.push((name, value?));
+            if !matches!(self.peek(), None | Some(b' ' | b'\t' | b',')) {
+                return None;
             }
         }
-        out
     }
 }
 
@@ -196,7 +215,28 @@ mod tests {
         assert_eq!(BearerChallenge::parse("Bearer"), Some(BearerChallenge::default()));
         assert_eq!(BearerChallenge::parse("Basic realm=\"x\""), None);
         assert_eq!(BearerChallenge::parse(""), None);
-        assert_eq!(BearerChallenge::parse("Bearer error=\"unterminated").map(|c| c.error), Some(None));
+        // Malformed parameters refuse the whole challenge rather than drop the bad parameter.
+        assert_eq!(BearerChallenge::parse("Bearer error=\"unterminated"), None);
+    }
+
+    #[test]
+    fn malformed_bearer_parameters_refuse_the_challenge() {
+        for garbage in [
+            r#"Bearer error="invalid_token", scope="user"#,   // unterminated
+            r#"Bearer error="invalid_token"x, scope="user""#, // junk after a value
+            r#"Bearer error="invalid_token" @"#,
+            r#"Bearer error=, scope="user""#, // a name without a value
+            r#"Bearer error="a", ERROR="b""#, // repeated (names are case-insensitive)
+            "Bearer error=\"a\u{1}b\"",       // a control character
+            r#"Bearer scope="user\"#,
+        ] {
+            assert_eq!(BearerChallenge::parse(garbage), None, "{garbage:?}");
+        }
+        // Malformed challenges of other schemes before it hide the Bearer challenge too.
+        assert_eq!(BearerChallenge::parse(r#"Basic realm="x"y, Bearer"#), None);
+        // A tab is allowed in a quoted string (RFC 9110 §5.6.4).
+        let tab = BearerChallenge::parse("Bearer error_description=\"a\tb\"").expect("tab");
+        assert_eq!(tab.error_description.as_deref(), Some("a\tb"));
     }
 
     #[test]

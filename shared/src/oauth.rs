@@ -239,10 +239,26 @@ pub struct OAuthErrorBody {
 }
 
 impl OAuthErrorBody {
+    /// The body for `code`; the description is made [`error_description_text`].
     #[must_use]
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        Self { error: code.as_str().to_owned(), error_description: Some(description.into()) }
+        let description = description.into();
+        Self { error: code.as_str().to_owned(), error_description: Some(error_description_text(&description)) }
     }
+}
+
+/// RFC 6749 §5.2: `error_description` MUST stay within %x20-21 / %x23-5B / %x5D-7E (printable
+/// ASCII without `"` and `\`). Descriptions often quote what the client sent, so a `"` becomes
+/// `'` and any other character outside the set becomes `?`.
+#[must_use]
+pub fn error_description_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' => '\'',
+            ' '..='~' if c != '\\' => c,
+            _ => '?',
+        })
+        .collect()
 }
 
 /// Grant and response type names.
@@ -270,6 +286,12 @@ mod tests {
             let json = serde_json::to_value(code).expect("serialises");
             assert_eq!(json, serde_json::Value::String(code.as_str().to_owned()));
         }
+    }
+
+    #[test]
+    fn error_descriptions_keep_to_the_rfc_6749_character_set() {
+        let body = OAuthErrorBody::new(ErrorCode::InvalidRequest, "parameter \"a\\b\" sent twice: é\n");
+        assert_eq!(body.error_description.as_deref(), Some("parameter 'a?b' sent twice: ??"));
     }
 
     #[test]

@@ -113,6 +113,9 @@ pub fn verify(token: &str, keys: &HashMap<String, VerifyingKey>, expect: &Expect
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

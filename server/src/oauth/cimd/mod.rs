@@ -11,6 +11,8 @@ mod address;
 mod cache;
 mod client_id;
 mod fetch;
+#[cfg(test)]
+mod properties;
 mod validate;
 
 use std::time::{Instant, SystemTime};

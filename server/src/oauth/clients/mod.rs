@@ -4,3 +4,5 @@
 pub mod authentication;
 pub mod configured;
 pub mod metadata;
+#[cfg(test)]
+mod properties;
