@@ -56,6 +56,7 @@ impl Store {
     /// Opens (creating if missing) the database at `db`, a file path or a `sqlite:` URL, and
     /// applies migrations.
     pub async fn open(db: &str) -> Result<Self, Error> {
+        refuse_other_schemes(db)?;
         let options = if db.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(db)?
         } else {
@@ -110,6 +111,24 @@ impl Store {
     }
 }
 
+/// A `--db` that looks like a URL of another database is an error, never a file path: without
+/// this, `postgres://host/db` would quietly become a SQLite file in a folder named `postgres:`.
+fn refuse_other_schemes(db: &str) -> Result<(), Error> {
+    let Some((scheme, _)) = db.split_once(':') else {
+        return Ok(());
+    };
+    let looks_like_url = db[scheme.len()..].starts_with("://")
+        && !scheme.is_empty()
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !looks_like_url || scheme.eq_ignore_ascii_case("sqlite") {
+        return Ok(());
+    }
+    let hint = if scheme.starts_with("postgres") { " PostgreSQL is not supported yet (planned)." } else { "" };
+    Err(Error::Config(format!(
+        "unsupported database URL scheme \"{scheme}:\": --db takes a SQLite file path or a sqlite: URL.{hint}"
+    )))
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
@@ -122,5 +141,24 @@ fn conflict_or(e: sqlx::Error) -> Error {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict,
         _ => Error::Store(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuse_other_schemes;
+
+    #[test]
+    fn other_database_urls_are_refused_and_paths_are_not() {
+        for bad in ["postgres://u@h/db", "postgresql://h/db", "mysql://h/db", "POSTGRES://h/db", "redis://h"] {
+            let e = refuse_other_schemes(bad).expect_err(bad).to_string();
+            assert!(e.contains("unsupported database URL scheme"), "{e}");
+        }
+        assert!(refuse_other_schemes("postgres://h/db").expect_err("pg").to_string().contains("PostgreSQL"));
+        for ok in
+            ["data/mcp-auth.db", "sqlite:data/x.db", "sqlite://data/x.db", "SQLITE://x.db", "/tmp/a:b.db", "C:/x.db"]
+        {
+            assert!(refuse_other_schemes(ok).is_ok(), "{ok}");
+        }
     }
 }
