@@ -118,6 +118,11 @@ pub struct ServeConfig {
     /// it there are no configured clients (ones from an earlier file are removed).
     #[arg(long, env = "CLIENTS_FILE")]
     pub clients_file: Option<std::path::PathBuf>,
+    /// Private-use redirect URI schemes accepted by exact name for any client, comma-separated
+    /// (RFC 8252 §7.1 asks for reverse domain names like `com.example.app`, which native clients
+    /// may always use; Cursor registers `cursor://…`). Never http(s), javascript, data, file…
+    #[arg(long, env = "PRIVATE_USE_SCHEMES", value_delimiter = ',', default_value = "cursor")]
+    pub private_use_schemes: Vec<String>,
     /// Dynamic registrations one address may make per 10 minutes.
     #[arg(long, env = "REGISTRATIONS_PER_WINDOW", default_value_t = 100)]
     pub registrations_per_window: u32,
@@ -225,6 +230,8 @@ pub struct Settings {
     pub verification: Verification,
     /// Clock skew tolerated on JWT time claims, in seconds.
     pub jwt_leeway_secs: i64,
+    /// Private-use redirect schemes accepted by exact name (lower case).
+    pub private_use_schemes: Vec<String>,
     /// Where a resource server apart from the AS reads revocations; `None`: the shared database.
     pub revocation_feed_url: Option<String>,
     pub revocation_poll_secs: u64,
@@ -280,6 +287,7 @@ impl ServeConfig {
             introspection_cache_secs: i64::from(self.introspection_cache_secs),
             jwt_leeway_secs: i64::try_from(self.jwt_leeway_secs).unwrap_or(i64::MAX),
             revocation_feed_url: self.revocation_feed_url.as_ref().map(ToString::to_string),
+            private_use_schemes: self.private_use_schemes()?,
             revocation_poll_secs: self.revocation_poll_secs,
             jwks_is_own: self.jwks_url.is_none(),
             jwks_url,
@@ -299,6 +307,23 @@ impl ServeConfig {
             introspection_secret: secret,
             introspection_url,
         })
+    }
+}
+
+impl ServeConfig {
+    /// `--private-use-schemes`, checked: well-formed schemes that are not the web's own or
+    /// dangerous ones (an empty item, from `--private-use-schemes ""`, allows none).
+    pub fn private_use_schemes(&self) -> Result<Vec<String>, Error> {
+        let mut schemes = Vec::new();
+        for s in self.private_use_schemes.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            if !shared::urls::is_allowable_private_use_scheme(s) {
+                return Err(Error::Config(format!(
+                    "--private-use-schemes: {s:?} is not a scheme that may be allowed for redirects"
+                )));
+            }
+            schemes.push(s.to_ascii_lowercase());
+        }
+        Ok(schemes)
     }
 }
 

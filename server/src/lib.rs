@@ -160,7 +160,8 @@ impl Running {
 /// Binds every listener, then serves until `shutdown` is cancelled.
 pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken) -> Result<Running, Error> {
     // A bad clients file stops the start before anything listens.
-    oauth::clients::configured::apply(&store, cfg.clients_file.as_deref(), store::now()).await?;
+    let private_use = cfg.private_use_schemes()?;
+    oauth::clients::configured::apply(&store, cfg.clients_file.as_deref(), &private_use, store::now()).await?;
     let bind = |addr: SocketAddr| async move {
         TcpListener::bind(addr).await.map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))
     };

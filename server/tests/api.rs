@@ -26,6 +26,7 @@ mod password_hashing;
 mod properties;
 mod protocol_versions;
 mod ready_file;
+mod real_clients;
 mod refresh;
 mod register;
 mod revocation;

@@ -66,6 +66,42 @@ pub fn is_loopback(url: &Url) -> bool {
 
 /// Checks a redirect URI for registration: absolute http(s), no fragment, no userinfo, and
 /// plain http only on loopback (OAuth 2.1 §2.3.1, RFC 8252 §7.3).
+/// Schemes an operator may never allow as private-use redirect schemes: they are the web's own,
+/// or run or read something in the browser.
+pub const NEVER_PRIVATE_USE: &[&str] =
+    &["http", "https", "javascript", "data", "file", "vbscript", "about", "blob", "ws", "wss", "ftp", "filesystem"];
+
+/// Whether `scheme` is a well-formed URI scheme (RFC 3986 §3.1) that may be allow-listed.
+#[must_use]
+pub fn is_allowable_private_use_scheme(scheme: &str) -> bool {
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !NEVER_PRIVATE_USE.iter().any(|n| n.eq_ignore_ascii_case(scheme))
+}
+
+/// A redirect URI with a private-use scheme the operator allow-listed by exact name (e.g.
+/// Cursor's `cursor`, which is not a reverse domain name as RFC 8252 §7.1 asks), for any client:
+/// no fragment, no user information. PKCE, mandatory for every client, is what keeps a code
+/// sent to such a scheme useless to another app that claims it.
+pub fn validate_allow_listed_private_use(raw: &str, allowed: &[String]) -> Result<Url, UrlError> {
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
+        return Err(UrlError::UnsafeCharacters);
+    }
+    let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
+    let listed = allowed.iter().any(|s| s.eq_ignore_ascii_case(url.scheme()));
+    if !listed || !is_allowable_private_use_scheme(url.scheme()) {
+        return Err(UrlError::SchemeNotReverseDomain);
+    }
+    if url.fragment().is_some() {
+        return Err(UrlError::HasFragment);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlError::HasCredentials);
+    }
+    Ok(url)
+}
+
 pub fn validate_redirect_uri(raw: &str) -> Result<Url, UrlError> {
     let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
     web_url_rules(&url)?;
@@ -297,6 +333,36 @@ pub fn origin_of(url: &Url) -> String {
 
 #[cfg(test)]
 mod network_tests;
+
+#[cfg(test)]
+mod private_use_tests {
+    use super::*;
+
+    #[test]
+    fn only_allow_listed_well_formed_schemes_pass() {
+        let allowed = vec!["cursor".to_owned()];
+        assert!(validate_allow_listed_private_use("cursor://anysphere.cursor-mcp/oauth/callback", &allowed).is_ok());
+        assert!(validate_allow_listed_private_use("CURSOR://anysphere.cursor-mcp/oauth/callback", &allowed).is_ok());
+        for bad in [
+            "vscode://callback",
+            "cursor://x/cb#frag",
+            "cursor://user:pw@x/cb",
+            "cursor://x/c b",
+            "javascript:alert(1)",
+            "cursorx://x",
+            "not a url",
+        ] {
+            assert!(validate_allow_listed_private_use(bad, &allowed).is_err(), "{bad}");
+        }
+        let dangerous = vec!["javascript".to_owned(), "data".to_owned(), "https".to_owned()];
+        assert!(validate_allow_listed_private_use("javascript:alert(1)", &dangerous).is_err());
+        assert!(validate_allow_listed_private_use("data:text/html,x", &dangerous).is_err());
+        assert!(!is_allowable_private_use_scheme("JavaScript"));
+        assert!(!is_allowable_private_use_scheme("1abc"));
+        assert!(!is_allowable_private_use_scheme(""));
+        assert!(is_allowable_private_use_scheme("com.example.app"));
+    }
+}
 
 #[cfg(test)]
 mod tests {

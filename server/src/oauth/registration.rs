@@ -22,9 +22,10 @@ impl From<MetadataError> for Error {
 pub async fn register(
     store: &Store,
     req: ClientRegistrationRequest,
+    private_use_schemes: &[String],
     now: i64,
 ) -> Result<ClientRegistrationResponse, Error> {
-    let valid = metadata::validate(req)?;
+    let valid = metadata::validate(req, private_use_schemes)?;
     let secret = valid.auth_method.is_confidential().then(secrets::random_token);
     let client_id = format!("{DYNAMIC_CLIENT_ID_PREFIX}{}", secrets::random_token());
     let client = valid.into_client(client_id, secret.as_deref().map(secrets::hash), false, now);

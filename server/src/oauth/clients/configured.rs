@@ -42,10 +42,15 @@ struct Entry {
 }
 
 /// Reads and validates the file, resolving `client_secret_env` with `env`.
-pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>, now: i64) -> Result<Vec<Client>, Error> {
+pub fn load(
+    path: &Path,
+    env: impl Fn(&str) -> Option<String>,
+    private_use_schemes: &[String],
+    now: i64,
+) -> Result<Vec<Client>, Error> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Config(format!("cannot read clients file {}: {e}", path.display())))?;
-    parse(&text, env, now).map_err(|problems| {
+    parse_with(&text, env, private_use_schemes, now).map_err(|problems| {
         Error::Config(format!("clients file {} is invalid:\n  {}", path.display(), problems.join("\n  ")))
     })
 }
@@ -53,9 +58,9 @@ pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>, now: i64) -> Resu
 /// Loads the file (secrets from the process environment) and makes its clients the configured
 /// clients in the store. Without a file there are no configured clients: ones left from an
 /// earlier configuration are removed, with every grant and token issued to them.
-pub async fn apply(store: &Store, path: Option<&Path>, now: i64) -> Result<(), Error> {
+pub async fn apply(store: &Store, path: Option<&Path>, private_use_schemes: &[String], now: i64) -> Result<(), Error> {
     let clients = match path {
-        Some(path) => load(path, |name| std::env::var(name).ok(), now)?,
+        Some(path) => load(path, |name| std::env::var(name).ok(), private_use_schemes, now)?,
         None => Vec::new(),
     };
     let removed = store.sync_configured_clients(&clients).await.map_err(|e| match e {
@@ -68,8 +73,18 @@ pub async fn apply(store: &Store, path: Option<&Path>, now: i64) -> Result<(), E
     Ok(())
 }
 
-/// Validates the file's text; `Err` lists every problem found, one line each.
+/// Validates the file's text with no private-use scheme allow-listed; `Err` lists every problem.
 pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>, now: i64) -> Result<Vec<Client>, Vec<String>> {
+    parse_with(text, env, &[], now)
+}
+
+/// Validates the file's text; `Err` lists every problem found, one line each.
+pub fn parse_with(
+    text: &str,
+    env: impl Fn(&str) -> Option<String>,
+    private_use_schemes: &[String],
+    now: i64,
+) -> Result<Vec<Client>, Vec<String>> {
     let entries: Vec<Value> = match serde_json::from_str(text) {
         Ok(Value::Array(entries)) => entries,
         Ok(_) => return Err(vec!["the file must hold a JSON array of clients".into()]),
@@ -82,7 +97,7 @@ pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>, now: i64) -> Resu
             Some(id) => format!("client {id:?} (entry {})", index + 1),
             None => format!("entry {}", index + 1),
         };
-        match entry(raw, &env, now) {
+        match entry(raw, &env, private_use_schemes, now) {
             Ok(client) if clients.iter().any(|c| c.client_id == client.client_id) => {
                 problems.push(format!("{label}: client_id: appears more than once"));
             }
@@ -99,7 +114,12 @@ pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>, now: i64) -> Resu
 
 type FieldErrors = Vec<(&'static str, String)>;
 
-fn entry(raw: Value, env: &impl Fn(&str) -> Option<String>, now: i64) -> Result<Client, FieldErrors> {
+fn entry(
+    raw: Value,
+    env: &impl Fn(&str) -> Option<String>,
+    private_use_schemes: &[String],
+    now: i64,
+) -> Result<Client, FieldErrors> {
     if raw.get("client_secret").is_some() {
         let why = "a plain secret must not be written in the file; name an environment variable in \
                    client_secret_env or give client_secret_sha256";
@@ -128,7 +148,7 @@ fn entry(raw: Value, env: &impl Fn(&str) -> Option<String>, now: i64) -> Result<
         application_type: e.application_type,
         ..ClientRegistrationRequest::default()
     };
-    let valid = match metadata::validate(request) {
+    let valid = match metadata::validate(request, private_use_schemes) {
         Ok(valid) => valid,
         Err(m) => {
             errors.push((m.field, m.message));

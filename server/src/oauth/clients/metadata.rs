@@ -127,14 +127,19 @@ impl ValidMetadata {
 
 /// Checks RFC 7591 client metadata. Unsupported grant types are dropped rather than refused
 /// (RFC 7591 §3.2.1 lets the server return what it registered).
-pub fn validate(req: ClientRegistrationRequest) -> Result<ValidMetadata, MetadataError> {
+/// `private_use_schemes`: the operator's allow-list of private-use redirect schemes accepted by
+/// exact name for any client (`--private-use-schemes`).
+pub fn validate(
+    req: ClientRegistrationRequest,
+    private_use_schemes: &[String],
+) -> Result<ValidMetadata, MetadataError> {
     let application_type = match req.application_type.as_deref() {
         None => ApplicationType::Web,
         Some(name) => ApplicationType::parse(name).ok_or_else(|| {
             MetadataError::new("application_type", format!("{name:?} is not supported; use \"web\" or \"native\""))
         })?,
     };
-    check_redirect_uris(&req.redirect_uris, application_type)?;
+    check_redirect_uris(&req.redirect_uris, application_type, private_use_schemes)?;
     let method = req.token_endpoint_auth_method.as_deref().unwrap_or(AUTH_METHOD_NONE);
     let auth_method = AuthMethod::parse(method).ok_or_else(|| {
         MetadataError::new(
@@ -166,7 +171,11 @@ pub fn validate(req: ClientRegistrationRequest) -> Result<ValidMetadata, Metadat
     })
 }
 
-fn check_redirect_uris(uris: &[String], application_type: ApplicationType) -> Result<(), MetadataError> {
+fn check_redirect_uris(
+    uris: &[String],
+    application_type: ApplicationType,
+    private_use_schemes: &[String],
+) -> Result<(), MetadataError> {
     if uris.is_empty() {
         return Err(MetadataError::redirect("redirect_uris is required"));
     }
@@ -180,7 +189,8 @@ fn check_redirect_uris(uris: &[String], application_type: ApplicationType) -> Re
         let checked = match application_type {
             ApplicationType::Web => shared::urls::validate_redirect_uri(uri),
             ApplicationType::Native => shared::urls::validate_native_redirect_uri(uri),
-        };
+        }
+        .or_else(|e| shared::urls::validate_allow_listed_private_use(uri, private_use_schemes).map_err(|_| e));
         checked.map_err(|e| {
             let kind = application_type.as_str();
             MetadataError::redirect(format!("redirect URI {uri:?} of a {kind} application {e}"))

@@ -132,7 +132,7 @@ proptest! {
 
     #[test]
     fn registration_metadata_is_valid_or_refused_with_a_field(req in registration()) {
-        match validate(req.clone()) {
+        match validate(req.clone(), &[]) {
             Ok(valid) => {
                 let native = valid.application_type == ApplicationType::Native;
                 prop_assert!(!valid.redirect_uris.is_empty() && valid.redirect_uris.len() <= 10);
