@@ -41,6 +41,7 @@ pub fn as_app(state: AppState) -> Router {
         .merge(http::revoke::routes())
         .merge(http::revocation_feed::routes())
         .merge(pages::routes())
+        .merge(http::health::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(http::MAX_BODY_BYTES))
@@ -64,7 +65,7 @@ pub fn rs_app(
     if state.settings.jwks_is_own {
         verifier = verifier.following(state.keys.clone());
     }
-    let router = Router::new().merge(http::metadata::rs_routes()).merge(mcp::routes(
+    let router = Router::new().merge(http::metadata::rs_routes()).merge(http::health::routes()).merge(mcp::routes(
         &state,
         Arc::new(verifier),
         shutdown.child_token(),

@@ -15,6 +15,7 @@ mod cors;
 mod csrf;
 mod db_files;
 mod flow;
+mod health;
 mod interop_rmcp;
 mod introspect;
 mod jwt;

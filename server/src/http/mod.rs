@@ -4,6 +4,7 @@
 pub mod body;
 pub mod client_addr;
 pub mod cors;
+pub mod health;
 pub mod introspect;
 pub mod metadata;
 pub mod rate_limit;
