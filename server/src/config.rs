@@ -16,6 +16,15 @@ pub struct Cli {
     pub db: String,
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Log lines as `text` (for people) or `json` (one object a line, for log collectors).
+    #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
