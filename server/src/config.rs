@@ -197,6 +197,10 @@ pub struct ServeConfig {
     /// of them busy gets 503 with `Retry-After`. Default: the number of cores.
     #[arg(long, env = "PASSWORD_HASHING_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..))]
     pub password_hashing_concurrency: Option<u16>,
+    /// Serve Prometheus metrics at `http://<this address>/metrics`, on a listener of its own
+    /// (keep it private: it is unauthenticated). Off unless given.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Default for ServeConfig {

@@ -23,6 +23,7 @@ mod key_rotation;
 mod logs;
 mod loopback_redirects;
 mod mcp_guard;
+mod metrics;
 mod password_hashing;
 mod properties;
 mod protocol_versions;
