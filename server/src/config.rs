@@ -201,6 +201,10 @@ pub struct ServeConfig {
     /// (keep it private: it is unauthenticated). Off unless given.
     #[arg(long, env = "METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// Seconds between purges of expired codes, tokens, sessions, pending requests, throttle
+    /// rows, and audit events past --audit-retention-days (1–86400).
+    #[arg(long, env = "PURGE_INTERVAL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub purge_interval_secs: u64,
 }
 
 impl Default for ServeConfig {

@@ -261,7 +261,8 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         tasks.push(tokio::spawn(serve(listener, spa::routes(&cfg.spa_dir), stop(&shutdown))));
     }
     tokio::spawn(key_reload_loop(store.clone(), keys.clone(), shutdown.clone()));
-    tokio::spawn(purge_loop(store, settings.clone(), keep, shutdown));
+    let every = std::time::Duration::from_secs(cfg.purge_interval_secs.max(1));
+    tokio::spawn(purge_loop(store, settings.clone(), keep, every, shutdown));
     let running = Running { as_addr, rs_addr, spa_addr, metrics_addr, settings, tasks, keys, passwords };
     if let Some(path) = &cfg.ready_file {
         running.write_ready_file(path)?;
@@ -288,10 +289,16 @@ async fn key_reload_loop(store: Store, keys: Arc<oauth::keys::SigningKeys>, shut
     }
 }
 
-/// Deletes, every minute, what has expired, audit events past `--audit-retention-days`, and
+/// Deletes, every `--purge-interval-secs` (default a minute), what has expired, audit events past `--audit-retention-days`, and
 /// revocations older than `revocation_keep` seconds (no token they name can still be valid).
-async fn purge_loop(store: Store, settings: Arc<Settings>, revocation_keep: i64, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+async fn purge_loop(
+    store: Store,
+    settings: Arc<Settings>,
+    revocation_keep: i64,
+    every: std::time::Duration,
+    shutdown: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(every);
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,

@@ -30,6 +30,7 @@ mod protocol_versions;
 mod ready_file;
 mod refresh;
 mod register;
+mod retention;
 mod revocation;
 mod revocation_feed;
 mod revocation_reach;
