@@ -80,7 +80,8 @@ impl Default for Metrics {
         let tokens_issued = counter(&mut registry, "tokens_issued", "Token responses to authorization-code grants");
         let token_refreshes = counter(&mut registry, "token_refreshes", "Token responses to refresh-token grants");
         let revocations = counter(&mut registry, "revocations", "Grants or tokens revoked by clients or users");
-        let failed_sign_ins = counter(&mut registry, "failed_sign_ins", "Sign-ins refused for a wrong password or account");
+        let failed_sign_ins =
+            counter(&mut registry, "failed_sign_ins", "Sign-ins refused for a wrong password or account");
         let store_errors = counter(&mut registry, "store_errors", "Requests that failed on a storage error");
         let mcp_sessions = Gauge::default();
         registry.register("mcp_sessions_active", "MCP sessions tracked with their owner", mcp_sessions.clone());

@@ -41,7 +41,8 @@ async fn a_flow_moves_each_counter_by_exactly_what_it_did_and_labels_stay_generi
     assert_eq!(sample(&before, "mcp_sessions_active"), 0.0);
 
     // One wrong password, then the whole flow: code, tokens, a refresh, an MCP session, revocation.
-    let resp = app.register(json!({"redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"]}));
+    let resp =
+        app.register(json!({"redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"]}));
     let client: Value = resp.await.json().await.unwrap();
     let client_id = client["client_id"].as_str().unwrap();
     let verifier = crate::common::new_verifier();
@@ -51,7 +52,8 @@ async fn a_flow_moves_each_counter_by_exactly_what_it_did_and_labels_stay_generi
     let (code, pending) = app.authorize_code_for(client_id, "alice").await;
     let tokens: Value = app.exchange(&code, &pending).await.json().await.unwrap();
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    let resp = app.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", client_id)]).await;
+    let resp =
+        app.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", client_id)]).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let rotated: Value = resp.json().await.unwrap();
     let access = rotated["access_token"].as_str().unwrap();
