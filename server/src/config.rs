@@ -16,6 +16,15 @@ pub struct Cli {
     pub db: String,
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Log lines as `text` (for people) or `json` (one object a line, for log collectors).
+    #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +202,14 @@ pub struct ServeConfig {
     /// of them busy gets 503 with `Retry-After`. Default: the number of cores.
     #[arg(long, env = "PASSWORD_HASHING_CONCURRENCY", value_parser = clap::value_parser!(u16).range(1..))]
     pub password_hashing_concurrency: Option<u16>,
+    /// Serve Prometheus metrics at `http://<this address>/metrics`, on a listener of its own
+    /// (keep it private: it is unauthenticated). Off unless given.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Seconds between purges of expired codes, tokens, sessions, pending requests, throttle
+    /// rows, and audit events past --audit-retention-days (1–86400).
+    #[arg(long, env = "PURGE_INTERVAL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub purge_interval_secs: u64,
 }
 
 impl Default for ServeConfig {

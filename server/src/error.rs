@@ -63,10 +63,15 @@ impl IntoResponse for Error {
             Self::NotFound => (StatusCode::NOT_FOUND, OAuthErrorBody::new(ErrorCode::InvalidRequest, "not found")),
             other => {
                 tracing::error!(error = %other, "request failed");
-                (
+                let mut resp = (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    OAuthErrorBody::new(ErrorCode::ServerError, "the server could not complete the request"),
+                    Json(OAuthErrorBody::new(ErrorCode::ServerError, "the server could not complete the request")),
                 )
+                    .into_response();
+                if matches!(other, Self::Store(_)) {
+                    resp.extensions_mut().insert(crate::metrics::StoreFailure);
+                }
+                return no_store(resp);
             }
         };
         no_store((status, Json(body)).into_response())

@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod mcp;
+pub mod metrics;
 pub mod oauth;
 pub mod pages;
 pub mod spa;
@@ -41,8 +42,10 @@ pub fn as_app(state: AppState) -> Router {
         .merge(http::revoke::routes())
         .merge(http::revocation_feed::routes())
         .merge(pages::routes())
+        .merge(http::health::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state((metrics::AS, state.metrics.clone()), metrics::track))
         .layer(DefaultBodyLimit::max(http::MAX_BODY_BYTES))
         .with_state(state)
         .layer(cors)
@@ -64,7 +67,7 @@ pub fn rs_app(
     if state.settings.jwks_is_own {
         verifier = verifier.following(state.keys.clone());
     }
-    let router = Router::new().merge(http::metadata::rs_routes()).merge(mcp::routes(
+    let router = Router::new().merge(http::metadata::rs_routes()).merge(http::health::routes()).merge(mcp::routes(
         &state,
         Arc::new(verifier),
         shutdown.child_token(),
@@ -74,9 +77,11 @@ pub fn rs_app(
         Some(user) => router.merge(mcp::conformance::routes(&state, user, shutdown.child_token())),
         None => router,
     };
+    let tracked = (metrics::RS, state.metrics.clone());
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(tracked, metrics::track))
         .with_state(state)
         .layer(cors)
         .layer(trace_layer())
@@ -124,6 +129,8 @@ pub struct Running {
     pub as_addr: SocketAddr,
     pub rs_addr: SocketAddr,
     pub spa_addr: Option<SocketAddr>,
+    /// Where `/metrics` is served (`--metrics-addr`), if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
     pub settings: Arc<Settings>,
     pub tasks: Vec<JoinHandle<std::io::Result<()>>>,
     /// The live signing keys; [`oauth::keys::SigningKeys::reload`] applies a `keys` command now
@@ -136,7 +143,8 @@ pub struct Running {
 impl Running {
     /// Writes where this server listens, as JSON, atomically (a reader never sees half of it):
     /// `{"pid", "as_addr", "rs_addr", "spa_addr", "issuer", "rs_url", "mcp_url", "spa_url"}`
-    /// (`spa_*` are null unless the SPA is served).
+    /// (`spa_*` are null unless the SPA is served), and `metrics_addr` (null without
+    /// `--metrics-addr`).
     pub fn write_ready_file(&self, path: &std::path::Path) -> Result<(), Error> {
         let info = serde_json::json!({
             "pid": std::process::id(),
@@ -147,6 +155,7 @@ impl Running {
             "rs_url": self.settings.rs_base,
             "mcp_url": self.settings.resource,
             "spa_url": self.spa_addr.map(|a| format!("http://{a}")),
+            "metrics_addr": self.metrics_addr.map(|a| a.to_string()),
         });
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".tmp");
@@ -179,10 +188,15 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         }
         None => None,
     };
+    let metrics_listener = match cfg.metrics_addr {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let local = |l: &TcpListener| l.local_addr().map_err(|e| Error::Internal(e.to_string()));
     let as_addr = local(&as_listener)?;
     let rs_addr = local(&rs_listener)?;
     let spa_addr = spa_listener.as_ref().map(local).transpose()?;
+    let metrics_addr = metrics_listener.as_ref().map(local).transpose()?;
     // The SPA this process serves is always an allowed origin, even on a port picked at bind.
     let mut cfg = cfg.clone();
     if let Some(addr) = spa_addr {
@@ -220,6 +234,7 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         registrations,
         denylist,
         passwords: passwords.clone(),
+        metrics: Arc::new(metrics::Metrics::default()),
     };
 
     #[cfg(feature = "test-fixtures")]
@@ -237,15 +252,19 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     #[cfg(not(feature = "test-fixtures"))]
     let rs = rs_app(state.clone(), &shutdown);
     let mut tasks = vec![
-        tokio::spawn(serve(as_listener, as_app(state), stop(&shutdown))),
+        tokio::spawn(serve(as_listener, as_app(state.clone()), stop(&shutdown))),
         tokio::spawn(serve(rs_listener, rs, stop(&shutdown))),
     ];
+    if let Some(listener) = metrics_listener {
+        tasks.push(tokio::spawn(serve(listener, metrics::routes(state.metrics.clone()), stop(&shutdown))));
+    }
     if let Some(listener) = spa_listener {
         tasks.push(tokio::spawn(serve(listener, spa::routes(&cfg.spa_dir), stop(&shutdown))));
     }
     tokio::spawn(key_reload_loop(store.clone(), keys.clone(), shutdown.clone()));
-    tokio::spawn(purge_loop(store, settings.clone(), keep, shutdown));
-    let running = Running { as_addr, rs_addr, spa_addr, settings, tasks, keys, passwords };
+    let every = std::time::Duration::from_secs(cfg.purge_interval_secs.max(1));
+    tokio::spawn(purge_loop(store, settings.clone(), keep, every, shutdown));
+    let running = Running { as_addr, rs_addr, spa_addr, metrics_addr, settings, tasks, keys, passwords };
     if let Some(path) = &cfg.ready_file {
         running.write_ready_file(path)?;
     }
@@ -271,10 +290,16 @@ async fn key_reload_loop(store: Store, keys: Arc<oauth::keys::SigningKeys>, shut
     }
 }
 
-/// Deletes, every minute, what has expired, audit events past `--audit-retention-days`, and
+/// Deletes, every `--purge-interval-secs` (default a minute), what has expired, audit events past `--audit-retention-days`, and
 /// revocations older than `revocation_keep` seconds (no token they name can still be valid).
-async fn purge_loop(store: Store, settings: Arc<Settings>, revocation_keep: i64, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+async fn purge_loop(
+    store: Store,
+    settings: Arc<Settings>,
+    revocation_keep: i64,
+    every: std::time::Duration,
+    shutdown: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(every);
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,

@@ -1,20 +1,25 @@
 //! Entry point: parse configuration, open the store, and either serve or run a CLI command.
 
 use clap::Parser as _;
-use server::config::{Cli, Command, KeysCommand, ServeConfig, UserCommand};
+use server::config::{Cli, Command, KeysCommand, LogFormat, ServeConfig, UserCommand};
 use server::store::Store;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let _ = dotenvy::dotenv();
-    tracing_subscriber::fmt()
+    // Parsing logs nothing (clap prints its own errors), so the subscriber can wait for the
+    // parsed `--log-format`.
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().with_ansi(false).init(),
+    }
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

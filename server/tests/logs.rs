@@ -61,17 +61,18 @@ fn strip_ansi(text: &str) -> String {
     out
 }
 
-/// The server binary with a clean environment (no `.env`, no inherited settings) and the most
-/// verbose logging.
-fn server(dir: &Path) -> Command {
+/// The server binary with a clean environment (no `.env`, no inherited settings), the most
+/// verbose logging, in `format` (`text` or `json`).
+fn server(dir: &Path, format: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
     cmd.env_clear().env("RUST_LOG", "trace").current_dir(dir).arg("--db").arg(dir.join("x.db"));
+    cmd.args(["--log-format", format]);
     cmd
 }
 
 /// `server user add alice --password-stdin`; returns what it printed.
-fn add_user(dir: &Path) -> String {
-    let mut child = server(dir)
+fn add_user(dir: &Path, format: &str) -> String {
+    let mut child = server(dir, format)
         .args(["user", "add", "alice", "--password-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -87,9 +88,9 @@ fn add_user(dir: &Path) -> String {
 
 /// `server serve` on ports 0; waits (generously) for it to report its addresses and returns the
 /// process with the issuer and the MCP resource URL it printed.
-fn serve(dir: &Path, verification: &str) -> (ServerProcess, String, String) {
+fn serve(dir: &Path, verification: &str, format: &str) -> (ServerProcess, String, String) {
     let (stdout, stderr) = (dir.join("stdout.log"), dir.join("stderr.log"));
-    let child = server(dir)
+    let child = server(dir, format)
         .args(["serve", "--as-addr", "127.0.0.1:0", "--rs-addr", "127.0.0.1:0"])
         .args(["--allowed-origins", SPA_ORIGIN, "--token-verification", verification])
         .stdin(Stdio::null())
@@ -300,16 +301,22 @@ async fn walk_the_flow(issuer: &str, mcp_url: &str) -> (Secrets, String) {
     (secrets, client_id)
 }
 
-async fn logs_carry_no_secret(verification: &str) {
+async fn logs_carry_no_secret(verification: &str, format: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let user_add_output = add_user(dir.path());
-    let (process, issuer, mcp_url) = serve(dir.path(), verification);
+    let user_add_output = add_user(dir.path(), format);
+    let (process, issuer, mcp_url) = serve(dir.path(), verification, format);
     let (secrets, client_id) = walk_the_flow(&issuer, &mcp_url).await;
     let logs = format!("{}\n{}", strip_ansi(&user_add_output), process.output());
 
     // The logs are there and verbose (so the search below means something)...
-    for expected in ["path=/authorize/login", "path=/token", "path=/revoke", "path=/mcp", client_id.as_str()] {
+    let path = |p: &str| if format == "json" { format!("\"path\":\"{p}\"") } else { format!("path={p}") };
+    let expected = ["/authorize/login", "/token", "/revoke", "/mcp"].map(path);
+    for expected in expected.iter().map(String::as_str).chain([client_id.as_str()]) {
         assert!(logs.contains(expected), "{expected:?} missing from the logs; were they captured?");
+    }
+    if format == "json" {
+        let stderr = std::fs::read_to_string(&process.stderr).unwrap();
+        assert_json_lines(&stderr);
     }
     assert!(logs.lines().count() > 100, "expected trace-level logs, got {} lines", logs.lines().count());
     // ...and carry none of the secrets, whole or URL-encoded.
@@ -326,12 +333,28 @@ async fn logs_carry_no_secret(verification: &str) {
     assert!(leaked.is_empty(), "secrets in the {verification} server's logs: {leaked:?}");
 }
 
+/// Every line is one JSON object with a level, a target and a message (or fields): what log
+/// collectors need to parse `--log-format json` without guessing.
+fn assert_json_lines(stderr: &str) {
+    assert!(stderr.lines().count() > 100, "expected trace-level JSON logs");
+    for line in stderr.lines() {
+        let entry: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(entry["level"].is_string() && entry["target"].is_string(), "{line}");
+        assert!(entry["fields"].is_object() || entry["message"].is_string(), "{line}");
+    }
+}
+
 #[tokio::test]
 async fn logs_carry_no_secret_with_local_jwt_verification() {
-    logs_carry_no_secret("jwt").await;
+    logs_carry_no_secret("jwt", "text").await;
 }
 
 #[tokio::test]
 async fn logs_carry_no_secret_with_introspection() {
-    logs_carry_no_secret("introspection").await;
+    logs_carry_no_secret("introspection", "text").await;
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_and_carry_no_secret() {
+    logs_carry_no_secret("jwt", "json").await;
 }

@@ -20,7 +20,7 @@ fn serve(dir: &std::path::Path, ready: &std::path::Path, spa: bool) -> Command {
     cmd.arg("--db").arg(dir.join("ready.db")).args(["serve", "--as-addr", "127.0.0.1:0", "--rs-addr", "127.0.0.1:0"]);
     cmd.arg("--ready-file").arg(ready);
     if spa {
-        cmd.args(["--spa-addr", "127.0.0.1:0", "--spa-dir"]).arg(dir);
+        cmd.args(["--spa-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--spa-dir"]).arg(dir);
     }
     cmd.current_dir(dir).env_clear().env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::piped());
     cmd
@@ -66,6 +66,9 @@ async fn the_ready_file_names_every_bound_listener_and_each_answers() {
         .await
         .unwrap();
     assert_eq!(preflight.headers()["access-control-allow-origin"], info["spa_url"].as_str().unwrap());
+    // `--metrics-addr` on port 0: the bound address is reported and serves `/metrics`.
+    let metrics = http.get(format!("http://{}/metrics", info["metrics_addr"].as_str().unwrap())).send().await.unwrap();
+    assert!(metrics.text().await.unwrap().contains("# TYPE http_requests counter"));
 }
 
 #[tokio::test]

@@ -236,7 +236,13 @@ async fn refresh_at(
     ])
     .unwrap();
     let form = server::oauth::params::Params::parse(body.as_bytes()).unwrap();
-    let cx = server::oauth::token::TokenContext { store: &app.store, settings: &app.settings, keys: &keys };
+    let metrics = server::metrics::Metrics::default();
+    let cx = server::oauth::token::TokenContext {
+        store: &app.store,
+        settings: &app.settings,
+        keys: &keys,
+        metrics: &metrics,
+    };
     server::oauth::token::exchange(cx, &form, None, now).await
 }
 

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod client_addr;
 pub mod cors;
+pub mod health;
 pub mod introspect;
 pub mod metadata;
 pub mod rate_limit;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub denylist: Arc<crate::mcp::denylist::Denylist>,
     /// Runs argon2 off the async workers, a bounded number at a time.
     pub passwords: Arc<crate::oauth::password::PasswordHasher>,
+    /// Prometheus counters and gauges (`--metrics-addr`); counted whether or not served.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Largest request body any OAuth endpoint accepts.

@@ -42,7 +42,12 @@ pub fn routes(
     Router::new()
         .route_service(shared::urls::MCP, mcp)
         .layer(middleware::from_fn_with_state(
-            guard::GuardState { settings: settings.clone(), verifier, sessions: Arc::default(), manager },
+            guard::GuardState {
+                settings: settings.clone(),
+                verifier,
+                sessions: Arc::new(sessions::SessionOwners::default().counted_by(state.metrics.mcp_sessions.clone())),
+                manager,
+            },
             guard::require_bearer,
         ))
         .layer(middleware::map_response(too_large_as_oauth_error))

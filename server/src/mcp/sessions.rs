@@ -11,6 +11,7 @@
 use std::sync::Mutex;
 
 use hashlink::LruCache;
+use prometheus_client::metrics::gauge::Gauge;
 
 /// Sessions tracked at most.
 pub const MAX_SESSIONS: usize = 10_000;
@@ -18,6 +19,8 @@ pub const MAX_SESSIONS: usize = 10_000;
 pub struct SessionOwners {
     /// Session id → owning user id.
     owners: Mutex<LruCache<String, String>>,
+    /// Follows the number of entries (the `mcp_sessions_active` metric); shared by every map.
+    active: Gauge,
 }
 
 impl Default for SessionOwners {
@@ -37,7 +40,13 @@ pub enum Ownership {
 
 impl SessionOwners {
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { owners: Mutex::new(LruCache::new(capacity.max(1))) }
+        Self { owners: Mutex::new(LruCache::new(capacity.max(1))), active: Gauge::default() }
+    }
+
+    /// This map, adding its entries to `active`.
+    #[must_use]
+    pub fn counted_by(self, active: Gauge) -> Self {
+        Self { active, ..self }
     }
 
     /// Whose session this is; its owner's use counts as recent use.
@@ -63,12 +72,18 @@ impl SessionOwners {
         } else {
             None
         };
+        let before = owners.len();
         owners.insert(session.to_owned(), user_id.to_owned());
+        if owners.len() > before {
+            self.active.inc();
+        }
         evicted
     }
 
     pub fn forget(&self, session: &str) {
-        self.lock().remove(session);
+        if self.lock().remove(session).is_some() {
+            self.active.dec();
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, String>> {

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::store::{AuditEvent, Client, RefreshClaim};
 
 pub async fn refresh(cx: TokenContext<'_>, client: &Client, form: &Params, now: i64) -> Result<TokenResponse, Error> {
-    let TokenContext { store, settings, .. } = cx;
+    let TokenContext { store, settings, metrics, .. } = cx;
     let presented = form.get("refresh_token").ok_or_else(|| Error::invalid_request("refresh_token is required"))?;
     let hash = secrets::hash(presented);
     // Validate everything that does not consume the token first, so a malformed request by the
@@ -54,7 +54,7 @@ pub async fn refresh(cx: TokenContext<'_>, client: &Client, form: &Params, now: 
     };
     let minted = mint(cx, issue, now);
     match store.rotate_refresh_token(&hash, now, &minted.access_row, minted.refresh_row.as_ref()).await? {
-        RefreshClaim::Claimed(_) => Ok(minted.finish(store).await),
+        RefreshClaim::Claimed(_) => Ok(minted.finish(store, metrics).await),
         RefreshClaim::Reused(t) => {
             store.revoke_family(&t.family_id, now).await?;
             store.audit(AuditEvent::RefreshReused, Some(&t.user_id), Some(&t.client_id), "family revoked").await;

@@ -21,6 +21,7 @@ pub struct TokenContext<'a> {
     pub store: &'a Store,
     pub settings: &'a Settings,
     pub keys: &'a KeyRing,
+    pub metrics: &'a crate::metrics::Metrics,
 }
 
 /// Handles a token request; `authorization` is the request's `Authorization` header, if any.
@@ -49,7 +50,7 @@ pub async fn exchange(
 }
 
 async fn exchange_code(cx: TokenContext<'_>, client: &Client, form: &Params, now: i64) -> Result<TokenResponse, Error> {
-    let TokenContext { store, settings, .. } = cx;
+    let TokenContext { store, settings, metrics, .. } = cx;
     let code = form.get("code").ok_or_else(|| Error::invalid_request("code is required"))?;
     let redirect_uri = form.get("redirect_uri").ok_or_else(|| Error::invalid_request("redirect_uri is required"))?;
     let verifier =
@@ -96,7 +97,7 @@ async fn exchange_code(cx: TokenContext<'_>, client: &Client, form: &Params, now
     if let Some(refresh) = &minted.refresh_row {
         store.insert_refresh_token(refresh).await?;
     }
-    Ok(minted.finish(store).await)
+    Ok(minted.finish(store, metrics).await)
 }
 
 /// The id of the grant an authorization code starts: derived from the code, so that a replay can
@@ -146,7 +147,11 @@ pub struct Minted {
 }
 
 impl Minted {
-    pub async fn finish(self, store: &Store) -> TokenResponse {
+    pub async fn finish(self, store: &Store, metrics: &crate::metrics::Metrics) -> TokenResponse {
+        match self.event {
+            AuditEvent::TokenRefreshed => metrics.token_refreshes.inc(),
+            _ => metrics.tokens_issued.inc(),
+        };
         let row = &self.access_row;
         store.audit(self.event, Some(&row.user_id), Some(&row.client_id), &self.audit_detail).await;
         self.response

@@ -97,6 +97,7 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, raw: Resu
     let client_id = form.get("client_id").unwrap_or_default();
     match state.store.revoke_grant(&user.id, client_id, now()).await {
         Ok(true) => {
+            state.metrics.revocations.inc();
             state
                 .store
                 .audit(AuditEvent::TokenRevoked, Some(&user.id), Some(client_id), "grant revoked by the user")

@@ -78,6 +78,7 @@ pub async fn check(state: &AppState, permit: HashPermit, client: IpAddr, usernam
         }
     };
     let Some(user) = user.filter(|u| password_ok && u.status == "active") else {
+        state.metrics.failed_sign_ins.inc();
         return Outcome::Failed;
     };
     if let Err(e) = store.throttle_reset(&user_key).await {

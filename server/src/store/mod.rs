@@ -81,6 +81,12 @@ impl Store {
         Self { client_documents: Some(documents), ..self }
     }
 
+    /// A trivial query, for readiness checks: fails once the pool is closed or the file is gone.
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Closes every connection (checkpointing the WAL) before shutdown.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -37,6 +37,8 @@ pub struct TestApp {
     pub keys: Arc<server::oauth::keys::SigningKeys>,
     /// The sign-in's password hasher: hold its permits to see the server busy.
     pub passwords: Arc<server::oauth::password::PasswordHasher>,
+    /// `http://<metrics-addr>/metrics` when the server was started with `metrics_addr`.
+    pub metrics_url: Option<String>,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -94,6 +96,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut ServeC
         settings: running.settings,
         keys: running.keys,
         passwords: running.passwords,
+        metrics_url: running.metrics_addr.map(|a| format!("http://{a}/metrics")),
         shutdown,
         _dir: dir,
     }
