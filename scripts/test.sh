@@ -5,7 +5,8 @@
 # Playwright end-to-end tests in Debian's Chromium, the official MCP TypeScript and Python SDK
 # clients (tests/interop/run.sh), and the official MCP conformance suite, authorization and
 # server legs (tests/conformance/run.sh). Exits non-zero at the first failing step and names it;
-# the closing summary shows each step's wall time and each suite's result lines. Logs: a folder per run under target/test-logs/ (`latest` points at the newest).
+# the closing summary shows each step's wall time and each suite's result lines. Logs: a folder
+# per run under target/test-logs/ (`latest` points at the newest).
 #
 # usage: scripts/test.sh [extra Playwright arguments, e.g. -g logout]
 set -euo pipefail
