@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds once and tests: the Rust unit and integration
 # tests (whose build also makes the server binary the runners use) while the SPA's release build
-# runs beside them, then the Playwright end-to-end tests in Debian's Chromium, the official MCP
-# TypeScript and Python SDK clients (tests/interop/run.sh), and the official MCP conformance
-# suite, authorization and server legs (tests/conformance/run.sh). Exits non-zero at the first
-# failing step and names it; the closing summary shows each step's wall time and each suite's
-# result lines. Logs: a folder per run under target/test-logs/ (`latest` points at the newest).
+# runs beside them, a ~10 s smoke run of bench/mcp_hot_path.sh on what that build made, then the
+# Playwright end-to-end tests in Debian's Chromium, the official MCP TypeScript and Python SDK
+# clients (tests/interop/run.sh), and the official MCP conformance suite, authorization and
+# server legs (tests/conformance/run.sh). Exits non-zero at the first failing step and names it;
+# the closing summary shows each step's wall time and each suite's result lines. Logs: a folder
+# per run under target/test-logs/ (`latest` points at the newest).
 #
 # usage: scripts/test.sh [extra Playwright arguments, e.g. -g logout]
 set -euo pipefail
@@ -122,6 +123,9 @@ step "setup (toolchain, chromium, npm and pip packages)" bash "$ROOT/scripts/set
 step "typecheck the Playwright specs (tsc --noEmit)" typecheck_e2e
 step "cargo fmt --check" cargo fmt --all --check
 step "cargo test + SPA release build, side by side" rust_tests_and_spa
+# The examples it runs were built by `cargo test` above (same profile and features): no build here.
+step "MCP hot-path benchmark, smoke run (bench/mcp_hot_path.sh --smoke)" logged bench-smoke \
+  env SKIP_BUILD=1 bash "$ROOT/bench/mcp_hot_path.sh" --smoke
 step "Playwright end-to-end tests" logged e2e env E2E_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/e2e/run.sh" "$@"
 step "interop: TypeScript SDK and Python SDK clients" logged interop \
   env INTEROP_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/interop/run.sh"
