@@ -4,33 +4,16 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::WWW_AUTHENTICATE;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::common::{send_all_at_once, spawn_app, spawn_app_with, Pending, TestApp, PASSWORD};
+use crate::common::{refused_within, send_all_at_once, spawn_app, spawn_app_with, Pending, TestApp, PASSWORD};
 
 /// Access tokens outlive every wait here, so only a revocation can explain a refusal.
 const LONG_TTL: u64 = 3600;
 
 fn tools_list() -> Value {
     json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
-}
-
-/// Polls `/mcp` with `token` until it is refused with `invalid_token`; fails after `deadline`.
-async fn refused_within(app: &TestApp, token: &str, session: Option<&str>, deadline: Duration) -> Duration {
-    let started = Instant::now();
-    loop {
-        let resp = app.mcp_post(Some(token), session, &tools_list()).await;
-        if resp.status() == StatusCode::UNAUTHORIZED {
-            let challenge = resp.headers()[WWW_AUTHENTICATE].to_str().unwrap().to_owned();
-            assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
-            return started.elapsed();
-        }
-        assert_eq!(resp.status(), StatusCode::OK, "before the revocation lands the token works");
-        assert!(started.elapsed() < deadline, "still accepted {:?} after the revocation", started.elapsed());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// Opens an MCP session with `token` (so it works now) and returns the session id.

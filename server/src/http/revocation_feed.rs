@@ -13,7 +13,6 @@ use shared::oauth::{RevocationEntry, RevocationFeed};
 use super::introspect::caller_is_resource_server;
 use super::AppState;
 use crate::error::{no_store, Error};
-use crate::store::RevokedKind;
 
 /// Entries per answer.
 pub const PAGE: i64 = 1000;
@@ -40,15 +39,7 @@ async fn feed(
     let rows = state.store.revocations_after(after, PAGE).await?;
     let revocations = rows
         .into_iter()
-        .map(|r| RevocationEntry {
-            id: r.id,
-            kind: match r.kind {
-                RevokedKind::Grant => "grant".into(),
-                RevokedKind::Token => "token".into(),
-            },
-            value: r.value,
-            revoked_at: r.revoked_at,
-        })
+        .map(|r| RevocationEntry { id: r.id, kind: r.kind.as_str().into(), value: r.value, revoked_at: r.revoked_at })
         .collect();
     Ok(no_store(Json(RevocationFeed { revocations }).into_response()))
 }

@@ -114,11 +114,7 @@ impl Source {
         match &settings.revocation_feed_url {
             None => Self::Store(store.clone()),
             Some(url) => Self::Feed {
-                http: reqwest::Client::builder()
-                    .timeout(Duration::from_secs(5))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .unwrap_or_default(),
+                http: super::verifier::back_channel_client(),
                 url: url.clone(),
                 authorization: crate::http::introspect::basic_credentials(&settings.introspection_secret),
                 every: Duration::from_secs(settings.revocation_poll_secs),
@@ -146,7 +142,7 @@ impl Source {
                     .into_iter()
                     .map(|e| Revocation {
                         id: e.id,
-                        kind: if e.kind == "token" { RevokedKind::Token } else { RevokedKind::Grant },
+                        kind: RevokedKind::from_name(&e.kind),
                         value: e.value,
                         revoked_at: e.revoked_at,
                     })

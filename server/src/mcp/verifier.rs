@@ -19,6 +19,17 @@ use crate::config::{Settings, Verification};
 use crate::oauth::jwt::Expect;
 use crate::oauth::keys::SigningKeys;
 
+/// The client for the resource server's calls to its AS (JWKS, introspection, revocation feed):
+/// short timeout, never follows a redirect.
+#[must_use]
+pub fn back_channel_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
 /// Who is calling, as proven by a valid token. Tools read it from the request extensions.
 #[derive(Clone, Debug)]
 pub struct AuthContext {
@@ -50,11 +61,7 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn new(settings: &Settings, denylist: Arc<Denylist>) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+        let http = back_channel_client();
         let jwks = JwksCache::new(http.clone(), settings.jwks_url.clone());
         Self {
             http,

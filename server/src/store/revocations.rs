@@ -23,10 +23,22 @@ pub enum RevokedKind {
 }
 
 impl RevokedKind {
-    fn as_str(self) -> &'static str {
+    /// Its name in the log and on the feed.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Grant => "grant",
             Self::Token => "token",
+        }
+    }
+
+    /// The kind named `name`; anything but `token` is a grant (the log's CHECK allows no other).
+    #[must_use]
+    pub fn from_name(name: &str) -> Self {
+        if name == Self::Token.as_str() {
+            Self::Token
+        } else {
+            Self::Grant
         }
     }
 }
@@ -59,7 +71,7 @@ impl Store {
             .into_iter()
             .map(|(id, kind, value, revoked_at)| Revocation {
                 id,
-                kind: if kind == "token" { RevokedKind::Token } else { RevokedKind::Grant },
+                kind: RevokedKind::from_name(&kind),
                 value,
                 revoked_at,
             })

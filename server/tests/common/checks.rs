@@ -1,6 +1,7 @@
 //! Assertions on answers every area shares, and the way race tests start their attempts.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE};
 use reqwest::{RequestBuilder, Response, StatusCode};
@@ -48,3 +49,21 @@ pub async fn send_all_at_once(requests: Vec<RequestBuilder>) -> Vec<Response> {
 
 /// How many simultaneous attempts the race tests make.
 pub const RACERS: usize = 32;
+
+/// Polls `/mcp` with `token` until it is refused with `invalid_token`; fails after `deadline`.
+pub async fn refused_within(app: &super::TestApp, token: &str, session: Option<&str>, deadline: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let resp = app
+            .mcp_post(Some(token), session, &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}))
+            .await;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            let challenge = resp.headers()[reqwest::header::WWW_AUTHENTICATE].to_str().unwrap().to_owned();
+            assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+            return started.elapsed();
+        }
+        assert_eq!(resp.status(), StatusCode::OK, "before the revocation lands the token works");
+        assert!(started.elapsed() < deadline, "still accepted {:?} after the revocation", started.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

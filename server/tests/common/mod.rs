@@ -16,7 +16,7 @@ use shared::pkce;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-pub use checks::{assert_oauth_error, assert_too_large, send_all_at_once, RACERS};
+pub use checks::{assert_oauth_error, assert_too_large, refused_within, send_all_at_once, RACERS};
 pub use tokens::{claims_for, mint};
 
 pub const SPA_ORIGIN: &str = "http://127.0.0.1:18080";
