@@ -17,7 +17,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use server::mcp::service::UserDataServer;
 use server::mcp::verifier::AuthContext;
-use server::store::Store;
+use server::store;
 use shared::scopes::ScopeSet;
 use tokio_util::sync::CancellationToken;
 
@@ -66,7 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (Some(db), Some(username)) = (args.db, args.user) else {
         return Err("usage: bare_mcp --db DB --user USERNAME [--ready-file PATH]".into());
     };
-    let store = Store::open(&db).await?;
+    let store = store::open(&db).await?;
     let user = store.find_user_by_username(&username).await?.ok_or(format!("no user {username:?}"))?;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -11,7 +11,7 @@ use crate::store::{now, NewUser, Store};
 
 const MIN_PASSWORD_LEN: usize = 8;
 
-pub async fn user_add(store: &Store, args: UserAdd) -> Result<String, Error> {
+pub async fn user_add(store: &dyn Store, args: UserAdd) -> Result<String, Error> {
     let username = args.username.trim();
     if username.is_empty()
         || username.len() > 64
@@ -62,7 +62,7 @@ pub async fn user_add(store: &Store, args: UserAdd) -> Result<String, Error> {
 }
 
 /// `server user disable`: refuses further sign-ins and ends every session and grant at once.
-pub async fn user_disable(store: &Store, username: &str) -> Result<String, Error> {
+pub async fn user_disable(store: &dyn Store, username: &str) -> Result<String, Error> {
     if !store.set_user_status(username, "disabled").await? {
         return Err(Error::Config(format!("no user {username}")));
     }
@@ -70,12 +70,12 @@ pub async fn user_disable(store: &Store, username: &str) -> Result<String, Error
     Ok(format!("disabled user {username}; ended their login sessions and {ended} grant(s)"))
 }
 
-async fn end_sessions(store: &Store, username: &str) -> Result<u64, Error> {
+async fn end_sessions(store: &dyn Store, username: &str) -> Result<u64, Error> {
     let user = store.find_user_by_username(username).await?.ok_or(Error::NotFound)?;
     store.revoke_user_sessions(&user.id, now()).await
 }
 
-pub async fn keys_rotate(store: &Store) -> Result<String, Error> {
+pub async fn keys_rotate(store: &dyn Store) -> Result<String, Error> {
     let (kid, retired) = keys::rotate(store, now()).await?;
     let retired = if retired.is_empty() { "none".to_owned() } else { retired.join(", ") };
     Ok(format!(
@@ -83,7 +83,7 @@ pub async fn keys_rotate(store: &Store) -> Result<String, Error> {
     ))
 }
 
-pub async fn keys_revoke(store: &Store, kid: &str) -> Result<String, Error> {
+pub async fn keys_revoke(store: &dyn Store, kid: &str) -> Result<String, Error> {
     let replacement = keys::revoke(store, kid, now()).await?;
     let active = match replacement {
         Some(new) => format!("; it was the active key, so new key {new} signs from now on"),
@@ -95,7 +95,7 @@ pub async fn keys_revoke(store: &Store, kid: &str) -> Result<String, Error> {
     ))
 }
 
-pub async fn keys_list(store: &Store) -> Result<String, Error> {
+pub async fn keys_list(store: &dyn Store) -> Result<String, Error> {
     let mut out = String::new();
     for row in store.all_signing_keys().await? {
         let status = match (row.revoked_at, row.retired_at) {

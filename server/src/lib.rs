@@ -28,7 +28,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::{ServeConfig, Settings};
 use crate::error::Error;
 use crate::http::AppState;
-use crate::store::Store;
+use crate::store::SharedStore;
 
 /// The authorization server: discovery, registration, the login/consent pages, token and
 /// introspection endpoints.
@@ -167,10 +167,10 @@ impl Running {
 }
 
 /// Binds every listener, then serves until `shutdown` is cancelled.
-pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken) -> Result<Running, Error> {
+pub async fn start(cfg: &ServeConfig, store: SharedStore, shutdown: CancellationToken) -> Result<Running, Error> {
     // A bad clients file stops the start before anything listens.
     let private_use = cfg.private_use_schemes()?;
-    oauth::clients::configured::apply(&store, cfg.clients_file.as_deref(), &private_use, store::now()).await?;
+    oauth::clients::configured::apply(&*store, cfg.clients_file.as_deref(), &private_use, store::now()).await?;
     let bind = |addr: SocketAddr| async move {
         TcpListener::bind(addr).await.map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))
     };
@@ -205,17 +205,17 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
     let settings = Arc::new(cfg.settings(as_addr, rs_addr, store.cookie_key(store::now()).await?)?);
     // Keys must outlive every token they signed, including those of the previous process.
     let keys =
-        Arc::new(oauth::keys::SigningKeys::load_or_create(&store, store::now(), settings.access_token_ttl).await?);
+        Arc::new(oauth::keys::SigningKeys::load_or_create(&*store, store::now(), settings.access_token_ttl).await?);
     let registrations = Arc::new(http::rate_limit::RateLimiter::new(
         cfg.registrations_per_window,
         std::time::Duration::from_secs(http::rate_limit::REGISTRATION_WINDOW_SECS),
     ));
-    // Client ID Metadata Documents are resolved inside the store's one client-lookup path.
+    // Client ID Metadata Documents are resolved in the one client-lookup path.
     let documents = Arc::new(oauth::cimd::ClientDocuments::new(settings.cimd_allow_insecure_loopback));
     if settings.cimd_allow_insecure_loopback {
         tracing::warn!("client metadata documents may use http and loopback URLs: for development and tests only");
     }
-    let store = store.with_client_documents(documents);
+    let clients = oauth::clients::directory::ClientDirectory::with_documents(documents);
     // Revocations made before this start still bind the tokens they name: load them first.
     let denylist = Arc::new(mcp::denylist::Denylist::default());
     let keep = mcp::denylist::keep_secs(&settings);
@@ -231,6 +231,7 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
         store: store.clone(),
         settings: settings.clone(),
         keys: keys.clone(),
+        clients,
         registrations,
         denylist,
         passwords: passwords.clone(),
@@ -239,7 +240,7 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
 
     #[cfg(feature = "test-fixtures")]
     let conformance = match &cfg.conformance_unauthenticated_mcp {
-        Some(username) => Some(mcp::conformance::TestUser::resolve(&store, username).await?),
+        Some(username) => Some(mcp::conformance::TestUser::resolve(&*store, username).await?),
         None => None,
     };
 
@@ -275,14 +276,14 @@ pub async fn start(cfg: &ServeConfig, store: Store, shutdown: CancellationToken)
 /// resource server in this process follows the same reload).
 pub const KEY_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
-async fn key_reload_loop(store: Store, keys: Arc<oauth::keys::SigningKeys>, shutdown: CancellationToken) {
+async fn key_reload_loop(store: SharedStore, keys: Arc<oauth::keys::SigningKeys>, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(KEY_RELOAD_INTERVAL);
     tick.tick().await;
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {
-                if let Err(e) = keys.reload(&store, store::now()).await {
+                if let Err(e) = keys.reload(&*store, store::now()).await {
                     tracing::warn!(error = %e, "reloading the signing keys failed");
                 }
             }
@@ -293,7 +294,7 @@ async fn key_reload_loop(store: Store, keys: Arc<oauth::keys::SigningKeys>, shut
 /// Deletes, every `--purge-interval-secs` (default a minute), what has expired, audit events past `--audit-retention-days`, and
 /// revocations older than `revocation_keep` seconds (no token they name can still be valid).
 async fn purge_loop(
-    store: Store,
+    store: SharedStore,
     settings: Arc<Settings>,
     revocation_keep: i64,
     every: std::time::Duration,

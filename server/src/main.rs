@@ -2,7 +2,7 @@
 
 use clap::Parser as _;
 use server::config::{Cli, Command, KeysCommand, LogFormat, ServeConfig, UserCommand};
-use server::store::Store;
+use server::store;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
@@ -30,26 +30,26 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), server::error::Error> {
-    let store = Store::open(&cli.db).await?;
+    let store = store::open(&cli.db).await?;
     match cli.command {
         Some(Command::User(UserCommand::Disable { username })) => {
-            println!("{}", server::cli::user_disable(&store, &username).await?);
+            println!("{}", server::cli::user_disable(&*store, &username).await?);
             Ok(())
         }
         Some(Command::User(UserCommand::Add(args))) => {
-            println!("{}", server::cli::user_add(&store, args).await?);
+            println!("{}", server::cli::user_add(&*store, args).await?);
             Ok(())
         }
         Some(Command::Keys(KeysCommand::Rotate)) => {
-            println!("{}", server::cli::keys_rotate(&store).await?);
+            println!("{}", server::cli::keys_rotate(&*store).await?);
             Ok(())
         }
         Some(Command::Keys(KeysCommand::Revoke { kid })) => {
-            println!("{}", server::cli::keys_revoke(&store, &kid).await?);
+            println!("{}", server::cli::keys_revoke(&*store, &kid).await?);
             Ok(())
         }
         Some(Command::Keys(KeysCommand::List)) => {
-            print!("{}", server::cli::keys_list(&store).await?);
+            print!("{}", server::cli::keys_list(&*store).await?);
             Ok(())
         }
         Some(Command::Serve(cfg)) => serve(*cfg, store).await,
@@ -57,7 +57,7 @@ async fn run(cli: Cli) -> Result<(), server::error::Error> {
     }
 }
 
-async fn serve(cfg: ServeConfig, store: Store) -> Result<(), server::error::Error> {
+async fn serve(cfg: ServeConfig, store: store::SharedStore) -> Result<(), server::error::Error> {
     let shutdown = CancellationToken::new();
     let running = server::start(&cfg, store, shutdown.clone()).await?;
     println!("authorization server listening on {} (issuer {})", running.as_addr, running.settings.issuer);

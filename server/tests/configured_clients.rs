@@ -7,7 +7,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use server::config::ServeConfig;
 use server::oauth::secrets::hash;
-use server::store::Store;
+use server::store;
 
 use crate::common::{assert_oauth_error, spawn_app_with, Pending, TestApp, REDIRECT_URI};
 
@@ -160,7 +160,7 @@ async fn start_error(file: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("clients.json");
     std::fs::write(&path, file).unwrap();
-    let store = Store::open(dir.path().join("test.db").to_str().unwrap()).await.unwrap();
+    let store = store::open(dir.path().join("test.db").to_str().unwrap()).await.unwrap();
     let cfg = ServeConfig {
         as_addr: "127.0.0.1:0".parse().unwrap(),
         rs_addr: "127.0.0.1:0".parse().unwrap(),
@@ -235,7 +235,7 @@ async fn bad_clients_file_refuses_to_start_naming_client_and_field() {
     assert!(error.contains("\"third\" (entry 4): redirect_uris"), "{error}");
     // A missing file is refused too.
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("t.db").to_str().unwrap()).await.unwrap();
+    let store = store::open(dir.path().join("t.db").to_str().unwrap()).await.unwrap();
     let cfg = ServeConfig {
         as_addr: "127.0.0.1:0".parse().unwrap(),
         rs_addr: "127.0.0.1:0".parse().unwrap(),
@@ -271,7 +271,7 @@ async fn registration_cannot_take_a_configured_client_id() {
     assert_ne!(body["client_id"], BASIC_CLIENT);
     assert!(body["client_id"].as_str().unwrap().starts_with("c_"));
     let configured = app.store.find_client(BASIC_CLIENT).await.unwrap().unwrap();
-    assert_eq!(configured.redirect_uris.0, vec![REDIRECT_URI.to_owned()], "untouched");
+    assert_eq!(configured.redirect_uris, vec![REDIRECT_URI.to_owned()], "untouched");
     assert_eq!(configured.client_secret_hash.as_deref(), Some(hash(SECRET).as_str()), "untouched");
     // Nor can a configured id be given to a client that registration made.
     let mut taken = app.store.find_client(body["client_id"].as_str().unwrap()).await.unwrap().unwrap();

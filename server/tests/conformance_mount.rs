@@ -10,7 +10,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use server::config::ServeConfig;
 use server::error::Error;
-use server::store::Store;
+use server::store;
 use tokio_util::sync::CancellationToken;
 
 use crate::common::{spawn_app, spawn_app_in, TestApp};
@@ -148,7 +148,7 @@ async fn conformance_flag_leaves_mcp_guarded() {
 #[tokio::test]
 async fn conformance_flag_naming_an_unknown_user_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("test.db").to_str().unwrap()).await.unwrap();
+    let store = store::open(dir.path().join("test.db").to_str().unwrap()).await.unwrap();
     let cfg = ServeConfig {
         as_addr: "127.0.0.1:0".parse().unwrap(),
         rs_addr: "127.0.0.1:0".parse().unwrap(),

@@ -30,7 +30,7 @@ async fn rotation_signs_with_the_new_key_and_keeps_old_tokens_valid() {
     let old_kid = kid_of(&old_token);
     assert_eq!(published_kids(&app).await, vec![old_kid.clone()]);
 
-    let report = server::cli::keys_rotate(&app.store).await.unwrap();
+    let report = server::cli::keys_rotate(&*app.store).await.unwrap();
     assert!(report.contains(&old_kid), "{report}");
 
     // The running server reloads its keys on a timer; no restart. Waited for generously (the
@@ -60,16 +60,16 @@ async fn rotation_signs_with_the_new_key_and_keeps_old_tokens_valid() {
 async fn a_retired_key_is_unpublished_once_its_tokens_have_expired() {
     let app = spawn_app().await;
     let ttl = 900;
-    let first = KeyRing::load_or_create(&app.store, now(), ttl).await.unwrap();
+    let first = KeyRing::load_or_create(&*app.store, now(), ttl).await.unwrap();
     let old_kid = first.active_kid().to_owned();
     let retired_at = now();
-    server::oauth::keys::rotate(&app.store, retired_at).await.unwrap();
+    server::oauth::keys::rotate(&*app.store, retired_at).await.unwrap();
 
     let kids = |ring: &KeyRing| ring.jwks().keys.iter().map(|k| k.kid.clone().unwrap()).collect::<Vec<_>>();
-    let still = KeyRing::load_or_create(&app.store, retired_at + ttl - 1, ttl).await.unwrap();
+    let still = KeyRing::load_or_create(&*app.store, retired_at + ttl - 1, ttl).await.unwrap();
     assert!(kids(&still).contains(&old_kid), "published while its tokens may live");
     assert_ne!(still.active_kid(), old_kid);
-    let later = KeyRing::load_or_create(&app.store, retired_at + ttl + 1, ttl).await.unwrap();
+    let later = KeyRing::load_or_create(&*app.store, retired_at + ttl + 1, ttl).await.unwrap();
     assert_eq!(kids(&later), vec![later.active_kid().to_owned()], "only the active key is left");
 }
 
@@ -97,7 +97,7 @@ async fn the_keys_command_rotates_and_lists_without_revealing_private_keys() {
     assert_eq!(lines.len(), 2, "{listing}");
     assert!(lines[0].contains("active") && second.contains(lines[0].split('\t').next().unwrap()));
     assert!(lines[1].contains("retired at"));
-    let store = server::store::Store::open(db.to_str().unwrap()).await.unwrap();
+    let store = server::store::open(db.to_str().unwrap()).await.unwrap();
     for row in store.all_signing_keys().await.unwrap() {
         assert!(!listing.contains(&row.seed_b64), "the private seed is never printed");
     }
@@ -114,9 +114,9 @@ async fn a_revoked_key_is_unpublished_and_its_tokens_refused_at_once() {
     let kid = kid_of(&token);
     app.mcp_session(&token).await; // the RS now holds the key
 
-    let report = server::cli::keys_revoke(&app.store, &kid).await.unwrap();
+    let report = server::cli::keys_revoke(&*app.store, &kid).await.unwrap();
     assert!(report.contains("revoked") && report.contains("new key"), "{report}");
-    app.keys.reload(&app.store, now()).await.unwrap();
+    app.keys.reload(&*app.store, now()).await.unwrap();
 
     let kids = published_kids(&app).await;
     assert!(!kids.contains(&kid), "revoked key still published: {kids:?}");
@@ -138,19 +138,19 @@ async fn a_revoked_key_is_unpublished_and_its_tokens_refused_at_once() {
 #[tokio::test]
 async fn revoking_a_retired_key_keeps_the_active_one_and_unknown_kids_are_an_error() {
     let app = spawn_app().await;
-    let old = KeyRing::load_or_create(&app.store, now(), 900).await.unwrap().active_kid().to_owned();
-    let (active, _) = server::oauth::keys::rotate(&app.store, now()).await.unwrap();
-    let report = server::cli::keys_revoke(&app.store, &old).await.unwrap();
+    let old = KeyRing::load_or_create(&*app.store, now(), 900).await.unwrap().active_kid().to_owned();
+    let (active, _) = server::oauth::keys::rotate(&*app.store, now()).await.unwrap();
+    let report = server::cli::keys_revoke(&*app.store, &old).await.unwrap();
     assert!(!report.contains("new key"), "{report}");
-    let ring = KeyRing::load_or_create(&app.store, now(), 900).await.unwrap();
+    let ring = KeyRing::load_or_create(&*app.store, now(), 900).await.unwrap();
     assert_eq!(ring.active_kid(), active);
     assert_eq!(ring.published_kids().collect::<Vec<_>>(), vec![active.as_str()]);
 
-    let unknown = server::cli::keys_revoke(&app.store, "k_nope").await.unwrap_err().to_string();
+    let unknown = server::cli::keys_revoke(&*app.store, "k_nope").await.unwrap_err().to_string();
     assert!(unknown.contains("no signing key \"k_nope\""), "{unknown}");
-    let again = server::cli::keys_revoke(&app.store, &old).await.unwrap_err().to_string();
+    let again = server::cli::keys_revoke(&*app.store, &old).await.unwrap_err().to_string();
     assert!(again.contains("already revoked"), "{again}");
-    let listing = server::cli::keys_list(&app.store).await.unwrap();
+    let listing = server::cli::keys_list(&*app.store).await.unwrap();
     assert!(listing.lines().any(|l| l.starts_with(&old) && l.contains("revoked at")), "{listing}");
 }
 

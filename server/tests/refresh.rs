@@ -228,7 +228,7 @@ async fn refresh_at(
     now: i64,
 ) -> Result<shared::oauth::TokenResponse, server::error::Error> {
     let keys =
-        server::oauth::keys::KeyRing::load_or_create(&app.store, now, app.settings.access_token_ttl).await.unwrap();
+        server::oauth::keys::KeyRing::load_or_create(&*app.store, now, app.settings.access_token_ttl).await.unwrap();
     let body = serde_urlencoded::to_string([
         ("grant_type", "refresh_token"),
         ("client_id", client_id),
@@ -238,7 +238,8 @@ async fn refresh_at(
     let form = server::oauth::params::Params::parse(body.as_bytes()).unwrap();
     let metrics = server::metrics::Metrics::default();
     let cx = server::oauth::token::TokenContext {
-        store: &app.store,
+        store: &*app.store,
+        clients: &server::oauth::clients::directory::ClientDirectory::default(),
         settings: &app.settings,
         keys: &keys,
         metrics: &metrics,

@@ -7,7 +7,7 @@ use reqwest::header::{CONTENT_SECURITY_POLICY, X_FRAME_OPTIONS};
 use reqwest::StatusCode;
 use server::config::ServeConfig;
 use server::spa::CONTENT_SECURITY_POLICY as POLICY;
-use server::store::Store;
+use server::store;
 use tokio_util::sync::CancellationToken;
 
 const INDEX: &str = "<!doctype html><title>spa</title>";
@@ -19,7 +19,7 @@ async fn every_spa_response_forbids_inline_script_and_framing() {
     std::fs::create_dir(&spa_dir).unwrap();
     std::fs::write(spa_dir.join("index.html"), INDEX).unwrap();
     std::fs::write(spa_dir.join("app-0123.js"), "export {};").unwrap();
-    let store = Store::open(dir.path().join("test.db").to_str().unwrap()).await.unwrap();
+    let store = store::open(dir.path().join("test.db").to_str().unwrap()).await.unwrap();
     let cfg = ServeConfig {
         as_addr: "127.0.0.1:0".parse().unwrap(),
         rs_addr: "127.0.0.1:0".parse().unwrap(),

@@ -48,6 +48,6 @@ async fn introspect(
     }
     let form = body::form(&headers, raw)?;
     let token = form.get("token").ok_or_else(|| Error::invalid_request("token is required"))?;
-    let answer = introspection::introspect(&state.store, &state.settings, token, now()).await?;
+    let answer = introspection::introspect(&*state.store, &state.settings, token, now()).await?;
     Ok(no_store(Json(answer).into_response()))
 }

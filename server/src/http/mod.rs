@@ -17,14 +17,16 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::oauth::keys::SigningKeys;
-use crate::store::Store;
+use crate::store::SharedStore;
 
 /// Everything a handler may need. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    pub store: SharedStore,
     pub settings: Arc<Settings>,
     pub keys: Arc<SigningKeys>,
+    /// The one client-lookup path (resolves metadata-document client ids).
+    pub clients: crate::oauth::clients::directory::ClientDirectory,
     pub registrations: Arc<rate_limit::RateLimiter>,
     /// Revoked grants and tokens the resource server refuses (fed from the revocation log).
     pub denylist: Arc<crate::mcp::denylist::Denylist>,

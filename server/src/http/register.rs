@@ -41,6 +41,6 @@ async fn register(
     }
     let req: ClientRegistrationRequest =
         body::json(&headers, raw, |d| Error::bad_request(ErrorCode::InvalidClientMetadata, d))?;
-    let registered = registration::register(&state.store, req, &state.settings.private_use_schemes, now()).await?;
+    let registered = registration::register(&*state.store, req, &state.settings.private_use_schemes, now()).await?;
     Ok(no_store((StatusCode::CREATED, Json(registered)).into_response()))
 }

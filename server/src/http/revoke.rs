@@ -24,6 +24,6 @@ async fn revoke(
 ) -> Result<Response, Error> {
     let form = body::form(&headers, raw)?;
     let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default());
-    revocation::revoke(&state.store, &state.metrics, &form, authorization, now()).await?;
+    revocation::revoke(&*state.store, &state.clients, &state.metrics, &form, authorization, now()).await?;
     Ok(no_store(StatusCode::OK.into_response()))
 }

@@ -27,7 +27,13 @@ async fn exchange(
     let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default());
     let keys = state.keys.current();
     let issued = token::exchange(
-        token::TokenContext { store: &state.store, settings: &state.settings, keys: &keys, metrics: &state.metrics },
+        token::TokenContext {
+            store: &*state.store,
+            clients: &state.clients,
+            settings: &state.settings,
+            keys: &keys,
+            metrics: &state.metrics,
+        },
         &form,
         authorization,
         now(),

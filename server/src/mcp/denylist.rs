@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::store::{now, Revocation, RevokedKind, Store};
+use crate::store::{now, Revocation, RevokedKind, SharedStore};
 
 /// How often the log is read for revocations made by other processes.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -102,7 +102,7 @@ impl Denylist {
 /// Where revocations come from.
 pub enum Source {
     /// The revocation log in the database this process shares with its AS.
-    Store(Store),
+    Store(SharedStore),
     /// The AS's feed, for a resource server with a database of its own.
     Feed { http: reqwest::Client, url: String, authorization: String, every: Duration },
 }
@@ -110,7 +110,7 @@ pub enum Source {
 impl Source {
     /// The feed when one is configured, else the store.
     #[must_use]
-    pub fn from_settings(settings: &crate::config::Settings, store: &Store) -> Self {
+    pub fn from_settings(settings: &crate::config::Settings, store: &SharedStore) -> Self {
         match &settings.revocation_feed_url {
             None => Self::Store(store.clone()),
             Some(url) => Self::Feed {

@@ -14,7 +14,7 @@ use serde_json::json;
 use shared::mcp::{ProfileUpdated, UserData, UserProfile, UserStats, RESOURCE_PROFILE, RESOURCE_STATS};
 
 use super::verifier::AuthContext;
-use crate::store::{now, Store, User};
+use crate::store::{now, SharedStore, User};
 
 /// Arguments of `get_user_data`.
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
@@ -37,13 +37,13 @@ fn current() -> String {
 
 #[derive(Clone)]
 pub struct UserDataServer {
-    store: Store,
+    store: SharedStore,
     tool_router: ToolRouter<Self>,
 }
 
 #[tool_router]
 impl UserDataServer {
-    pub fn new(store: Store, tool_router: ToolRouter<Self>) -> Self {
+    pub fn new(store: SharedStore, tool_router: ToolRouter<Self>) -> Self {
         Self { store, tool_router }
     }
 

@@ -10,6 +10,7 @@ use super::params::Params;
 use super::secrets;
 use crate::config::Settings;
 use crate::error::Error;
+use crate::oauth::clients::directory::ClientDirectory;
 use crate::store::{AuditEvent, AuthCode, AuthRequest, Client, Store};
 
 /// How long a user may take between the login page and the consent decision.
@@ -37,11 +38,16 @@ pub struct ValidRequest {
 }
 
 /// Validates `/authorize` query parameters against the registered client.
-pub async fn validate(store: &Store, settings: &Settings, query: &[u8]) -> Result<ValidRequest, Rejection> {
+pub async fn validate(
+    store: &dyn Store,
+    clients: &ClientDirectory,
+    settings: &Settings,
+    query: &[u8],
+) -> Result<ValidRequest, Rejection> {
     let params = Params::parse(query)
         .map_err(|name| Rejection::Page(format!("The parameter {name:?} was sent more than once.")))?;
     let client_id = params.get("client_id").ok_or_else(|| Rejection::Page("The request has no client_id.".into()))?;
-    let client = match store.lookup_client(client_id).await {
+    let client = match clients.lookup(store, client_id).await {
         Ok(c) => c,
         Err(Error::NotFound) => {
             return Err(Rejection::Page(
@@ -135,7 +141,7 @@ pub fn resolve_resource(requested: Option<&str>, settings: &Settings) -> Result<
 /// `csrf_hash`.
 /// `user_id` is set when the browser already has a login session.
 pub async fn begin(
-    store: &Store,
+    store: &dyn Store,
     req: ValidRequest,
     csrf_hash: String,
     user_id: Option<String>,
@@ -160,7 +166,7 @@ pub async fn begin(
 }
 
 /// Whether `user_id` already allowed this client every scope the request asks for.
-pub async fn consent_remembered(store: &Store, user_id: &str, req: &AuthRequest) -> Result<bool, Error> {
+pub async fn consent_remembered(store: &dyn Store, user_id: &str, req: &AuthRequest) -> Result<bool, Error> {
     let Some(remembered) = store.find_grant_scope(user_id, &req.client_id).await? else {
         return Ok(false);
     };
@@ -169,7 +175,7 @@ pub async fn consent_remembered(store: &Store, user_id: &str, req: &AuthRequest)
 }
 
 /// Remembers that `user_id` allowed the request's scopes (added to any already remembered).
-pub async fn remember_consent(store: &Store, user_id: &str, req: &AuthRequest, now: i64) -> Result<(), Error> {
+pub async fn remember_consent(store: &dyn Store, user_id: &str, req: &AuthRequest, now: i64) -> Result<(), Error> {
     let previous = store.find_grant_scope(user_id, &req.client_id).await?.unwrap_or_default();
     let union = format!("{previous} {}", req.scope);
     let union = ScopeSet::parse(&union).unwrap_or_default().to_string();
@@ -178,7 +184,7 @@ pub async fn remember_consent(store: &Store, user_id: &str, req: &AuthRequest, n
 
 /// Issues a code for an approved request and returns the redirect URL.
 pub async fn approve(
-    store: &Store,
+    store: &dyn Store,
     settings: &Settings,
     req: &AuthRequest,
     user_id: &str,

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::store::Store;
 
 pub async fn introspect(
-    store: &Store,
+    store: &dyn Store,
     settings: &Settings,
     token: &str,
     now: i64,

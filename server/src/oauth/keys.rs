@@ -51,7 +51,7 @@ pub fn generate_key(now: i64) -> SigningKeyRow {
 
 /// `server keys rotate`: a new key signs from now on; the old ones stay published until the
 /// tokens they signed have expired, so no valid token stops verifying.
-pub async fn rotate(store: &Store, now: i64) -> Result<(String, Vec<String>), Error> {
+pub async fn rotate(store: &dyn Store, now: i64) -> Result<(String, Vec<String>), Error> {
     let row = generate_key(now);
     let retired = store.rotate_signing_key(&row, now).await?;
     tracing::info!(kid = %row.kid, retired = ?retired, "rotated the access-token signing key");
@@ -62,7 +62,7 @@ pub async fn rotate(store: &Store, now: i64) -> Result<(String, Vec<String>), Er
 /// and never signs again (a running server follows within `KEY_RELOAD_INTERVAL`, 10 s). If it
 /// was the active key, a new one takes over in the same transaction. Returns the `kid` of the
 /// key that replaced it, if one did.
-pub async fn revoke(store: &Store, kid: &str, now: i64) -> Result<Option<String>, Error> {
+pub async fn revoke(store: &dyn Store, kid: &str, now: i64) -> Result<Option<String>, Error> {
     let replacement = generate_key(now);
     match store.revoke_signing_key(kid, &replacement, now).await? {
         KeyRevocation::Unknown => Err(Error::Config(format!("there is no signing key {kid:?} (see `keys list`)"))),
@@ -77,7 +77,7 @@ pub async fn revoke(store: &Store, kid: &str, now: i64) -> Result<Option<String>
 
 impl KeyRing {
     /// Loads the keys whose tokens may still be alive (`max_token_ttl`), creating one if none.
-    pub async fn load_or_create(store: &Store, now: i64, max_token_ttl: i64) -> Result<Self, Error> {
+    pub async fn load_or_create(store: &dyn Store, now: i64, max_token_ttl: i64) -> Result<Self, Error> {
         let rows = store.signing_keys(now - max_token_ttl).await?;
         if rows.iter().any(|r| r.retired_at.is_none()) {
             return Self::from_rows(&rows);
@@ -136,7 +136,7 @@ pub struct SigningKeys {
 }
 
 impl SigningKeys {
-    pub async fn load_or_create(store: &Store, now: i64, max_token_ttl: i64) -> Result<Self, Error> {
+    pub async fn load_or_create(store: &dyn Store, now: i64, max_token_ttl: i64) -> Result<Self, Error> {
         let ring = KeyRing::load_or_create(store, now, max_token_ttl).await?;
         Ok(Self { ring: RwLock::new(Arc::new(ring)), max_token_ttl })
     }
@@ -147,7 +147,7 @@ impl SigningKeys {
 
     /// Rereads the stored keys: picks up a rotation and stops publishing keys whose tokens have
     /// all expired.
-    pub async fn reload(&self, store: &Store, now: i64) -> Result<(), Error> {
+    pub async fn reload(&self, store: &dyn Store, now: i64) -> Result<(), Error> {
         let ring = Arc::new(KeyRing::load_or_create(store, now, self.max_token_ttl).await?);
         let before = self.current();
         if before.kid != ring.kid {

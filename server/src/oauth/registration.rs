@@ -20,7 +20,7 @@ impl From<MetadataError> for Error {
 /// Validates the request, stores the client and returns what was registered. A confidential
 /// client's secret appears in this response only; the store keeps its hash.
 pub async fn register(
-    store: &Store,
+    store: &dyn Store,
     req: ClientRegistrationRequest,
     private_use_schemes: &[String],
     now: i64,
@@ -38,11 +38,11 @@ pub async fn register(
         // RFC 7591 §3.2.1: 0 means the secret does not expire.
         client_secret_expires_at: secret.as_ref().map(|_| 0),
         client_secret: secret,
-        redirect_uris: client.redirect_uris.0,
+        redirect_uris: client.redirect_uris,
         client_name: client.client_name,
         client_uri: client.client_uri,
-        grant_types: client.grant_types.0,
-        response_types: client.response_types.0,
+        grant_types: client.grant_types,
+        response_types: client.response_types,
         token_endpoint_auth_method: client.token_endpoint_auth_method,
         scope: client.scope,
         application_type: Some(client.application_type),

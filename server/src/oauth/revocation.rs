@@ -11,13 +11,14 @@ use crate::store::{AuditEvent, Store};
 
 /// `authorization` is the request's `Authorization` header, if any.
 pub async fn revoke(
-    store: &Store,
+    store: &dyn Store,
+    clients: &crate::oauth::clients::directory::ClientDirectory,
     metrics: &crate::metrics::Metrics,
     form: &Params,
     authorization: Option<&str>,
     now: i64,
 ) -> Result<(), Error> {
-    let client = authentication::authenticate(store, authorization, form).await?;
+    let client = authentication::authenticate(store, clients, authorization, form).await?;
     let client_id = client.client_id.as_str();
     let token = form.get("token").ok_or_else(|| Error::invalid_request("token is required"))?;
     // token_type_hint is only a hint (RFC 7009 §2.1): both kinds are looked up by hash anyway.

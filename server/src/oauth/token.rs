@@ -18,7 +18,8 @@ use crate::store::{AccessToken, AuditEvent, Client, CodeClaim, RefreshToken, Sto
 /// What every token grant works with.
 #[derive(Clone, Copy)]
 pub struct TokenContext<'a> {
-    pub store: &'a Store,
+    pub store: &'a dyn Store,
+    pub clients: &'a crate::oauth::clients::directory::ClientDirectory,
     pub settings: &'a Settings,
     pub keys: &'a KeyRing,
     pub metrics: &'a crate::metrics::Metrics,
@@ -39,8 +40,8 @@ pub async fn exchange(
             "supported grant types are authorization_code and refresh_token",
         ));
     }
-    let client = authentication::authenticate(store, authorization, form).await?;
-    if !client.grant_types.0.iter().any(|g| g == grant_type) {
+    let client = authentication::authenticate(store, cx.clients, authorization, form).await?;
+    if !client.grant_types.iter().any(|g| g == grant_type) {
         return Err(Error::bad_request(ErrorCode::UnauthorizedClient, "this client did not register that grant type"));
     }
     if grant_type == GRANT_REFRESH_TOKEN {
@@ -90,7 +91,7 @@ async fn exchange_code(cx: TokenContext<'_>, client: &Client, form: &Params, now
         resource: &grant.resource,
         grant_id: grant_id_for_code(&code_hash),
         code_hash: Some(code_hash),
-        refreshes: client.grant_types.0.iter().any(|g| g == GRANT_REFRESH_TOKEN),
+        refreshes: client.grant_types.iter().any(|g| g == GRANT_REFRESH_TOKEN),
     };
     let minted = mint(cx, issue, now);
     store.insert_access_token(&minted.access_row).await?;
@@ -147,7 +148,7 @@ pub struct Minted {
 }
 
 impl Minted {
-    pub async fn finish(self, store: &Store, metrics: &crate::metrics::Metrics) -> TokenResponse {
+    pub async fn finish(self, store: &dyn Store, metrics: &crate::metrics::Metrics) -> TokenResponse {
         match self.event {
             AuditEvent::TokenRefreshed => metrics.token_refreshes.inc(),
             _ => metrics.tokens_issued.inc(),

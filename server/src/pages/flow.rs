@@ -27,7 +27,7 @@ const STALE_REQUEST: &str = "This sign-in request has expired or was already use
 
 pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let query = query.unwrap_or_default();
-    let valid = match authorize::validate(&state.store, &state.settings, query.as_bytes()).await {
+    let valid = match authorize::validate(&*state.store, &state.clients, &state.settings, query.as_bytes()).await {
         Ok(v) => v,
         Err(Rejection::Page(message)) => return render::error(StatusCode::BAD_REQUEST, &message),
         Err(Rejection::Redirect(location)) => return render::found(&location),
@@ -36,7 +36,7 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
     let (secret, csrf_cookie) = csrf::ensure(&headers, &state.settings.cookies);
     let signed_in = session::current_user(&state, &headers).await;
     let user_id = signed_in.as_ref().map(|u| u.id.clone());
-    let pending = match authorize::begin(&state.store, valid, secrets::hash(&secret), user_id, now()).await {
+    let pending = match authorize::begin(&*state.store, valid, secrets::hash(&secret), user_id, now()).await {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "could not store authorization request");
@@ -91,7 +91,7 @@ async fn after_sign_in(
     client_name: &str,
     csrf: &str,
 ) -> Response {
-    match authorize::consent_remembered(&state.store, &user.id, pending).await {
+    match authorize::consent_remembered(&*state.store, &user.id, pending).await {
         Ok(true) => decide(state, &pending.id, &user.id, Decision::Allow { remember: false }).await,
         Ok(false) => render::page(StatusCode::OK, &render::consent(pending, client_name, &user.username, csrf)),
         Err(e) => {
@@ -128,7 +128,7 @@ async fn pending_from_form(
 }
 
 async fn client_name(state: &AppState, client_id: &str) -> String {
-    render::client_display_name(state.store.find_client(client_id).await.ok().flatten().as_ref())
+    render::client_display_name(state.clients.find(&*state.store, client_id).await.ok().flatten().as_ref())
 }
 
 pub async fn login(
@@ -259,11 +259,11 @@ async fn decide(state: &AppState, request_id: &str, user_id: &str, decision: Dec
         Decision::Allow { remember } => remember,
     };
     if remember {
-        if let Err(e) = authorize::remember_consent(&state.store, user_id, &pending, now()).await {
+        if let Err(e) = authorize::remember_consent(&*state.store, user_id, &pending, now()).await {
             tracing::warn!(error = %e, "could not remember consent");
         }
     }
-    match authorize::approve(&state.store, settings, &pending, user_id, now()).await {
+    match authorize::approve(&*state.store, settings, &pending, user_id, now()).await {
         Ok(location) => render::found(&location),
         Err(e) => {
             tracing::error!(error = %e, "could not issue authorization code");

@@ -35,7 +35,7 @@ pub async fn check(state: &AppState, permit: HashPermit, client: IpAddr, usernam
     let user_policy = ThrottlePolicy { free: THROTTLE_FREE, base: THROTTLE_BASE_SECS, cap: THROTTLE_CAP_SECS };
     let address_key = format!("addr:{}", network_key(client)); // IPv6: per /64
     let address_policy = ThrottlePolicy { free: state.settings.login_failures_per_address, ..user_policy };
-    let store = &state.store;
+    let store = &*state.store;
     match store.throttle_reserve(&user_key, now(), user_policy).await {
         Ok(Reservation::Allowed(_)) => {}
         Ok(Reservation::Locked(wait)) => {

@@ -4,11 +4,14 @@
 //! Growth is bounded: every field is cut to [`MAX_FIELD_CHARS`] (with a hash of the whole, so
 //! different long values stay apart), events that anyone can trigger without signing in
 //! ([`AuditEvent::coalesces`]) share one row per key and window, with a count, and rows older than
-//! the retention are purged ([`Store::purge_audit`]).
+//! the retention are purged ([`AuditStore::purge_audit`]).
 
 use std::borrow::Cow;
 
-use super::Store;
+use super::{Backend, SqlStore};
+use async_trait::async_trait;
+
+use super::sql::serializable;
 use crate::error::Error;
 
 /// Longest audit field, in characters, stored or logged as given.
@@ -91,17 +94,33 @@ pub fn clip(value: &str) -> Cow<'_, str> {
     }
 }
 
-type Tx<'t> = sqlx::Transaction<'t, sqlx::Sqlite>;
+type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
 
-impl Store {
+/// The audit log: what happened, to whom, by which client, coalesced when repeated.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     /// Records an event now. Failure to write is logged, not raised: the request it describes
     /// has already happened and must not fail because of the log.
-    pub async fn audit(&self, event: AuditEvent, user_id: Option<&str>, client_id: Option<&str>, detail: &str) {
+    async fn audit(&self, event: AuditEvent, user_id: Option<&str>, client_id: Option<&str>, detail: &str);
+
+    /// [`AuditStore::audit`] at an explicit time.
+    async fn audit_at(&self, event: AuditEvent, user_id: Option<&str>, client_id: Option<&str>, detail: &str, now: i64);
+
+    /// The newest events first.
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRow>, Error>;
+
+    /// Deletes the events whose latest occurrence is more than `retention_secs` before `now`;
+    /// returns how many rows went.
+    async fn purge_audit(&self, now: i64, retention_secs: i64) -> Result<u64, Error>;
+}
+
+#[async_trait]
+impl AuditStore for SqlStore {
+    async fn audit(&self, event: AuditEvent, user_id: Option<&str>, client_id: Option<&str>, detail: &str) {
         self.audit_at(event, user_id, client_id, detail, super::now()).await;
     }
 
-    /// [`Store::audit`] at an explicit time.
-    pub async fn audit_at(
+    async fn audit_at(
         &self,
         event: AuditEvent,
         user_id: Option<&str>,
@@ -121,6 +140,25 @@ impl Store {
         }
     }
 
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRow>, Error> {
+        Ok(sqlx::query_as("SELECT * FROM audit_events ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn purge_audit(&self, now: i64, retention_secs: i64) -> Result<u64, Error> {
+        let cutoff = now.saturating_sub(retention_secs);
+        let done = sqlx::query("DELETE FROM audit_events WHERE at < $1 AND COALESCE(last_at, at) < $2")
+            .bind(cutoff)
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+impl SqlStore {
     async fn record(&self, key: &Key<'_>, now: i64) -> Result<(), Error> {
         insert(&self.pool, key, now).await
     }
@@ -128,45 +166,27 @@ impl Store {
     /// One transaction whose first statement writes, so concurrent repeats are serialised and
     /// exactly one row per key and window results.
     async fn record_coalesced(&self, key: &Key<'_>, now: i64) -> Result<(), Error> {
-        let since = now - COALESCE_WINDOW_SECS;
-        let mut tx = self.pool.begin().await?;
-        if !bump(&mut tx, key, since, now).await? {
-            let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE event = ? AND at >= ?")
-                .bind(key.event.as_str())
-                .bind(since)
-                .fetch_one(&mut *tx)
-                .await?;
-            if rows < MAX_ROWS_PER_WINDOW {
-                insert(&mut *tx, key, now).await?;
-            } else {
-                let overflow = Key { event: key.event, user_id: None, client_id: None, detail: OVERFLOW_DETAIL };
-                if !bump(&mut tx, &overflow, since, now).await? {
-                    insert(&mut *tx, &overflow, now).await?;
+        serializable!(self, {
+            let since = now - COALESCE_WINDOW_SECS;
+            let mut tx = self.begin_write().await?;
+            if !bump(self.backend, &mut tx, key, since, now).await? {
+                let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE event = $1 AND at >= $2")
+                    .bind(key.event.as_str())
+                    .bind(since)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if rows < MAX_ROWS_PER_WINDOW {
+                    insert(&mut *tx, key, now).await?;
+                } else {
+                    let overflow = Key { event: key.event, user_id: None, client_id: None, detail: OVERFLOW_DETAIL };
+                    if !bump(self.backend, &mut tx, &overflow, since, now).await? {
+                        insert(&mut *tx, &overflow, now).await?;
+                    }
                 }
             }
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The newest events first.
-    pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRow>, Error> {
-        Ok(sqlx::query_as("SELECT * FROM audit_events ORDER BY id DESC LIMIT ?")
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
-    /// Deletes the events whose latest occurrence is more than `retention_secs` before `now`;
-    /// returns how many rows went.
-    pub async fn purge_audit(&self, now: i64, retention_secs: i64) -> Result<u64, Error> {
-        let cutoff = now.saturating_sub(retention_secs);
-        let done = sqlx::query("DELETE FROM audit_events WHERE at < ? AND COALESCE(last_at, at) < ?")
-            .bind(cutoff)
-            .bind(cutoff)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+            tx.commit().await?;
+            Ok(())
+        })
     }
 }
 
@@ -178,8 +198,8 @@ struct Key<'a> {
     detail: &'a str,
 }
 
-async fn insert<'e>(db: impl sqlx::SqliteExecutor<'e>, key: &Key<'_>, now: i64) -> Result<(), Error> {
-    sqlx::query("INSERT INTO audit_events (at, event, user_id, client_id, detail) VALUES (?, ?, ?, ?, ?)")
+async fn insert<'e>(db: impl sqlx::AnyExecutor<'e>, key: &Key<'_>, now: i64) -> Result<(), Error> {
+    sqlx::query("INSERT INTO audit_events (at, event, user_id, client_id, detail) VALUES ($1, $2, $3, $4, $5)")
         .bind(now)
         .bind(key.event.as_str())
         .bind(key.user_id)
@@ -191,19 +211,22 @@ async fn insert<'e>(db: impl sqlx::SqliteExecutor<'e>, key: &Key<'_>, now: i64) 
 }
 
 /// Counts one more occurrence on the row of `key` opened since `since`; false when there is none.
-async fn bump(tx: &mut Tx<'_>, key: &Key<'_>, since: i64, now: i64) -> Result<bool, Error> {
-    let done = sqlx::query(
-        "UPDATE audit_events SET count = count + 1, last_at = ? WHERE id = (SELECT id FROM audit_events \
-         WHERE event = ? AND at >= ? AND user_id IS ? AND client_id IS ? AND detail IS ? ORDER BY id DESC LIMIT 1)",
-    )
-    .bind(now)
-    .bind(key.event.as_str())
-    .bind(since)
-    .bind(key.user_id)
-    .bind(key.client_id)
-    .bind(key.detail)
-    .execute(&mut **tx)
-    .await?;
+async fn bump(backend: Backend, tx: &mut Tx<'_>, key: &Key<'_>, since: i64, now: i64) -> Result<bool, Error> {
+    let same = backend.null_safe_eq();
+    let sql = format!(
+        "UPDATE audit_events SET count = count + 1, last_at = $1 WHERE id = (SELECT id FROM audit_events \
+         WHERE event = $2 AND at >= $3 AND user_id {same} $4 AND client_id {same} $5 AND detail {same} $6 \
+         ORDER BY id DESC LIMIT 1)"
+    );
+    let done = sqlx::query(&sql)
+        .bind(now)
+        .bind(key.event.as_str())
+        .bind(since)
+        .bind(key.user_id)
+        .bind(key.client_id)
+        .bind(key.detail)
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -1,7 +1,9 @@
 //! Validated `/authorize` requests waiting for login and consent. Each is bound to the browser
 //! that started it by a CSRF token (hash stored here, plaintext in a cookie and the form).
 
-use super::Store;
+use super::SqlStore;
+use async_trait::async_trait;
+
 use crate::error::Error;
 
 #[derive(Clone, Debug)]
@@ -20,11 +22,32 @@ pub struct AuthRequest {
     pub expires_at: i64,
 }
 
-impl Store {
-    pub async fn insert_auth_request(&self, r: &AuthRequest) -> Result<(), Error> {
+/// Pending `/authorize` requests.
+#[async_trait]
+pub trait AuthRequestStore: Send + Sync {
+    async fn insert_auth_request(&self, r: &AuthRequest) -> Result<(), Error>;
+
+    /// A pending request that has not expired.
+    async fn find_auth_request(&self, id: &str, now: i64) -> Result<Option<AuthRequest>, Error>;
+
+    /// Records the authenticated user; only once per request.
+    async fn set_auth_request_user(&self, id: &str, user_id: &str) -> Result<(), Error>;
+
+    /// Counts a failed password attempt and returns the new count.
+    async fn bump_failed_logins(&self, id: &str) -> Result<i64, Error>;
+
+    /// Deletes and returns the request: the consent decision can be made once only.
+    async fn take_auth_request(&self, id: &str, now: i64) -> Result<Option<AuthRequest>, Error>;
+
+    async fn delete_auth_request(&self, id: &str) -> Result<(), Error>;
+}
+
+#[async_trait]
+impl AuthRequestStore for SqlStore {
+    async fn insert_auth_request(&self, r: &AuthRequest) -> Result<(), Error> {
         sqlx::query(
             "INSERT INTO auth_requests (id, csrf_hash, client_id, redirect_uri, scope, state, code_challenge, resource, \
-             user_id, failed_logins, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             user_id, failed_logins, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&r.id)
         .bind(&r.csrf_hash)
@@ -43,18 +66,16 @@ impl Store {
         Ok(())
     }
 
-    /// A pending request that has not expired.
-    pub async fn find_auth_request(&self, id: &str, now: i64) -> Result<Option<AuthRequest>, Error> {
-        Ok(sqlx::query_as("SELECT * FROM auth_requests WHERE id = ? AND expires_at >= ?")
+    async fn find_auth_request(&self, id: &str, now: i64) -> Result<Option<AuthRequest>, Error> {
+        Ok(sqlx::query_as("SELECT * FROM auth_requests WHERE id = $1 AND expires_at >= $2")
             .bind(id)
             .bind(now)
             .fetch_optional(&self.pool)
             .await?)
     }
 
-    /// Records the authenticated user; only once per request.
-    pub async fn set_auth_request_user(&self, id: &str, user_id: &str) -> Result<(), Error> {
-        let done = sqlx::query("UPDATE auth_requests SET user_id = ? WHERE id = ? AND user_id IS NULL")
+    async fn set_auth_request_user(&self, id: &str, user_id: &str) -> Result<(), Error> {
+        let done = sqlx::query("UPDATE auth_requests SET user_id = $1 WHERE id = $2 AND user_id IS NULL")
             .bind(user_id)
             .bind(id)
             .execute(&self.pool)
@@ -65,10 +86,9 @@ impl Store {
         Ok(())
     }
 
-    /// Counts a failed password attempt and returns the new count.
-    pub async fn bump_failed_logins(&self, id: &str) -> Result<i64, Error> {
+    async fn bump_failed_logins(&self, id: &str) -> Result<i64, Error> {
         let n: Option<i64> = sqlx::query_scalar(
-            "UPDATE auth_requests SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins",
+            "UPDATE auth_requests SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -76,17 +96,16 @@ impl Store {
         n.ok_or(Error::NotFound)
     }
 
-    /// Deletes and returns the request: the consent decision can be made once only.
-    pub async fn take_auth_request(&self, id: &str, now: i64) -> Result<Option<AuthRequest>, Error> {
-        Ok(sqlx::query_as("DELETE FROM auth_requests WHERE id = ? AND expires_at >= ? RETURNING *")
+    async fn take_auth_request(&self, id: &str, now: i64) -> Result<Option<AuthRequest>, Error> {
+        Ok(sqlx::query_as("DELETE FROM auth_requests WHERE id = $1 AND expires_at >= $2 RETURNING *")
             .bind(id)
             .bind(now)
             .fetch_optional(&self.pool)
             .await?)
     }
 
-    pub async fn delete_auth_request(&self, id: &str) -> Result<(), Error> {
-        sqlx::query("DELETE FROM auth_requests WHERE id = ?").bind(id).execute(&self.pool).await?;
+    async fn delete_auth_request(&self, id: &str) -> Result<(), Error> {
+        sqlx::query("DELETE FROM auth_requests WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(())
     }
 }

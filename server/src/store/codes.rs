@@ -1,7 +1,9 @@
 //! Authorization codes, stored by hash, bound to client, user, redirect URI, PKCE challenge,
-//! scope and resource. Single use: see [`Store::claim_code`].
+//! scope and resource. Single use: see [`CodeStore::claim_code`].
 
-use super::Store;
+use super::SqlStore;
+use async_trait::async_trait;
+
 use crate::error::Error;
 
 #[derive(Clone, Debug)]
@@ -31,11 +33,22 @@ pub enum CodeClaim {
     Unknown,
 }
 
-impl Store {
-    pub async fn insert_code(&self, c: &AuthCode) -> Result<(), Error> {
+/// Authorization codes.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    async fn insert_code(&self, c: &AuthCode) -> Result<(), Error>;
+
+    /// Atomically marks the code used, if it was issued to `client_id`. Exactly one caller ever
+    /// gets `Claimed` for a code, and only its own client can claim or replay it.
+    async fn claim_code(&self, code_hash: &str, client_id: &str, now: i64) -> Result<CodeClaim, Error>;
+}
+
+#[async_trait]
+impl CodeStore for SqlStore {
+    async fn insert_code(&self, c: &AuthCode) -> Result<(), Error> {
         sqlx::query(
             "INSERT INTO auth_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, resource, \
-             created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&c.code_hash)
         .bind(&c.client_id)
@@ -51,11 +64,9 @@ impl Store {
         Ok(())
     }
 
-    /// Atomically marks the code used, if it was issued to `client_id`. Exactly one caller ever
-    /// gets `Claimed` for a code, and only its own client can claim or replay it.
-    pub async fn claim_code(&self, code_hash: &str, client_id: &str, now: i64) -> Result<CodeClaim, Error> {
+    async fn claim_code(&self, code_hash: &str, client_id: &str, now: i64) -> Result<CodeClaim, Error> {
         let claimed: Option<AuthCode> = sqlx::query_as(
-            "UPDATE auth_codes SET used_at = ? WHERE code_hash = ? AND client_id = ? AND used_at IS NULL RETURNING *",
+            "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND client_id = $3 AND used_at IS NULL RETURNING *",
         )
         .bind(now)
         .bind(code_hash)
@@ -66,7 +77,7 @@ impl Store {
             return Ok(CodeClaim::Claimed(code));
         }
         let existing: Option<AuthCode> =
-            sqlx::query_as("SELECT * FROM auth_codes WHERE code_hash = ? AND client_id = ? AND used_at IS NOT NULL")
+            sqlx::query_as("SELECT * FROM auth_codes WHERE code_hash = $1 AND client_id = $2 AND used_at IS NOT NULL")
                 .bind(code_hash)
                 .bind(client_id)
                 .fetch_optional(&self.pool)

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::error::Error;
 
@@ -32,7 +32,7 @@ pub fn prepare(path: &Path) -> Result<(), Error> {
 
 /// After opening: the database file SQLite actually uses (also for `sqlite:` URLs), and its
 /// `-wal` and `-shm` files, are made `0600`.
-pub async fn restrict(pool: &SqlitePool) -> Result<(), Error> {
+pub async fn restrict(pool: &AnyPool) -> Result<(), Error> {
     let databases: Vec<(i64, String, String)> = sqlx::query_as("PRAGMA database_list").fetch_all(pool).await?;
     let Some((_, _, main)) = databases.into_iter().find(|(_, name, _)| name == "main") else {
         return Ok(());

@@ -9,8 +9,10 @@ use std::borrow::Cow;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-/// `(file name, contents)` in version order.
-const FILES: &[(&str, &str)] = &[
+use super::Backend;
+
+/// SQLite's `(file name, contents)` in version order.
+const SQLITE: &[(&str, &str)] = &[
     ("0001_init.sql", include_str!("../../migrations/0001_init.sql")),
     ("0002_audit.sql", include_str!("../../migrations/0002_audit.sql")),
     ("0003_refresh_tokens.sql", include_str!("../../migrations/0003_refresh_tokens.sql")),
@@ -21,11 +23,23 @@ const FILES: &[(&str, &str)] = &[
     ("0011_client_types.sql", include_str!("../../migrations/0011_client_types.sql")),
     ("0013_bounded_growth.sql", include_str!("../../migrations/0013_bounded_growth.sql")),
     ("0014_revocations.sql", include_str!("../../migrations/0014_revocations.sql")),
+    ("0015_replicas.sql", include_str!("../../migrations/0015_replicas.sql")),
 ];
 
-/// The migrator for [`FILES`], in the shape `sqlx::migrate!` builds.
-pub fn migrator() -> Migrator {
-    let migrations = FILES.iter().map(|(name, sql)| {
+/// PostgreSQL's, in `migrations/postgres/`: the schema the SQLite ones arrive at, then changes.
+const POSTGRES: &[(&str, &str)] = &[("0001_schema.sql", include_str!("../../migrations/postgres/0001_schema.sql"))];
+
+fn files(backend: Backend) -> &'static [(&'static str, &'static str)] {
+    match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    }
+}
+
+/// The migrator for `backend`'s files, in the shape `sqlx::migrate!` builds. On PostgreSQL it
+/// holds an advisory lock while it runs, so replicas starting together migrate once.
+pub fn migrator(backend: Backend) -> Migrator {
+    let migrations = files(backend).iter().map(|(name, sql)| {
         let (version, description) = parse_name(name);
         Migration::new(version, Cow::Owned(description), MigrationType::Simple, Cow::Borrowed(sql), false)
     });
@@ -46,15 +60,23 @@ mod tests {
 
     #[test]
     fn every_migration_has_a_version_in_increasing_order_and_a_description() {
-        let versions: Vec<i64> = FILES.iter().map(|(name, _)| parse_name(name).0).collect();
-        assert!(versions.iter().all(|v| *v > 0), "{versions:?}");
-        assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let versions: Vec<i64> = files(backend).iter().map(|(name, _)| parse_name(name).0).collect();
+            assert!(versions.iter().all(|v| *v > 0), "{versions:?}");
+            assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+        }
         assert_eq!(parse_name("0004_sessions_and_grants.sql"), (4, "sessions and grants".into()));
     }
 
     #[test]
-    fn every_file_in_the_migrations_folder_is_listed() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    fn every_file_in_the_migrations_folders_is_listed() {
+        for (backend, folder) in [(Backend::Sqlite, "migrations"), (Backend::Postgres, "migrations/postgres")] {
+            assert_eq!(on_disk(folder), files(backend).iter().map(|(name, _)| *name).collect::<Vec<_>>());
+        }
+    }
+
+    fn on_disk(folder: &str) -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .into_iter()
             .flatten()
@@ -63,7 +85,6 @@ mod tests {
             .filter(|n| n.ends_with(".sql"))
             .collect();
         on_disk.sort();
-        let listed: Vec<&str> = FILES.iter().map(|(name, _)| *name).collect();
-        assert_eq!(on_disk, listed);
+        on_disk
     }
 }

@@ -1,6 +1,8 @@
 //! User accounts. Passwords arrive as argon2id PHC strings, never in plaintext.
 
-use super::{conflict_or, Store};
+use super::{conflict_or, SqlStore};
+use async_trait::async_trait;
+
 use crate::error::Error;
 
 #[derive(Clone, Debug)]
@@ -25,12 +27,34 @@ pub struct NewUser<'a> {
     pub email: Option<&'a str>,
 }
 
-impl Store {
+/// User accounts.
+#[async_trait]
+pub trait UserStore: Send + Sync {
     /// Creates a user; `Conflict` when the username is taken.
-    pub async fn create_user(&self, new: NewUser<'_>, now: i64) -> Result<User, Error> {
+    async fn create_user(&self, new: NewUser<'_>, now: i64) -> Result<User, Error>;
+
+    /// Replaces the password (and the name/email when given) of an existing user.
+    async fn update_user(&self, new: NewUser<'_>) -> Result<(), Error>;
+
+    /// Sets a user's status (`active`, `disabled`); false when there is no such user.
+    async fn set_user_status(&self, username: &str, status: &str) -> Result<bool, Error>;
+
+    async fn find_user(&self, id: &str) -> Result<Option<User>, Error>;
+
+    async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, Error>;
+
+    /// Sets a user's display name (the caller validated it); `NotFound` when the user is gone.
+    async fn set_display_name(&self, id: &str, display_name: &str) -> Result<(), Error>;
+
+    async fn record_login(&self, id: &str, now: i64) -> Result<(), Error>;
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn create_user(&self, new: NewUser<'_>, now: i64) -> Result<User, Error> {
         let id = format!("u_{}", &crate::oauth::secrets::random_token()[..16]);
         sqlx::query(
-            "INSERT INTO users (id, username, password_hash, display_name, email, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO users (id, username, password_hash, display_name, email, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&id)
         .bind(new.username)
@@ -44,10 +68,9 @@ impl Store {
         self.find_user(&id).await?.ok_or(Error::NotFound)
     }
 
-    /// Replaces the password (and the name/email when given) of an existing user.
-    pub async fn update_user(&self, new: NewUser<'_>) -> Result<(), Error> {
+    async fn update_user(&self, new: NewUser<'_>) -> Result<(), Error> {
         let done = sqlx::query(
-            "UPDATE users SET password_hash = ?, display_name = ?, email = COALESCE(?, email) WHERE username = ?",
+            "UPDATE users SET password_hash = $1, display_name = $2, email = COALESCE($3, email) WHERE username = $4",
         )
         .bind(&new.password_hash)
         .bind(new.display_name)
@@ -61,9 +84,8 @@ impl Store {
         Ok(())
     }
 
-    /// Sets a user's status (`active`, `disabled`); false when there is no such user.
-    pub async fn set_user_status(&self, username: &str, status: &str) -> Result<bool, Error> {
-        let done = sqlx::query("UPDATE users SET status = ? WHERE username = ?")
+    async fn set_user_status(&self, username: &str, status: &str) -> Result<bool, Error> {
+        let done = sqlx::query("UPDATE users SET status = $1 WHERE username = $2")
             .bind(status)
             .bind(username)
             .execute(&self.pool)
@@ -71,17 +93,16 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn find_user(&self, id: &str) -> Result<Option<User>, Error> {
-        Ok(sqlx::query_as("SELECT * FROM users WHERE id = ?").bind(id).fetch_optional(&self.pool).await?)
+    async fn find_user(&self, id: &str) -> Result<Option<User>, Error> {
+        Ok(sqlx::query_as("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
     }
 
-    pub async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, Error> {
-        Ok(sqlx::query_as("SELECT * FROM users WHERE username = ?").bind(username).fetch_optional(&self.pool).await?)
+    async fn find_user_by_username(&self, username: &str) -> Result<Option<User>, Error> {
+        Ok(sqlx::query_as("SELECT * FROM users WHERE username = $1").bind(username).fetch_optional(&self.pool).await?)
     }
 
-    /// Sets a user's display name (the caller validated it); `NotFound` when the user is gone.
-    pub async fn set_display_name(&self, id: &str, display_name: &str) -> Result<(), Error> {
-        let done = sqlx::query("UPDATE users SET display_name = ? WHERE id = ?")
+    async fn set_display_name(&self, id: &str, display_name: &str) -> Result<(), Error> {
+        let done = sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
             .bind(display_name)
             .bind(id)
             .execute(&self.pool)
@@ -92,8 +113,8 @@ impl Store {
         Ok(())
     }
 
-    pub async fn record_login(&self, id: &str, now: i64) -> Result<(), Error> {
-        sqlx::query("UPDATE users SET last_login_at = ?, login_count = login_count + 1 WHERE id = ?")
+    async fn record_login(&self, id: &str, now: i64) -> Result<(), Error> {
+        sqlx::query("UPDATE users SET last_login_at = $1, login_count = login_count + 1 WHERE id = $2")
             .bind(now)
             .bind(id)
             .execute(&self.pool)

@@ -11,7 +11,7 @@ use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION, 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use server::config::{ServeConfig, UserAdd};
-use server::store::Store;
+use server::store::{self, SharedStore};
 use shared::pkce;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -28,7 +28,7 @@ pub struct TestApp {
     pub as_url: String,
     pub rs_url: String,
     pub mcp_url: String,
-    pub store: Store,
+    pub store: SharedStore,
     pub http: Client,
     pub introspection_secret: String,
     /// The settings the running server resolved (issuer, resource, lifetimes).
@@ -70,7 +70,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut ServeConfig)) -> TestApp {
 /// A server on the database `test.db` inside `dir` (reused across restarts).
 pub async fn spawn_app_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let db = dir.path().join("test.db");
-    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let store = store::open(db.to_str().unwrap()).await.unwrap();
     let mut cfg = ServeConfig {
         as_addr: "127.0.0.1:0".parse().unwrap(),
         rs_addr: "127.0.0.1:0".parse().unwrap(),
@@ -194,7 +194,7 @@ impl TestApp {
             email: Some(format!("{username}@example.test")),
             replace: false,
         };
-        server::cli::user_add(&self.store, args).await.unwrap();
+        server::cli::user_add(&*self.store, args).await.unwrap();
         self.store.find_user_by_username(username).await.unwrap().unwrap().id
     }
 

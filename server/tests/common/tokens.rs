@@ -22,7 +22,7 @@ pub fn claims_for(app: &TestApp, user_id: &str, client_id: &str) -> server::oaut
 /// Signs `claims` with the server's own active key, as a forger who stole it would; the token is
 /// also recorded in the store so that introspection at the AS considers it active.
 pub async fn mint(app: &TestApp, claims: &server::oauth::jwt::AccessClaims) -> String {
-    let keys = server::oauth::keys::KeyRing::load_or_create(&app.store, server::store::now(), 3600).await.unwrap();
+    let keys = server::oauth::keys::KeyRing::load_or_create(&*app.store, server::store::now(), 3600).await.unwrap();
     let token = keys.sign(claims);
     let row = server::store::AccessToken {
         token_hash: server::oauth::secrets::hash(&token),

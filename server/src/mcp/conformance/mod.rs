@@ -38,7 +38,7 @@ pub struct TestUser {
 
 impl TestUser {
     /// Looks the configured username up; an unknown name stops the server from starting.
-    pub async fn resolve(store: &Store, username: &str) -> Result<Self, Error> {
+    pub async fn resolve(store: &dyn Store, username: &str) -> Result<Self, Error> {
         match store.find_user_by_username(username).await? {
             Some(user) => Ok(Self { user_id: user.id }),
             None => Err(Error::Config(format!(

@@ -62,14 +62,14 @@ proptest! {
                 prop_assert_eq!(&c.client_id, URL);
                 prop_assert_eq!(c.token_endpoint_auth_method.as_str(), "none");
                 prop_assert!(c.client_secret_hash.is_none());
-                prop_assert!(!c.redirect_uris.0.is_empty() && c.redirect_uris.0.len() <= 20);
-                for uri in &c.redirect_uris.0 {
+                prop_assert!(!c.redirect_uris.is_empty() && c.redirect_uris.len() <= 20);
+                for uri in &c.redirect_uris {
                     prop_assert!(shared::urls::validate_redirect_uri(uri).is_ok(), "{}", uri);
                 }
                 let name = c.client_name.clone().unwrap_or_default();
                 prop_assert!(!name.is_empty() && name.chars().count() <= 200 && !name.chars().any(char::is_control));
-                prop_assert!(c.grant_types.0.iter().any(|g| g == "authorization_code"));
-                prop_assert!(c.grant_types.0.iter().all(|g| g == "authorization_code" || g == "refresh_token"));
+                prop_assert!(c.grant_types.iter().any(|g| g == "authorization_code"));
+                prop_assert!(c.grant_types.iter().all(|g| g == "authorization_code" || g == "refresh_token"));
                 let doc: Value = serde_json::from_slice(&body).expect("accepted documents are JSON");
                 // `null` is as good as absent.
                 prop_assert!(doc.get("client_secret").is_none_or(Value::is_null));

@@ -5,7 +5,6 @@
 use serde::Deserialize;
 use serde_json::Value;
 use shared::oauth::{AUTH_METHOD_NONE, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, RESPONSE_TYPE_CODE};
-use sqlx::types::Json;
 use url::Url;
 
 use super::refused;
@@ -77,9 +76,9 @@ pub fn client_from_document(url: &Url, body: &[u8], now: i64) -> Result<Client, 
         client_id: url.as_str().to_owned(),
         client_name: Some(client_name),
         client_uri,
-        redirect_uris: Json(redirect_uris),
-        grant_types: Json(grant_types),
-        response_types: Json(vec![RESPONSE_TYPE_CODE.into()]),
+        redirect_uris,
+        grant_types,
+        response_types: vec![RESPONSE_TYPE_CODE.into()],
         token_endpoint_auth_method: AUTH_METHOD_NONE.into(),
         // The document's `scope` is ignored: the user decides on the consent page.
         scope: None,
@@ -128,8 +127,8 @@ mod tests {
     fn accepts_a_minimal_public_client() {
         let c = check(base()).expect("valid");
         assert_eq!(c.client_id, URL);
-        assert_eq!(c.redirect_uris.0, vec!["https://app.example.com/cb".to_owned()]);
-        assert_eq!(c.grant_types.0, vec![GRANT_AUTHORIZATION_CODE.to_owned()]);
+        assert_eq!(c.redirect_uris, vec!["https://app.example.com/cb".to_owned()]);
+        assert_eq!(c.grant_types, vec![GRANT_AUTHORIZATION_CODE.to_owned()]);
     }
 
     #[test]

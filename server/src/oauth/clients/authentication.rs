@@ -75,9 +75,14 @@ impl Credentials {
 
 /// Reads the credentials, looks the client up and verifies them: the one client lookup of the
 /// token and revocation endpoints.
-pub async fn authenticate(store: &Store, authorization: Option<&str>, form: &Params) -> Result<Client, Error> {
+pub async fn authenticate(
+    store: &dyn Store,
+    clients: &super::directory::ClientDirectory,
+    authorization: Option<&str>,
+    form: &Params,
+) -> Result<Client, Error> {
     let credentials = Credentials::from_request(authorization, form)?;
-    let Some(client) = store.find_client(credentials.client_id()).await? else {
+    let Some(client) = clients.find(store, credentials.client_id()).await? else {
         return Err(refused(credentials.client_id(), "unknown client"));
     };
     credentials.verify(&client)?;

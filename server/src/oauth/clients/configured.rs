@@ -58,7 +58,12 @@ pub fn load(
 /// Loads the file (secrets from the process environment) and makes its clients the configured
 /// clients in the store. Without a file there are no configured clients: ones left from an
 /// earlier configuration are removed, with every grant and token issued to them.
-pub async fn apply(store: &Store, path: Option<&Path>, private_use_schemes: &[String], now: i64) -> Result<(), Error> {
+pub async fn apply(
+    store: &dyn Store,
+    path: Option<&Path>,
+    private_use_schemes: &[String],
+    now: i64,
+) -> Result<(), Error> {
     let clients = match path {
         Some(path) => load(path, |name| std::env::var(name).ok(), private_use_schemes, now)?,
         None => Vec::new(),

@@ -7,7 +7,6 @@ use shared::oauth::{
     GRANT_REFRESH_TOKEN, RESPONSE_TYPE_CODE,
 };
 use shared::scopes::{self, ScopeSet};
-use sqlx::types::Json;
 
 use crate::store::Client;
 
@@ -112,9 +111,9 @@ impl ValidMetadata {
             client_id,
             client_name: self.client_name,
             client_uri: self.client_uri,
-            redirect_uris: Json(self.redirect_uris),
-            grant_types: Json(self.grant_types),
-            response_types: Json(vec![RESPONSE_TYPE_CODE.into()]),
+            redirect_uris: self.redirect_uris,
+            grant_types: self.grant_types,
+            response_types: vec![RESPONSE_TYPE_CODE.into()],
             token_endpoint_auth_method: self.auth_method.as_str().into(),
             scope: self.scope,
             created_at: now,

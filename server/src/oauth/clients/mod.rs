@@ -3,6 +3,7 @@
 
 pub mod authentication;
 pub mod configured;
+pub mod directory;
 pub mod metadata;
 #[cfg(test)]
 mod properties;

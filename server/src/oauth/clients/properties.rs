@@ -115,7 +115,7 @@ proptest! {
                     let confidential = c.token_endpoint_auth_method != "none";
                     let hash_ok = c.client_secret_hash.as_ref().is_some_and(|h| h.len() == 64);
                     prop_assert_eq!(confidential, hash_ok, "{:?}", c);
-                    prop_assert!(!c.redirect_uris.0.is_empty());
+                    prop_assert!(!c.redirect_uris.is_empty());
                 }
             }
             Err(problems) => {
