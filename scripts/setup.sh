@@ -3,7 +3,7 @@
 # first and skips when the right version is already there. docs/toolchain.md says why each step
 # is done this way (Trunk's own tool downloads cannot work on a registries-only box).
 #
-# usage: scripts/setup.sh [--e2e] [--interop] [--conformance]
+# usage: scripts/setup.sh [--e2e] [--interop] [--conformance] [--postgres]
 #   --e2e      also installs Chromium and the Playwright packages
 #   --interop  also installs Chromium, the MCP TypeScript SDK (tests/interop/ts) and a Python venv
 #              with the MCP Python SDK and Playwright (target/tools/interop-venv)
@@ -23,13 +23,15 @@ NODE22_VERSION=22.23.3
 want_e2e=0
 want_interop=0
 want_conformance=0
+want_postgres=0
 for arg in "$@"; do
   case "$arg" in
     --e2e) want_e2e=1 ;;
     --interop) want_interop=1 ;;
     --conformance) want_conformance=1 ;;
+    --postgres) want_postgres=1 ;;
     -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-    *) die "unknown argument: $arg (usage: scripts/setup.sh [--e2e] [--interop] [--conformance])" ;;
+    *) die "unknown argument: $arg (usage: scripts/setup.sh [--e2e] [--interop] [--conformance] [--postgres])" ;;
   esac
 done
 
@@ -176,5 +178,11 @@ if [ $want_conformance = 1 ]; then
   fi
   npm_ci_if_changed "$ROOT/tests/conformance" @modelcontextprotocol/conformance \
     "installing the conformance suite packages (npm ci under Node $NODE22_VERSION)" PATH="$node22_dir/bin:$PATH"
+fi
+# 8. PostgreSQL, for the contract, replica and crash tests and `scripts/dev.sh --postgres`: only
+#    the binaries are used (scripts/postgres.sh runs a throwaway cluster; the package's own
+#    cluster, if Debian starts one, is left alone).
+if [ $want_postgres = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  apt_install postgresql
 fi
 ok "toolchain ready"

@@ -14,6 +14,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/harness.sh
 . "$ROOT/tests/harness.sh"
+# shellcheck source=scripts/postgres.sh
+. "$ROOT/scripts/postgres.sh"
 LOG_TAG="test"
 cd "$ROOT"
 started_all=$SECONDS
@@ -74,7 +76,7 @@ summary() {
     warn "FAILED (exit $rc)"
   fi
 }
-trap 'summary $?' EXIT
+trap 'rc=$?; pg_stop "$logs"; summary $rc' EXIT
 
 status_word() { if [ "$1" = 0 ]; then printf 'ok    '; else printf 'FAILED'; fi; }
 
@@ -94,6 +96,12 @@ logged() {
   local name="$1"
   shift
   "$@" 2>&1 | tee "$logs/$name.log"
+}
+
+start_test_postgres() {
+  pg_start
+  export TEST_POSTGRES_URL="$PG_ADMIN_URL" REQUIRE_POSTGRES=1
+  log "PostgreSQL at $PG_ADMIN_URL (its log is kept in $logs/postgres.log)"
 }
 
 # Playwright runs TypeScript without type-checking it.
@@ -119,7 +127,10 @@ rust_tests_and_spa() {
   [ $rust_rc = 0 ] && [ $spa_rc = 0 ]
 }
 
-step "setup (toolchain, chromium, npm and pip packages)" bash "$ROOT/scripts/setup.sh" --e2e --interop --conformance
+step "setup (toolchain, chromium, npm and pip packages, PostgreSQL)" bash "$ROOT/scripts/setup.sh" --e2e --interop --conformance --postgres
+# One throwaway PostgreSQL for every suite that needs it (each test makes its own schema); the
+# tests fail rather than skip without it. Stopped by the EXIT trap, pass or fail.
+step "start a throwaway PostgreSQL" start_test_postgres
 step "typecheck the Playwright specs (tsc --noEmit)" typecheck_e2e
 step "cargo fmt --check" cargo fmt --all --check
 step "cargo test + SPA release build, side by side" rust_tests_and_spa

@@ -8,11 +8,16 @@
 //! every `--revocation-poll-secs`. An entry is
 //! kept until no token it names can still be valid (revoked at + access-token lifetime + clock
 //! leeway + a margin for tokens a racing issuance signed just after), then dropped.
+//!
+//! Log ids are assigned when a row is written, not when it commits, so on PostgreSQL a row can
+//! become visible after rows with higher ids. Each read therefore starts from the highest id seen
+//! [`SETTLE`] ago, not the highest seen: rows are read again for a while (applying one twice
+//! changes nothing), and one committed late is still found.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::RwLock;
-use std::time::Duration;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +29,9 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 const BATCH: i64 = 1000;
 /// Kept past the token lifetime for tokens signed just after their grant was revoked.
 const MARGIN_SECS: i64 = 60;
+/// Longer than any revocation transaction takes to commit: ids seen this long ago have no
+/// uncommitted rows below them any more.
+pub const SETTLE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Default)]
 pub struct Denylist {
@@ -31,8 +39,30 @@ pub struct Denylist {
     grants: RwLock<HashMap<String, i64>>,
     tokens: RwLock<HashMap<String, i64>>,
     last_id: AtomicI64,
+    /// Where the next read starts: the highest id seen [`SETTLE`] ago, and the later highs.
+    cursor: Mutex<Cursor>,
     /// Bumped whenever revocations arrive, so caches of earlier answers know to forget them.
     generation: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Cursor {
+    settled: i64,
+    recent: VecDeque<(Instant, i64)>,
+}
+
+impl Cursor {
+    /// The id to read after at `now`: every high seen before `now - SETTLE` counts as settled.
+    fn start(&mut self, now: Instant) -> i64 {
+        while let Some(&(at, id)) = self.recent.front() {
+            if now.saturating_duration_since(at) < SETTLE {
+                break;
+            }
+            self.settled = self.settled.max(id);
+            self.recent.pop_front();
+        }
+        self.settled
+    }
 }
 
 impl Denylist {
@@ -50,21 +80,24 @@ impl Denylist {
     }
 
     /// Remembers `rows` for `keep_secs` after each was revoked.
+    /// Rows already remembered change nothing (they are read again while they settle).
     fn apply(&self, rows: &[Revocation], keep_secs: i64) {
-        if rows.is_empty() {
-            return;
-        }
+        let mut added = false;
         for r in rows {
             let map = match r.kind {
                 RevokedKind::Grant => &self.grants,
                 RevokedKind::Token => &self.tokens,
             };
-            map.write()
+            added |= map
+                .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(r.value.clone(), r.revoked_at + keep_secs);
+                .insert(r.value.clone(), r.revoked_at + keep_secs)
+                .is_none();
             self.last_id.fetch_max(r.id, Ordering::Relaxed);
         }
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        if added {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// Forgets entries whose tokens have all expired.
@@ -74,15 +107,24 @@ impl Denylist {
         }
     }
 
-    /// Reads every row newer than the last one seen.
+    /// Reads every row newer than the settled cursor.
     async fn catch_up(&self, source: &Source, keep_secs: i64) -> Result<(), String> {
+        let started = Instant::now();
+        let mut after = self.cursor().start(started);
         loop {
-            let rows = source.after(self.last_id.load(Ordering::Relaxed)).await?;
+            let rows = source.after(after).await?;
             self.apply(&rows, keep_secs);
-            if i64::try_from(rows.len()).unwrap_or(i64::MAX) < BATCH {
-                return Ok(());
+            match rows.last() {
+                Some(last) if i64::try_from(rows.len()).unwrap_or(i64::MAX) >= BATCH => after = last.id,
+                _ => break,
             }
         }
+        self.cursor().recent.push_back((started, self.last_id.load(Ordering::Relaxed)));
+        Ok(())
+    }
+
+    fn cursor(&self) -> std::sync::MutexGuard<'_, Cursor> {
+        self.cursor.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Loads what a token still valid now could be named by, before the server answers anything.
@@ -91,6 +133,8 @@ impl Denylist {
         if let Source::Store(store) = source {
             let start = store.last_revocation_before(now() - keep_secs).await?;
             self.last_id.fetch_max(start, Ordering::Relaxed);
+            let mut cursor = self.cursor();
+            cursor.settled = cursor.settled.max(start);
         }
         if let Err(e) = self.catch_up(source, keep_secs).await {
             tracing::warn!(error = %e, "reading the revocation log failed; retrying");
@@ -218,5 +262,21 @@ mod tests {
         list.prune(150);
         assert!(!list.is_revoked(Some("g1"), "x"));
         assert!(!list.is_revoked(None, "j1"));
+    }
+
+    #[test]
+    fn reading_again_changes_nothing_and_the_cursor_settles_only_after_a_while() {
+        let list = Denylist::default();
+        list.apply(&[row(3, RevokedKind::Grant, "g", 100)], 50);
+        let generation = list.generation();
+        list.apply(&[row(3, RevokedKind::Grant, "g", 100)], 50);
+        assert_eq!(list.generation(), generation, "a row read again is not news");
+        let t0 = Instant::now();
+        let mut cursor = Cursor::default();
+        cursor.recent.push_back((t0, 7));
+        assert_eq!(cursor.start(t0 + SETTLE / 2), 0, "id 7 may still have uncommitted rows below it");
+        cursor.recent.push_back((t0 + SETTLE / 2, 9));
+        assert_eq!(cursor.start(t0 + SETTLE), 7);
+        assert_eq!(cursor.start(t0 + SETTLE * 2), 9);
     }
 }

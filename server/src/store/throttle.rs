@@ -75,7 +75,7 @@ impl ThrottleStore for SqlStore {
     async fn throttle_reserve(&self, key: &str, now: i64, p: ThrottlePolicy) -> Result<Reservation, Error> {
         // ?1 key, ?2 now, ?3 forget-before, ?4 free, ?5 base, ?6 cap. `n` is the attempt's number;
         // an upsert whose WHERE fails changes nothing and returns no row.
-        let n = "(CASE WHEN updated_at < $3 THEN 1 ELSE failures + 1 END)";
+        let n = "(CASE WHEN login_throttle.updated_at < $3 THEN 1 ELSE login_throttle.failures + 1 END)";
         let (least, greatest) = (self.backend.least(), self.backend.greatest());
         let lock = |n: &str| {
             format!(
@@ -86,7 +86,7 @@ impl ThrottleStore for SqlStore {
         let sql = format!(
             "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES ($1, 1, {first}, $2) \
              ON CONFLICT (key) DO UPDATE SET failures = {n}, locked_until = {next}, updated_at = $2 \
-             WHERE locked_until <= $2 \
+             WHERE login_throttle.locked_until <= $2 \
              RETURNING failures",
             first = lock("1"),
             next = lock(n),

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 mod checks;
+pub mod db;
 mod tokens;
 
 use std::sync::Arc;
@@ -69,8 +70,20 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut ServeConfig)) -> TestApp {
 
 /// A server on the database `test.db` inside `dir` (reused across restarts).
 pub async fn spawn_app_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut ServeConfig)) -> TestApp {
-    let db = dir.path().join("test.db");
-    let store = store::open(db.to_str().unwrap()).await.unwrap();
+    // TEST_DB_BACKEND=postgres runs the whole suite on PostgreSQL (tests that open the SQLite
+    // file themselves then fail: they test SQLite).
+    let db = if std::env::var("TEST_DB_BACKEND").as_deref() == Ok("postgres") {
+        db::fresh(db::Backend::Postgres, dir.path()).await
+    } else {
+        dir.path().join("test.db").to_str().unwrap().to_owned()
+    };
+    spawn_app_on(dir, &db, tweak).await
+}
+
+/// A server on the database `db` (a SQLite path or a `postgres://` URL, see [`db::fresh`]);
+/// `dir` is kept for as long as the app lives.
+pub async fn spawn_app_on(dir: tempfile::TempDir, db: &str, tweak: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    let store = store::open(db).await.unwrap();
     let mut cfg = ServeConfig {
         as_addr: "127.0.0.1:0".parse().unwrap(),
         rs_addr: "127.0.0.1:0".parse().unwrap(),
