@@ -5,7 +5,7 @@ use std::io::Read as _;
 
 use crate::config::UserAdd;
 use crate::error::Error;
-use crate::oauth::keys;
+use crate::oauth::keys::{self, PUBLISH_BEFORE_SIGNING_SECS};
 use crate::oauth::password::PasswordHasher;
 use crate::store::{now, NewUser, Store};
 
@@ -79,7 +79,8 @@ pub async fn keys_rotate(store: &dyn Store) -> Result<String, Error> {
     let (kid, retired) = keys::rotate(store, now()).await?;
     let retired = if retired.is_empty() { "none".to_owned() } else { retired.join(", ") };
     Ok(format!(
-        "new signing key {kid} is active; retired: {retired} (still published until the tokens they signed expire)"
+        "new signing key {kid} is published now and signs from {PUBLISH_BEFORE_SIGNING_SECS} s on (once every replica and \
+         resource server can know it); retired: {retired} (still published until the tokens they signed expire)"
     ))
 }
 

@@ -1,4 +1,5 @@
-//! Signing-key rotation: `server keys rotate` makes a new key sign while every token signed by an
+//! Signing-key rotation: `server keys rotate` publishes a new key, which signs once every verifier
+//! can know it, while every token signed by an
 //! older key keeps verifying until it expires; a running server picks the rotation up by itself.
 
 use std::time::{Duration, Instant};
@@ -6,7 +7,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::Value;
-use server::oauth::keys::KeyRing;
+use server::oauth::keys::{KeyRing, PUBLISH_BEFORE_SIGNING_SECS};
 use server::store::now;
 
 use crate::common::spawn_app;
@@ -46,6 +47,11 @@ async fn rotation_signs_with_the_new_key_and_keeps_old_tokens_valid() {
     assert_eq!(kids.len(), 2, "old and new key both published: {kids:?}");
     assert!(kids.contains(&old_kid));
 
+    // Published first, used later: until every replica and resource server can know the new
+    // key, the old one keeps signing.
+    let meanwhile = app.access_token("alice").await;
+    assert_eq!(kid_of(&meanwhile), old_kid, "the new key does not sign before it has been published a while");
+    app.keys.reload(&*app.store, now() + PUBLISH_BEFORE_SIGNING_SECS + 1).await.unwrap();
     let new_token = app.access_token("alice").await;
     let new_kid = kid_of(&new_token);
     assert_ne!(new_kid, old_kid, "new tokens are signed with the new key");
@@ -66,10 +72,15 @@ async fn a_retired_key_is_unpublished_once_its_tokens_have_expired() {
     server::oauth::keys::rotate(&*app.store, retired_at).await.unwrap();
 
     let kids = |ring: &KeyRing| ring.jwks().keys.iter().map(|k| k.kid.clone().unwrap()).collect::<Vec<_>>();
-    let still = KeyRing::load_or_create(&*app.store, retired_at + ttl - 1, ttl).await.unwrap();
+    let soon = KeyRing::load_or_create(&*app.store, retired_at + PUBLISH_BEFORE_SIGNING_SECS - 1, ttl).await.unwrap();
+    assert_eq!(soon.active_kid(), old_kid, "still signing while its successor is being published");
+    assert_eq!(kids(&soon).len(), 2, "{:?}", kids(&soon));
+    // It signed until PUBLISH_BEFORE_SIGNING_SECS after its retirement, so it stays that much longer.
+    let last_signed = retired_at + PUBLISH_BEFORE_SIGNING_SECS;
+    let still = KeyRing::load_or_create(&*app.store, last_signed + ttl - 1, ttl).await.unwrap();
     assert!(kids(&still).contains(&old_kid), "published while its tokens may live");
     assert_ne!(still.active_kid(), old_kid);
-    let later = KeyRing::load_or_create(&*app.store, retired_at + ttl + 1, ttl).await.unwrap();
+    let later = KeyRing::load_or_create(&*app.store, last_signed + ttl + 1, ttl).await.unwrap();
     assert_eq!(kids(&later), vec![later.active_kid().to_owned()], "only the active key is left");
 }
 

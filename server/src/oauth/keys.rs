@@ -1,5 +1,10 @@
 //! The key ring that signs access tokens: the newest key signs, every key whose tokens may still
 //! be alive is published in the JWKS. The first start creates a key; later starts reuse it.
+//!
+//! A rotated key is published at once but signs only [`PUBLISH_BEFORE_SIGNING_SECS`] later
+//! (until then the key it replaced keeps signing): by then every replica has reloaded its ring
+//! and every resource server can have fetched the new JWKS, so no token is ever signed by a key
+//! some verifier has not heard of. A key revoked after a compromise stops signing at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -49,7 +54,11 @@ pub fn generate_key(now: i64) -> SigningKeyRow {
     }
 }
 
-/// `server keys rotate`: a new key signs from now on; the old ones stay published until the
+/// How long a new key is published before it signs: the ring reload (`KEY_RELOAD_INTERVAL`,
+/// 10 s) plus a resource server's least time between JWKS fetches (10 s), and a margin.
+pub const PUBLISH_BEFORE_SIGNING_SECS: i64 = 30;
+
+/// `server keys rotate`: a new key signs from [`PUBLISH_BEFORE_SIGNING_SECS`] on; the old ones stay published until the
 /// tokens they signed have expired, so no valid token stops verifying.
 pub async fn rotate(store: &dyn Store, now: i64) -> Result<(String, Vec<String>), Error> {
     let row = generate_key(now);
@@ -78,18 +87,32 @@ pub async fn revoke(store: &dyn Store, kid: &str, now: i64) -> Result<Option<Str
 impl KeyRing {
     /// Loads the keys whose tokens may still be alive (`max_token_ttl`), creating one if none.
     pub async fn load_or_create(store: &dyn Store, now: i64, max_token_ttl: i64) -> Result<Self, Error> {
-        let rows = store.signing_keys(now - max_token_ttl).await?;
+        // A retired key may have signed for PUBLISH_BEFORE_SIGNING_SECS after its retirement.
+        let published_since = now - max_token_ttl - PUBLISH_BEFORE_SIGNING_SECS;
+        let rows = store.signing_keys(published_since).await?;
         if rows.iter().any(|r| r.retired_at.is_none()) {
-            return Self::from_rows(&rows);
+            return Self::from_rows(&rows, now);
         }
         let (kid, _) = rotate(store, now).await?;
         tracing::info!(%kid, "created a new access-token signing key");
-        Self::from_rows(&store.signing_keys(now - max_token_ttl).await?)
+        Self::from_rows(&store.signing_keys(published_since).await?, now)
     }
 
-    fn from_rows(rows: &[SigningKeyRow]) -> Result<Self, Error> {
-        let active =
+    fn from_rows(rows: &[SigningKeyRow], now: i64) -> Result<Self, Error> {
+        let newest =
             rows.iter().find(|r| r.retired_at.is_none()).ok_or_else(|| Error::Internal("no signing key".into()))?;
+        // While the newest key is still being published, the key it replaced keeps signing (a
+        // key revoked after a compromise is not in `rows`, so its replacement signs at once).
+        let replaced = rows
+            .iter()
+            .filter(|r| {
+                r.retired_at.is_some_and(|at| at >= newest.created_at && at > now - PUBLISH_BEFORE_SIGNING_SECS)
+            })
+            .max_by_key(|r| r.retired_at);
+        let active = match replaced {
+            Some(previous) if newest.created_at > now - PUBLISH_BEFORE_SIGNING_SECS => previous,
+            _ => newest,
+        };
         let signing = decode(active)?;
         let published =
             rows.iter().map(|r| Ok((r.kid.clone(), decode(r)?.verifying_key()))).collect::<Result<_, Error>>()?;
