@@ -38,6 +38,7 @@ mod revocation_reach;
 mod sessions;
 mod spa_headers;
 mod step_up;
+mod store_contract;
 mod throttle;
 mod token;
 mod tools;
