@@ -1,7 +1,6 @@
 //! Single-use codes (claimed once, and only by their own client) and refresh rotation (one winner
 //! per token, so a family never forks).
 
-use server::store::prelude::*;
 use server::store::{AuthCode, CodeClaim, RefreshClaim};
 
 use super::{for_each_backend, race, secs, unique, NOW, RACERS};

@@ -1,7 +1,6 @@
 //! Consent (a pending request is decided once; remembered consent is one row, written whole) and
 //! MCP sessions (one owner, kept across saves, gone once expired).
 
-use server::store::prelude::*;
 use server::store::AuthRequest;
 
 use super::{for_each_backend, race, secs, unique, NOW, RACERS};

@@ -1,7 +1,6 @@
 //! Counters that replicas share: the sign-in throttle's reservation and the fixed-window request
 //! counter, each decided in one statement, so simultaneous requests are counted exactly.
 
-use server::store::prelude::*;
 use server::store::{Reservation, ThrottlePolicy};
 
 use super::{for_each_backend, race, secs, unique, NOW, RACERS};

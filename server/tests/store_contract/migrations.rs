@@ -1,7 +1,6 @@
 //! Replicas starting together on one new database: every one of them opens it (migrating it
 //! once), and they then see each other's writes.
 
-use server::store::prelude::*;
 use server::store::NewUser;
 
 use super::{race, NOW};

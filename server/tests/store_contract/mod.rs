@@ -13,7 +13,6 @@ mod revocation;
 use std::future::Future;
 use std::sync::Arc;
 
-use server::store::prelude::*;
 use server::store::{AccessToken, Client, NewUser, RefreshToken, SharedStore};
 
 use crate::common::db::{self, Backend};
@@ -26,7 +25,6 @@ pub const NOW: i64 = 1_700_000_000;
 #[derive(Clone)]
 pub struct Env {
     pub store: SharedStore,
-    pub backend: Backend,
     pub user: String,
     pub client: String,
 }
@@ -42,7 +40,7 @@ where
         let store = server::store::open(&db::fresh(backend, dir.path()).await)
             .await
             .unwrap_or_else(|e| panic!("{backend:?}: open: {e}"));
-        let mut env = Env { store: store.clone(), backend, user: String::new(), client: String::new() };
+        let mut env = Env { store: store.clone(), user: String::new(), client: String::new() };
         env.user = env.add_user().await;
         env.client = env.add_client().await;
         if let Err(e) = tokio::spawn(test(env)).await {

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use server::store::prelude::*;
 use server::store::{RefreshClaim, Revocation, RevokedKind};
 
 use super::{for_each_backend, race, secs, unique, Env, NOW, RACERS};
@@ -151,7 +150,9 @@ enum Revoke {
 async fn a_revocation_racing_rotations_leaves_nothing_live() {
     const ROTATIONS: usize = 16;
     for_each_backend(|env| async move {
-        for (round, how) in [Revoke::Family, Revoke::Grant, Revoke::UserSessions].into_iter().cycle().take(6).enumerate() {
+        for (round, how) in
+            [Revoke::Family, Revoke::Grant, Revoke::UserSessions].into_iter().cycle().take(6).enumerate()
+        {
             let family = unique("fam-");
             let first = env.refresh(&family);
             env.store.insert_refresh_token(&first).await.unwrap();
@@ -165,8 +166,12 @@ async fn a_revocation_racing_rotations_leaves_nothing_live() {
                     let Some((access, next)) = successor else {
                         match how {
                             Revoke::Family => env.store.revoke_family(&family, NOW + 1).await.unwrap(),
-                            Revoke::Grant => drop(env.store.revoke_grant(&env.user, &env.client, NOW + 1).await.unwrap()),
-                            Revoke::UserSessions => drop(env.store.revoke_user_sessions(&env.user, NOW + 1).await.unwrap()),
+                            Revoke::Grant => {
+                                env.store.revoke_grant(&env.user, &env.client, NOW + 1).await.unwrap();
+                            }
+                            Revoke::UserSessions => {
+                                env.store.revoke_user_sessions(&env.user, NOW + 1).await.unwrap();
+                            }
                         }
                         return None;
                     };
@@ -178,7 +183,9 @@ async fn a_revocation_racing_rotations_leaves_nothing_live() {
             let won = claims.iter().filter(|c| matches!(c, RefreshClaim::Claimed(_))).count();
             assert!(won <= 1, "round {round} ({how:?}): {claims:?}");
             assert!(
-                claims.iter().all(|c| matches!(c, RefreshClaim::Claimed(_) | RefreshClaim::Reused(_) | RefreshClaim::Revoked)),
+                claims
+                    .iter()
+                    .all(|c| matches!(c, RefreshClaim::Claimed(_) | RefreshClaim::Reused(_) | RefreshClaim::Revoked)),
                 "{claims:?}"
             );
             assert!(env.store.grant_revoked(&family).await.unwrap(), "round {round} ({how:?}): grant not logged");
