@@ -39,6 +39,7 @@ mod session_restore;
 mod sessions;
 mod spa_headers;
 mod step_up;
+mod store_contract;
 mod throttle;
 mod token;
 mod tools;

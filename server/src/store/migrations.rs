@@ -8,8 +8,10 @@
 use std::borrow::Cow;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::AnyPool;
 
 use super::Backend;
+use crate::error::Error;
 
 /// SQLite's `(file name, contents)` in version order.
 const SQLITE: &[(&str, &str)] = &[
@@ -44,6 +46,23 @@ pub fn migrator(backend: Backend) -> Migrator {
         Migration::new(version, Cow::Owned(description), MigrationType::Simple, Cow::Borrowed(sql), false)
     });
     Migrator { migrations: Cow::Owned(migrations.collect()), ..Migrator::DEFAULT }
+}
+
+/// Applies what is missing. PostgreSQL: the migrator's advisory lock serialises replicas. SQLite
+/// has no such lock, and two processes opening a new file together both saw nothing applied and
+/// both ran migration 1 ("table users already exists"); so the whole run is one `BEGIN IMMEDIATE`
+/// transaction (each migration a savepoint in it): the second waits, then finds all applied.
+pub async fn run(backend: Backend, pool: &AnyPool) -> Result<(), Error> {
+    let migrator = migrator(backend);
+    match backend {
+        Backend::Postgres => migrator.run(pool).await?,
+        Backend::Sqlite => {
+            let mut tx = pool.begin_with(backend.begin_write()).await?;
+            migrator.run_direct(&mut *tx).await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
 }
 
 /// `0004_sessions_and_grants.sql` → `(4, "sessions and grants")`, as sqlx names them.

@@ -111,7 +111,7 @@ impl SqlStore {
             })
             .connect_with(options)
             .await?;
-        migrations::migrator(backend).run(&pool).await?;
+        migrations::run(backend, &pool).await?;
         if backend == Backend::Sqlite {
             files::restrict(&pool).await?;
         }
