@@ -4,13 +4,23 @@
 # change (reload the page by hand: the SPA's CSP blocks Trunk's inline autoreload script), with a
 # development user `dev` whose password is new at every start (printed below).
 # Ctrl-C stops all of it. Data lives in ./data/ (SQLite); server log in data/server.log.
+# With --postgres the server runs on a throwaway PostgreSQL instead (installed if missing, started
+# in a temporary folder on a free port, deleted at exit), as replicas would in production.
 #
-# usage: scripts/dev.sh
+# usage: scripts/dev.sh [--postgres]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 LOG_TAG="dev"
 cd "$ROOT"
+use_postgres=0
+for arg in "$@"; do
+  case "$arg" in
+    --postgres) use_postgres=1 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) die "unknown argument: $arg (usage: scripts/dev.sh [--postgres])" ;;
+  esac
+done
 
 AS_URL=http://127.0.0.1:9000
 RS_URL=http://127.0.0.1:8000
@@ -21,11 +31,18 @@ SERVER_LOG=data/server.log
 # Fail fast, before minutes of building, when something already listens on our ports.
 require_free_ports 9000 8000 8080
 
-bash "$ROOT/scripts/setup.sh"
+if [ $use_postgres = 1 ]; then bash "$ROOT/scripts/setup.sh" --postgres; else bash "$ROOT/scripts/setup.sh"; fi
 
 log "building the server (cargo build -p server: the same build the tests use)"
 cargo build -p server
 mkdir -p data
+if [ $use_postgres = 1 ]; then
+  # shellcheck source=scripts/postgres.sh
+  . "$ROOT/scripts/postgres.sh"
+  pg_start
+  DB="$PG_URL"
+  ok "PostgreSQL for this session: $PG_URL (deleted at exit)"
+fi
 
 password="$(random_password)"
 log "creating/resetting the development user 'dev'"
@@ -43,7 +60,7 @@ cleanup() {
     wait "$server_pid" 2>/dev/null || true
   fi
 }
-trap cleanup EXIT
+trap 'cleanup; if [ $use_postgres = 1 ]; then pg_stop; fi' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

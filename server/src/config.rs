@@ -11,7 +11,8 @@ use crate::error::Error;
 #[derive(Debug, Parser)]
 #[command(name = "server", version, about = "OAuth 2.1 authorization server and OAuth-protected MCP server")]
 pub struct Cli {
-    /// SQLite database file (created on first run) or a `sqlite:` URL.
+    /// Database: a SQLite file (created on first run) or `sqlite:` URL, or a PostgreSQL URL
+    /// (`postgres://user:password@host/db`: the database must exist; replicas share one).
     #[arg(long, global = true, env = "DATABASE_URL", default_value = "data/mcp-auth.db")]
     pub db: String,
     #[command(subcommand)]

@@ -207,8 +207,9 @@ pub async fn start(cfg: &ServeConfig, store: SharedStore, shutdown: Cancellation
     let keys =
         Arc::new(oauth::keys::SigningKeys::load_or_create(&*store, store::now(), settings.access_token_ttl).await?);
     let registrations = Arc::new(http::rate_limit::RateLimiter::new(
+        "register",
         cfg.registrations_per_window,
-        std::time::Duration::from_secs(http::rate_limit::REGISTRATION_WINDOW_SECS),
+        http::rate_limit::REGISTRATION_WINDOW_SECS,
     ));
     // Client ID Metadata Documents are resolved in the one client-lookup path.
     let documents = Arc::new(oauth::cimd::ClientDocuments::new(settings.cimd_allow_insecure_loopback));

@@ -35,6 +35,7 @@ mod retention;
 mod revocation;
 mod revocation_feed;
 mod revocation_reach;
+mod session_restore;
 mod sessions;
 mod spa_headers;
 mod step_up;

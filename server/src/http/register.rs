@@ -27,7 +27,7 @@ async fn register(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
     let client = super::client_addr::client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
-    if let Err(wait) = state.registrations.check(client) {
+    if let Err(wait) = state.registrations.check(&*state.store, client, now()).await? {
         tracing::warn!(%client, "dynamic registration rate limit reached");
         let body = shared::oauth::OAuthErrorBody::new(
             ErrorCode::TemporarilyUnavailable,

@@ -28,7 +28,9 @@ use crate::store::now;
 pub struct GuardState {
     pub settings: Arc<Settings>,
     pub verifier: Arc<Verifier>,
+    /// Who owns each session, for those this process has not seen (opened on another replica).
     pub sessions: Arc<SessionOwners>,
+    pub store: crate::store::SharedStore,
     /// rmcp's sessions of `/mcp`, to close those whose owner entry was evicted.
     pub manager: Arc<LocalSessionManager>,
 }
@@ -103,7 +105,11 @@ async fn serve_as(guard: &GuardState, ctx: AuthContext, mut req: Request, next: 
     let user_id = ctx.user_id.clone();
     let named = req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     if let Some(session) = &named {
-        if sessions.check(session, &user_id) == Ownership::Stranger {
+        let ownership = match sessions.check(session, &user_id) {
+            Ownership::Unknown => shared_ownership(guard, session, &user_id).await,
+            known => known,
+        };
+        if ownership == Ownership::Stranger {
             tracing::warn!(user_id, "request named another user's MCP session");
             return (StatusCode::NOT_FOUND, "Session not found").into_response();
         }
@@ -114,6 +120,12 @@ async fn serve_as(guard: &GuardState, ctx: AuthContext, mut req: Request, next: 
     match (&named, resp.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok())) {
         (Some(session), _) if ending && resp.status().is_success() => sessions.forget(session),
         (None, Some(created)) => {
+            // Recorded in the store before the client can learn the id (it is in this response).
+            match guard.store.claim_mcp_session(created, &user_id, now()).await {
+                Ok(true) => {}
+                Ok(false) => tracing::error!("a new MCP session id was already owned by another user"),
+                Err(e) => tracing::warn!(error = %e, "could not share the MCP session's owner with other replicas"),
+            }
             if let Some(evicted) = sessions.record(created, &user_id) {
                 close_evicted(guard.manager.clone(), evicted);
             }
@@ -121,6 +133,26 @@ async fn serve_as(guard: &GuardState, ctx: AuthContext, mut req: Request, next: 
         _ => {}
     }
     resp
+}
+
+/// The owner of a session this process does not know, from the store: another replica opened
+/// it, or this process forgot it. `Unknown` when the store has no such session (rmcp then
+/// answers 404 itself); a session whose owner is not recorded is nobody's to use.
+async fn shared_ownership(guard: &GuardState, session: &str, user_id: &str) -> Ownership {
+    match guard.store.find_mcp_session(session, now()).await {
+        Ok(None) => Ownership::Unknown,
+        Ok(Some(found)) if found.user_id.as_deref() == Some(user_id) => {
+            if let Some(evicted) = guard.sessions.record(session, user_id) {
+                close_evicted(guard.manager.clone(), evicted);
+            }
+            Ownership::Owner
+        }
+        Ok(Some(_)) => Ownership::Stranger,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look up an MCP session's owner");
+            Ownership::Stranger
+        }
+    }
 }
 
 /// Ends in rmcp a session whose owner entry made room for a newer one (see `sessions`).

@@ -8,6 +8,7 @@ pub mod introspection_cache;
 pub mod jwks;
 pub mod operation;
 pub mod service;
+pub mod session_store;
 pub mod sessions;
 pub mod verifier;
 
@@ -30,7 +31,9 @@ pub fn routes(
     shutdown: tokio_util::sync::CancellationToken,
 ) -> Router<AppState> {
     let settings = &state.settings;
-    let config = http_config(settings, shutdown);
+    let mut config = http_config(settings, shutdown);
+    // Sessions survive a hop to another replica (and this process's restart).
+    config.session_store = Some(Arc::new(session_store::SharedSessions::new(state.store.clone())));
     let store = state.store.clone();
     let router = service::UserDataServer::router();
     let manager = Arc::new(LocalSessionManager::default());
@@ -46,6 +49,7 @@ pub fn routes(
                 settings: settings.clone(),
                 verifier,
                 sessions: Arc::new(sessions::SessionOwners::default().counted_by(state.metrics.mcp_sessions.clone())),
+                store: state.store.clone(),
                 manager,
             },
             guard::require_bearer,
