@@ -43,3 +43,4 @@ mod throttle;
 mod token;
 mod tools;
 mod replicas;
+mod crash;
