@@ -31,12 +31,12 @@ const LOAD_BETWEEN: Duration = Duration::from_millis(700);
 /// A stateless (2026-07-28) `tools/call` at `mcp_url`: its status, or `Err` when no answer came.
 pub async fn tool_call(http: &Client, mcp_url: &str, token: &str) -> Result<StatusCode, ()> {
     let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-        "name": "get_user_data", "arguments": {"user_id": "current"},
-        "_meta": {
-            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientCapabilities": {},
-            "io.modelcontextprotocol/clientInfo": {"name": "crash", "version": "0"},
-        }}});
+    "name": "get_user_data", "arguments": {"user_id": "current"},
+    "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "crash", "version": "0"},
+    }}});
     let resp = http
         .post(mcp_url)
         .header(CONTENT_TYPE, "application/json")
@@ -170,8 +170,12 @@ async fn the_database_is_consistent(backend: Backend, db: &str, record: &Record)
         assert_eq!(count(&mut conn, select).await, 0, "{what}");
     }
     // Every token a client received was stored before it was sent (a crash lost none of them).
-    let stored: HashSet<String> =
-        sqlx::query_scalar("SELECT token_hash FROM access_tokens").fetch_all(&mut conn).await.unwrap().into_iter().collect();
+    let stored: HashSet<String> = sqlx::query_scalar("SELECT token_hash FROM access_tokens")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     for (token, _) in &record.received {
         assert!(stored.contains(&server::oauth::secrets::hash(token)), "a received token is not in the database");
     }

@@ -60,11 +60,8 @@ struct Task {
 
 /// Runs one client until `stop`.
 pub async fn run(n: usize, targets: Targets, record: Arc<Mutex<Record>>, stop: Arc<AtomicBool>) {
-    let http = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let http =
+        Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(5)).build().unwrap();
     let mut task = Task { http, targets, record, turn: n, client_id: String::new() };
     while task.client_id.is_empty() && !stop.load(Ordering::Relaxed) {
         task.register().await;
@@ -75,7 +72,7 @@ pub async fn run(n: usize, targets: Targets, record: Arc<Mutex<Record>>, stop: A
     while !stop.load(Ordering::Relaxed) {
         step += 1;
         let got = match refresh.take() {
-            Some((r, gid)) if step % 4 != 0 => task.refresh(r, gid).await,
+            Some((r, gid)) if !step.is_multiple_of(4) => task.refresh(r, gid).await,
             _ => task.flow().await,
         };
         // Nothing received (lost, or the grant ended): start over with a new flow.
@@ -177,7 +174,8 @@ impl Task {
             form.extend_from_slice(extra);
             self.http.post(format!("{as_url}{path}")).header(COOKIE, &cookie).form(&form).send()
         };
-        let mut resp = post("/authorize/login", &[("username", "alice"), ("password", PASSWORD)]).await.map_err(drop)?;
+        let mut resp =
+            post("/authorize/login", &[("username", "alice"), ("password", PASSWORD)]).await.map_err(drop)?;
         if resp.status() == StatusCode::OK {
             resp = post("/authorize/consent", &[("decision", "allow")]).await.map_err(drop)?;
         }

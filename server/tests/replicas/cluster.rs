@@ -144,12 +144,12 @@ impl Cluster {
 /// A stateless (2026-07-28) `tools/call` of `get_user_data` on `on`'s real `/mcp`.
 pub async fn stateless_tool_call(on: &TestApp, token: &str) -> Response {
     let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-        "name": "get_user_data", "arguments": {"user_id": "current"},
-        "_meta": {
-            "io.modelcontextprotocol/protocolVersion": STATELESS,
-            "io.modelcontextprotocol/clientCapabilities": {},
-            "io.modelcontextprotocol/clientInfo": {"name": "it", "version": "0"},
-        }}});
+    "name": "get_user_data", "arguments": {"user_id": "current"},
+    "_meta": {
+        "io.modelcontextprotocol/protocolVersion": STATELESS,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "it", "version": "0"},
+    }}});
     on.http
         .post(&on.mcp_url)
         .header(CONTENT_TYPE, "application/json")
