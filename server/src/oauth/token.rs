@@ -13,7 +13,7 @@ use super::params::Params;
 use super::{refresh, secrets};
 use crate::config::Settings;
 use crate::error::Error;
-use crate::store::{AccessToken, AuditEvent, Client, CodeClaim, RefreshToken, Store};
+use crate::store::{AccessToken, AuditEvent, AuthCode, Client, CodeClaim, RefreshToken, Store};
 
 /// What every token grant works with.
 #[derive(Clone, Copy)]
@@ -58,21 +58,41 @@ async fn exchange_code(cx: TokenContext<'_>, client: &Client, form: &Params, now
         form.get("code_verifier").ok_or_else(|| Error::invalid_request("code_verifier is required (PKCE)"))?;
 
     let code_hash = secrets::hash(code);
-    // Bound to the client in the claim itself: another client's attempt changes nothing.
-    let grant = match store.claim_code(&code_hash, &client.client_id, now).await? {
-        CodeClaim::Claimed(grant) => grant,
-        CodeClaim::Replayed(grant) => {
-            // RFC 6749 §4.1.2: a reused code revokes what was issued from it. The grant id comes
-            // from the code, so this also reaches tokens the first exchange has yet to store.
-            let revoked = store.revoke_tokens_from_code(&code_hash, &grant_id_for_code(&code_hash), now).await?;
-            let detail = format!("code replayed; {revoked} token(s) revoked");
-            store.audit(AuditEvent::CodeReplayed, Some(&grant.user_id), Some(&grant.client_id), &detail).await;
-            return Err(Error::invalid_grant("authorization code has already been used"));
-        }
-        CodeClaim::Unknown => {
-            return Err(Error::invalid_grant("authorization code is invalid or was issued to another client"))
-        }
+    // Read first, written only together with the tokens (`redeem_code`), so that a crash leaves
+    // the code either unused or used with its tokens stored.
+    let grant = match store.find_code(&code_hash, &client.client_id).await? {
+        Some(grant) if grant.used_at.is_none() => grant,
+        _ => return Err(spend_refused(store, &code_hash, &client.client_id, now).await),
     };
+    let checked =
+        check_code(&grant, redirect_uri, verifier, now).and_then(|()| check_resource(form, settings, &grant.resource));
+    if let Err(e) = checked {
+        // A refused attempt still spends the code: codes are single-use whatever the outcome.
+        return Err(match store.claim_code(&code_hash, &client.client_id, now).await? {
+            CodeClaim::Claimed(_) => e,
+            _ => spend_refused(store, &code_hash, &client.client_id, now).await,
+        });
+    }
+    let issue = Issue {
+        client_id: &grant.client_id,
+        user_id: &grant.user_id,
+        scope: &grant.scope,
+        granted_scope: &grant.scope,
+        resource: &grant.resource,
+        grant_id: grant_id_for_code(&code_hash),
+        code_hash: Some(code_hash.clone()),
+        refreshes: client.grant_types.iter().any(|g| g == GRANT_REFRESH_TOKEN),
+    };
+    let minted = mint(cx, issue, now);
+    if !store.redeem_code(&code_hash, &client.client_id, now, &minted.access_row, minted.refresh_row.as_ref()).await? {
+        // Spent by a concurrent exchange since it was read: a replay, like any second use.
+        return Err(spend_refused(store, &code_hash, &client.client_id, now).await);
+    }
+    Ok(minted.finish(store, metrics).await)
+}
+
+/// Expiry, redirect URI and PKCE of an unused code.
+fn check_code(grant: &AuthCode, redirect_uri: &str, verifier: &str, now: i64) -> Result<(), Error> {
     if grant.expires_at < now {
         return Err(Error::invalid_grant("authorization code has expired"));
     }
@@ -82,23 +102,28 @@ async fn exchange_code(cx: TokenContext<'_>, client: &Client, form: &Params, now
     if !pkce::verify_s256(verifier, &grant.code_challenge) {
         return Err(Error::invalid_grant("PKCE verification failed"));
     }
-    check_resource(form, settings, &grant.resource)?;
-    let issue = Issue {
-        client_id: &grant.client_id,
-        user_id: &grant.user_id,
-        scope: &grant.scope,
-        granted_scope: &grant.scope,
-        resource: &grant.resource,
-        grant_id: grant_id_for_code(&code_hash),
-        code_hash: Some(code_hash),
-        refreshes: client.grant_types.iter().any(|g| g == GRANT_REFRESH_TOKEN),
-    };
-    let minted = mint(cx, issue, now);
-    store.insert_access_token(&minted.access_row).await?;
-    if let Some(refresh) = &minted.refresh_row {
-        store.insert_refresh_token(refresh).await?;
+    Ok(())
+}
+
+/// The answer to a code that cannot be spent: an unknown one (or another client's) changes
+/// nothing; a used one is a replay, and RFC 6749 §4.1.2 has what was issued from it revoked. The
+/// grant id comes from the code, so this also reaches tokens a racing exchange has yet to store.
+async fn spend_refused(store: &dyn Store, code_hash: &str, client_id: &str, now: i64) -> Error {
+    match store.claim_code(code_hash, client_id, now).await {
+        Ok(CodeClaim::Replayed(grant)) => {
+            let revoked = match store.revoke_tokens_from_code(code_hash, &grant_id_for_code(code_hash), now).await {
+                Ok(n) => n,
+                Err(e) => return e,
+            };
+            let detail = format!("code replayed; {revoked} token(s) revoked");
+            store.audit(AuditEvent::CodeReplayed, Some(&grant.user_id), Some(&grant.client_id), &detail).await;
+            Error::invalid_grant("authorization code has already been used")
+        }
+        Ok(CodeClaim::Claimed(_) | CodeClaim::Unknown) => {
+            Error::invalid_grant("authorization code is invalid or was issued to another client")
+        }
+        Err(e) => e,
     }
-    Ok(minted.finish(store, metrics).await)
 }
 
 /// The id of the grant an authorization code starts: derived from the code, so that a replay can

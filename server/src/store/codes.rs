@@ -1,7 +1,10 @@
 //! Authorization codes, stored by hash, bound to client, user, redirect URI, PKCE challenge,
 //! scope and resource. Single use: see [`CodeStore::claim_code`].
 
-use super::SqlStore;
+use super::refresh::insert_refresh;
+use super::sql::serializable;
+use super::tokens::insert_access;
+use super::{AccessToken, RefreshToken, SqlStore};
 use async_trait::async_trait;
 
 use crate::error::Error;
@@ -41,6 +44,21 @@ pub trait CodeStore: Send + Sync {
     /// Atomically marks the code used, if it was issued to `client_id`. Exactly one caller ever
     /// gets `Claimed` for a code, and only its own client can claim or replay it.
     async fn claim_code(&self, code_hash: &str, client_id: &str, now: i64) -> Result<CodeClaim, Error>;
+
+    /// The code, used or not, if it was issued to `client_id`; changes nothing.
+    async fn find_code(&self, code_hash: &str, client_id: &str) -> Result<Option<AuthCode>, Error>;
+
+    /// Marks the code used and stores what its exchange issues, in one transaction, so a crash
+    /// never leaves a used code without its tokens or an access token without its refresh token.
+    /// False (nothing written) when the code was already used: the caller treats it as a replay.
+    async fn redeem_code(
+        &self,
+        code_hash: &str,
+        client_id: &str,
+        now: i64,
+        access: &AccessToken,
+        refresh: Option<&RefreshToken>,
+    ) -> Result<bool, Error>;
 }
 
 #[async_trait]
@@ -83,5 +101,44 @@ impl CodeStore for SqlStore {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(existing.map_or(CodeClaim::Unknown, CodeClaim::Replayed))
+    }
+
+    async fn find_code(&self, code_hash: &str, client_id: &str) -> Result<Option<AuthCode>, Error> {
+        Ok(sqlx::query_as("SELECT * FROM auth_codes WHERE code_hash = $1 AND client_id = $2")
+            .bind(code_hash)
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn redeem_code(
+        &self,
+        code_hash: &str,
+        client_id: &str,
+        now: i64,
+        access: &AccessToken,
+        refresh: Option<&RefreshToken>,
+    ) -> Result<bool, Error> {
+        serializable!(self, {
+            let mut tx = self.begin_write().await?;
+            let claimed = sqlx::query(
+                "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND client_id = $3 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(code_hash)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+            if claimed.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            insert_access(&mut *tx, access).await?;
+            if let Some(refresh) = refresh {
+                insert_refresh(&mut *tx, refresh).await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 }

@@ -143,7 +143,7 @@ impl SqlStore {
     }
 }
 
-async fn insert_refresh<'e>(db: impl sqlx::AnyExecutor<'e>, t: &RefreshToken) -> Result<(), Error> {
+pub(super) async fn insert_refresh<'e>(db: impl sqlx::AnyExecutor<'e>, t: &RefreshToken) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scope, resource, issued_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
