@@ -259,6 +259,7 @@ async fn forgetting_old_revocations_never_brings_a_token_back() {
         token_hash: server::oauth::secrets::hash(&late),
         used_at: None,
         revoked_at: None,
+        replaced_by: None,
         issued_at: server::store::now(),
         ..family.clone()
     };

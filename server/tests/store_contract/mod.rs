@@ -9,6 +9,7 @@ mod consent_sessions;
 mod limits;
 mod migrations;
 mod revocation;
+mod refresh_grace;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -146,6 +147,7 @@ impl Env {
             expires_at: NOW + 86_400,
             used_at: None,
             revoked_at: None,
+            replaced_by: None,
         }
     }
 
