@@ -43,3 +43,4 @@ mod store_contract;
 mod throttle;
 mod token;
 mod tools;
+mod refresh_grace;

@@ -149,8 +149,9 @@ impl RefreshStore for SqlStore {
             .fetch_optional(&mut *tx)
             .await?;
             let Some(kept) = kept else {
+                let why = retry_refusal(&mut tx, token_hash, superseded, rotated_since).await;
                 tx.rollback().await?;
-                return self.retry_refusal(token_hash, superseded, rotated_since).await;
+                return why;
             };
             let (issued_with,): (Option<String>,) =
                 sqlx::query_as("UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash = $2 RETURNING issued_with")
@@ -218,29 +219,42 @@ impl SqlStore {
         // Unused and unrevoked, so its user is no longer active.
         Ok(RefreshClaim::Revoked)
     }
+}
 
-    /// Why a retry of `token_hash` (superseding `superseded`) was refused.
-    async fn retry_refusal(&self, token_hash: &str, superseded: &str, rotated_since: i64) -> Result<RefreshClaim, Error> {
-        let Some(t) = self.find_refresh_token(token_hash).await? else {
-            return Ok(RefreshClaim::Unknown);
-        };
-        if t.revoked_at.is_some() || self.grant_revoked(&t.family_id).await? {
-            return Ok(RefreshClaim::Revoked);
-        }
-        let successor = match &t.replaced_by {
-            Some(hash) => self.find_refresh_token(hash).await?,
-            None => None,
-        };
-        let successor_live = successor.is_some_and(|s| s.used_at.is_none() && s.revoked_at.is_none());
-        if !successor_live || t.used_at.is_none_or(|used| used <= rotated_since) {
-            return Ok(RefreshClaim::Reused(t));
-        }
-        if t.replaced_by.as_deref() != Some(superseded) {
-            return Ok(RefreshClaim::Superseded);
-        }
-        // In time, successor live and unchanged, grant live: so its user is no longer active.
-        Ok(RefreshClaim::Revoked)
+/// Why a retry of `token_hash` (superseding `superseded`) was refused, read inside the retry's
+/// transaction: the token and its successor must be seen at one instant, or a concurrent retry
+/// re-pointing the one and revoking the other would look like a dead successor, i.e. theft.
+async fn retry_refusal(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    token_hash: &str,
+    superseded: &str,
+    rotated_since: i64,
+) -> Result<RefreshClaim, Error> {
+    use sqlx::{FromRow as _, Row as _};
+    let row = sqlx::query(&format!(
+        "SELECT refresh_tokens.*, CASE WHEN s.token_hash IS NOT NULL AND s.used_at IS NULL AND s.revoked_at IS NULL \
+         THEN 1 ELSE 0 END AS successor_live, CASE WHEN {LIVE_GRANT} THEN 1 ELSE 0 END AS grant_live \
+         FROM refresh_tokens LEFT JOIN refresh_tokens s ON s.token_hash = refresh_tokens.replaced_by \
+         WHERE refresh_tokens.token_hash = $1"
+    ))
+    .bind(token_hash)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(RefreshClaim::Unknown);
+    };
+    let t = RefreshToken::from_row(&row)?;
+    let (successor_live, grant_live) = (row.try_get::<i64, _>("successor_live")?, row.try_get::<i64, _>("grant_live")?);
+    if t.revoked_at.is_some() || grant_live == 0 {
+        // Revoked, or its user no longer active: nothing to steal, nothing to answer.
+        return Ok(RefreshClaim::Revoked);
     }
+    if successor_live == 0 || t.used_at.is_none_or(|used| used <= rotated_since) {
+        return Ok(RefreshClaim::Reused(t));
+    }
+    // In time, with a live successor: only not `superseded` any more (a concurrent retry won).
+    debug_assert_ne!(t.replaced_by.as_deref(), Some(superseded));
+    Ok(RefreshClaim::Superseded)
 }
 
 /// The condition, on a `refresh_tokens` row, that its grant may still mint: not in the
