@@ -44,3 +44,4 @@ mod throttle;
 mod token;
 mod tools;
 mod refresh_grace;
+mod resource_alias;
