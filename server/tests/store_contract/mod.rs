@@ -8,8 +8,8 @@ mod codes_refresh;
 mod consent_sessions;
 mod limits;
 mod migrations;
-mod revocation;
 mod refresh_grace;
+mod revocation;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use shared::urls::{
-    canonical_resource, is_loopback, names_resource, redirect_uri_matches, validate_native_redirect_uri, validate_redirect_uri,
-    LoopbackPorts,
+    canonical_resource, is_loopback, names_resource, redirect_uri_matches, validate_native_redirect_uri,
+    validate_redirect_uri, LoopbackPorts,
 };
 use url::Url;
 
@@ -163,9 +163,8 @@ proptest! {
     fn only_a_trailing_slash_is_ignored_in_a_resource(p in parts(), other in parts(), suffix in "[a-z0-9/]{1,4}") {
         let p: Parts = (p.0, p.1, p.2, p.3, None);
         let base = build(&p).trim_end_matches('/').to_owned();
-        let rs = canonical_resource(&base);
-        prop_assume!(rs.is_ok(), "http on a non-loopback host is no resource at all");
-        let rs = rs.unwrap();
+        // http on a host that is not loopback is no resource at all.
+        let Ok(rs) = canonical_resource(&base) else { return Ok(()) };
         prop_assert!(names_resource(&base, &rs));
         let slashed = format!("{base}/");
         prop_assert!(names_resource(&slashed, &rs));
