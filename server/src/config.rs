@@ -211,6 +211,11 @@ pub struct ServeConfig {
     /// rows, and audit events past --audit-retention-days (1–86400).
     #[arg(long, env = "PURGE_INTERVAL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub purge_interval_secs: u64,
+    /// Seconds after a rotation during which the old refresh token may be presented again (a
+    /// client that lost the response), while its successor is unused: answered with a new pair
+    /// that replaces the unseen one. 0: any reuse revokes the grant at once (0–300).
+    #[arg(long, env = "REFRESH_REUSE_GRACE_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub refresh_reuse_grace_secs: u64,
 }
 
 impl Default for ServeConfig {
@@ -266,6 +271,8 @@ pub struct Settings {
     pub cimd_allow_insecure_loopback: bool,
     /// How long audit events are kept, in seconds.
     pub audit_retention_secs: i64,
+    /// How long after a rotation the old refresh token may be retried (0: never).
+    pub refresh_reuse_grace_secs: i64,
 }
 
 /// Id the resource server presents (HTTP Basic) to the introspection endpoint.
@@ -324,6 +331,7 @@ impl ServeConfig {
             code_ttl: i64::try_from(self.code_ttl).unwrap_or(i64::MAX).max(1),
             introspection_secret: secret,
             introspection_url,
+            refresh_reuse_grace_secs: i64::try_from(self.refresh_reuse_grace_secs).unwrap_or(0),
         })
     }
 }

@@ -136,6 +136,7 @@ async fn purge_at_an_explicit_time_removes_exactly_what_is_past_retention() {
         expires_at,
         used_at: None,
         revoked_at: None,
+        replaced_by: None,
     };
     app.store.insert_refresh_token(&refresh("rt-old", t - KEEP_EXPIRED_SECS - 1)).await.unwrap();
     app.store.insert_refresh_token(&refresh("rt-live", t + 60)).await.unwrap();

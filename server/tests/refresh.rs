@@ -10,7 +10,7 @@ use server::store::RefreshToken;
 use crate::common::{assert_oauth_error, send_all_at_once, spawn_app, TestApp, RACERS, REDIRECT_URI};
 
 /// A client that registered for refresh tokens, and its first token response for alice.
-async fn refreshing_client(app: &TestApp) -> (String, Value) {
+pub async fn refreshing_client(app: &TestApp) -> (String, Value) {
     app.add_user("alice").await;
     let resp = app
         .register(json!({"redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"]}))
@@ -23,13 +23,13 @@ async fn refreshing_client(app: &TestApp) -> (String, Value) {
     (client_id, resp.json().await.unwrap())
 }
 
-async fn refresh(app: &TestApp, client_id: &str, token: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+pub async fn refresh(app: &TestApp, client_id: &str, token: &str, extra: &[(&str, &str)]) -> reqwest::Response {
     let mut form = vec![("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", token)];
     form.extend_from_slice(extra);
     app.token(&form).await
 }
 
-fn s(v: &Value, k: &str) -> String {
+pub fn s(v: &Value, k: &str) -> String {
     v[k].as_str().unwrap_or_else(|| panic!("{k} missing in {v}")).to_owned()
 }
 
@@ -58,9 +58,10 @@ async fn refresh_rotates_and_the_new_access_token_works() {
     assert_eq!(events.iter().filter(|e| *e == "token_issued").count(), 1, "{events:?}");
 }
 
+/// With `--refresh-reuse-grace-secs 0`, any reuse is theft at once (refresh_grace.rs: with one).
 #[tokio::test]
 async fn reusing_a_refresh_token_revokes_the_whole_family() {
-    let app = spawn_app().await;
+    let app = crate::common::spawn_app_with(|c| c.refresh_reuse_grace_secs = 0).await;
     let (client, first) = refreshing_client(&app).await;
     let r1 = s(&first, "refresh_token");
     let second: Value = refresh(&app, &client, &r1, &[]).await.json().await.unwrap();
@@ -188,9 +189,10 @@ async fn a_revoked_refresh_token_is_reported_as_revoked_not_reused() {
     assert!(!events.contains(&"refresh_token_reused".to_owned()), "{events:?}");
 }
 
+/// Without a grace period (refresh_grace.rs races with one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simultaneous_refreshes_with_one_token_rotate_exactly_once() {
-    let app = spawn_app().await;
+    let app = crate::common::spawn_app_with(|c| c.refresh_reuse_grace_secs = 0).await;
     let (client, first) = refreshing_client(&app).await;
     let r1 = s(&first, "refresh_token");
     let form = [("grant_type", "refresh_token"), ("client_id", client.as_str()), ("refresh_token", r1.as_str())];
@@ -221,7 +223,7 @@ async fn simultaneous_refreshes_with_one_token_rotate_exactly_once() {
 }
 
 /// The refresh grant as the token endpoint runs it, at the explicit time `now`.
-async fn refresh_at(
+pub async fn refresh_at(
     app: &TestApp,
     client_id: &str,
     token: &str,
@@ -247,7 +249,7 @@ async fn refresh_at(
     server::oauth::token::exchange(cx, &form, None, now).await
 }
 
-async fn stored(app: &TestApp, token: &str) -> RefreshToken {
+pub async fn stored(app: &TestApp, token: &str) -> RefreshToken {
     app.store.find_refresh_token(&hash(token)).await.unwrap().expect("stored refresh token")
 }
 

@@ -100,7 +100,13 @@ async fn a_replayed_code_stops_what_its_first_exchange_issued() {
 
 #[tokio::test]
 async fn a_reused_refresh_token_stops_the_whole_family() {
-    let app = long_lived_app().await;
+    // No grace period: the immediate reuse below is theft, not a retry (see refresh_grace.rs).
+    let app = spawn_app_with(|c| {
+        c.access_token_ttl = LONG_TTL;
+        c.refresh_reuse_grace_secs = 0;
+    })
+    .await;
+    app.add_user("alice").await;
     let (tokens, pending, _) = grant(&app).await;
     let first_refresh = field(&tokens, "refresh_token");
     let rotated: Value = refresh(&app, &first_refresh, &pending.client_id).await.json().await.unwrap();
@@ -259,6 +265,7 @@ async fn forgetting_old_revocations_never_brings_a_token_back() {
         token_hash: server::oauth::secrets::hash(&late),
         used_at: None,
         revoked_at: None,
+        replaced_by: None,
         issued_at: server::store::now(),
         ..family.clone()
     };

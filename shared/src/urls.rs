@@ -244,6 +244,18 @@ pub fn canonical_resource(raw: &str) -> Result<String, UrlError> {
     Ok(out)
 }
 
+/// Whether the resource indicator `raw` names the resource whose canonical URL is `canonical`
+/// (RFC 8707 §2): the same after [`canonical_resource`], where the path may differ by one
+/// trailing slash (`…/mcp/` is `…/mcp`) but not more (`…/mcp//` is another path), and no query
+/// (which would name another resource).
+#[must_use]
+pub fn names_resource(raw: &str, canonical: &str) -> bool {
+    let Ok(url) = Url::parse(raw) else { return false };
+    let path = url.path();
+    let one_slash_at_most = !path.strip_suffix('/').unwrap_or(path).ends_with('/');
+    url.query().is_none() && one_slash_at_most && canonical_resource(raw).is_ok_and(|c| c == canonical)
+}
+
 /// Which redirect URIs of a client may differ from the registered ones in their port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoopbackPorts {
@@ -454,6 +466,31 @@ mod tests {
         assert_eq!(canonical_resource("http://127.0.0.1:8000/mcp").as_deref(), Ok("http://127.0.0.1:8000/mcp"));
         assert_eq!(canonical_resource("https://rs.example/").as_deref(), Ok("https://rs.example"));
         assert!(canonical_resource("https://rs.example/mcp#frag").is_err());
+    }
+
+    #[test]
+    fn a_trailing_slash_names_the_same_resource_and_nothing_else_does() {
+        let rs = "http://127.0.0.1:8000/mcp";
+        for same in [rs, "http://127.0.0.1:8000/mcp/", "HTTP://127.0.0.1:8000/mcp/", "http://127.0.0.1:8000/x/../mcp"] {
+            assert!(names_resource(same, rs), "{same}");
+        }
+        for other in [
+            "http://127.0.0.1:8000/mcp2",
+            "http://127.0.0.1:8000/mcp/x",
+            "http://127.0.0.1:8000/mcp//",
+            "http://127.0.0.1:8000/MCP",
+            "http://127.0.0.1:8001/mcp",
+            "http://localhost:8000/mcp",
+            "http://127.0.0.1:8000/mcp#x",
+            "http://127.0.0.1:8000/mcp/#",
+            "http://127.0.0.1:8000/mcp?x=1",
+            "http://127.0.0.1:8000/mcp/?",
+            "http://127.0.0.1:8000",
+            "/mcp",
+        ] {
+            assert!(!names_resource(other, rs), "{other}");
+        }
+        assert!(names_resource("https://rs.example/", "https://rs.example"), "a resource at the root");
     }
 
     #[test]

@@ -42,8 +42,11 @@ pub fn routes(
         manager.clone(),
         config,
     );
+    // `…/mcp/` too: RFC 8707 lets a client name the resource with a trailing slash (the AS
+    // accepts it as `…/mcp`), and such a client then sends its requests there; same guard.
     Router::new()
-        .route_service(shared::urls::MCP, mcp)
+        .route_service(shared::urls::MCP, mcp.clone())
+        .route_service(&format!("{}/", shared::urls::MCP), mcp)
         .layer(middleware::from_fn_with_state(
             guard::GuardState {
                 settings: settings.clone(),

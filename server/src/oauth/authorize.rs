@@ -126,14 +126,14 @@ fn resolve_scope(requested: Option<&str>, client: &Client) -> Result<String, Str
     Ok(if set.is_empty() { scopes::USER.to_owned() } else { set.to_string() })
 }
 
-/// RFC 8707: the resource must be this server's MCP endpoint; absent means that default.
+/// RFC 8707: the resource must be this server's MCP endpoint (with or without a trailing slash,
+/// see [`shared::urls::names_resource`]); absent means that default. Tokens always name the
+/// canonical form, which is what the resource server checks `aud` against.
 pub fn resolve_resource(requested: Option<&str>, settings: &Settings) -> Result<String, String> {
     match requested {
         None => Ok(settings.resource.clone()),
-        Some(raw) => match shared::urls::canonical_resource(raw) {
-            Ok(c) if c == settings.resource => Ok(c),
-            _ => Err(format!("unknown resource; this server issues tokens for {}", settings.resource)),
-        },
+        Some(raw) if shared::urls::names_resource(raw, &settings.resource) => Ok(settings.resource.clone()),
+        Some(_) => Err(format!("unknown resource; this server issues tokens for {}", settings.resource)),
     }
 }
 

@@ -1,6 +1,12 @@
 //! The refresh-token grant (RFC 6749 §6, OAuth 2.1 §4.3): every use rotates the token; a used
 //! token presented again revokes its whole family (access tokens included), because either the
 //! client or a thief now holds a stale copy. Scope may shrink, never grow; the resource is fixed.
+//!
+//! Real clients lose responses (a timeout, a crash before the new token is saved) and retry with
+//! the old token. So within `--refresh-reuse-grace-secs` of the rotation, and while the successor
+//! is unused, the retry is answered instead: the unseen successor pair is revoked and a new one
+//! issued in its place (one live refresh token per family, always). After the successor's first
+//! use, or once the grace has passed, reuse is theft, as above.
 
 use shared::oauth::{ErrorCode, TokenResponse};
 use shared::scopes::ScopeSet;
@@ -53,12 +59,28 @@ pub async fn refresh(cx: TokenContext<'_>, client: &Client, form: &Params, now: 
         refreshes: true,
     };
     let minted = mint(cx, issue, now);
-    match store.rotate_refresh_token(&hash, now, &minted.access_row, minted.refresh_row.as_ref()).await? {
+    let mut claim = store.rotate_refresh_token(&hash, now, &minted.access_row, minted.refresh_row.as_ref()).await?;
+    let mut retried = false;
+    if let (RefreshClaim::Reused(t), Some(next)) = (&claim, &minted.refresh_row) {
+        // The successor it names is the one this retry replaces; a concurrent retry that
+        // replaced it first makes this one `Superseded`, so retries never chain or fork.
+        let since = now.saturating_sub(settings.refresh_reuse_grace_secs);
+        let in_grace = settings.refresh_reuse_grace_secs > 0 && t.used_at.is_some_and(|used| used > since);
+        if let (true, Some(successor)) = (in_grace, t.replaced_by.clone()) {
+            claim = store.retry_rotation(&hash, &successor, since, now, &minted.access_row, next).await?;
+            retried = true;
+        }
+    }
+    match claim {
+        RefreshClaim::Claimed(_) if retried => Ok(minted.retried().finish(store, metrics).await),
         RefreshClaim::Claimed(_) => Ok(minted.finish(store, metrics).await),
         RefreshClaim::Reused(t) => {
             store.revoke_family(&t.family_id, now).await?;
             store.audit(AuditEvent::RefreshReused, Some(&t.user_id), Some(&t.client_id), "family revoked").await;
             Err(Error::invalid_grant("refresh token was already used; the session has been revoked"))
+        }
+        RefreshClaim::Superseded => {
+            Err(Error::invalid_grant("refresh token was just rotated again by a concurrent request"))
         }
         RefreshClaim::Revoked => Err(Error::invalid_grant("refresh token has been revoked")),
         RefreshClaim::Unknown => Err(Error::invalid_grant("refresh token is invalid")),

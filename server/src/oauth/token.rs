@@ -173,9 +173,17 @@ pub struct Minted {
 }
 
 impl Minted {
+    /// Audited as a retry within the grace period, which replaced an unseen successor pair.
+    #[must_use]
+    pub fn retried(mut self) -> Self {
+        self.event = AuditEvent::RefreshRetried;
+        self.audit_detail = format!("unused successor replaced; {}", self.audit_detail);
+        self
+    }
+
     pub async fn finish(self, store: &dyn Store, metrics: &crate::metrics::Metrics) -> TokenResponse {
         match self.event {
-            AuditEvent::TokenRefreshed => metrics.token_refreshes.inc(),
+            AuditEvent::TokenRefreshed | AuditEvent::RefreshRetried => metrics.token_refreshes.inc(),
             _ => metrics.tokens_issued.inc(),
         };
         let row = &self.access_row;
@@ -228,6 +236,7 @@ pub fn mint(cx: TokenContext<'_>, i: Issue<'_>, now: i64) -> Minted {
         expires_at: now + settings.refresh_token_ttl,
         used_at: None,
         revoked_at: None,
+        replaced_by: None,
     });
     Minted {
         access_row,

@@ -36,6 +36,9 @@ pub enum AuditEvent {
     TokenRefreshed,
     CodeReplayed,
     RefreshReused,
+    /// A just-rotated refresh token was presented again within the grace period, while its
+    /// successor was unused: the successor pair was replaced by a new one.
+    RefreshRetried,
     TokenRevoked,
     /// A Client ID Metadata Document URL or document was refused (fetch failed or invalid).
     ClientMetadataRefused,
@@ -54,6 +57,7 @@ impl AuditEvent {
             Self::TokenRefreshed => "token_refreshed",
             Self::CodeReplayed => "code_replayed",
             Self::RefreshReused => "refresh_token_reused",
+            Self::RefreshRetried => "refresh_token_retried",
             Self::TokenRevoked => "token_revoked",
             Self::ClientMetadataRefused => "client_metadata_refused",
             Self::SigningKeyRevoked => "signing_key_revoked",

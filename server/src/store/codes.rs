@@ -135,7 +135,7 @@ impl CodeStore for SqlStore {
             }
             insert_access(&mut *tx, access).await?;
             if let Some(refresh) = refresh {
-                insert_refresh(&mut *tx, refresh).await?;
+                insert_refresh(&mut *tx, refresh, Some(&access.token_hash)).await?;
             }
             tx.commit().await?;
             Ok(true)

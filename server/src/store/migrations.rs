@@ -26,10 +26,14 @@ const SQLITE: &[(&str, &str)] = &[
     ("0013_bounded_growth.sql", include_str!("../../migrations/0013_bounded_growth.sql")),
     ("0014_revocations.sql", include_str!("../../migrations/0014_revocations.sql")),
     ("0015_replicas.sql", include_str!("../../migrations/0015_replicas.sql")),
+    ("0016_refresh_grace.sql", include_str!("../../migrations/0016_refresh_grace.sql")),
 ];
 
 /// PostgreSQL's, in `migrations/postgres/`: the schema the SQLite ones arrive at, then changes.
-const POSTGRES: &[(&str, &str)] = &[("0001_schema.sql", include_str!("../../migrations/postgres/0001_schema.sql"))];
+const POSTGRES: &[(&str, &str)] = &[
+    ("0001_schema.sql", include_str!("../../migrations/postgres/0001_schema.sql")),
+    ("0002_refresh_grace.sql", include_str!("../../migrations/postgres/0002_refresh_grace.sql")),
+];
 
 fn files(backend: Backend) -> &'static [(&'static str, &'static str)] {
     match backend {

@@ -55,6 +55,7 @@ from_row_by_column_name!(RefreshToken {
     expires_at,
     used_at,
     revoked_at,
+    replaced_by,
 });
 from_row_by_column_name!(AuthCode {
     code_hash,

@@ -8,6 +8,7 @@ mod codes_refresh;
 mod consent_sessions;
 mod limits;
 mod migrations;
+mod refresh_grace;
 mod revocation;
 
 use std::future::Future;
@@ -146,6 +147,7 @@ impl Env {
             expires_at: NOW + 86_400,
             used_at: None,
             revoked_at: None,
+            replaced_by: None,
         }
     }
 

@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use shared::urls::{
-    canonical_resource, is_loopback, redirect_uri_matches, validate_native_redirect_uri, validate_redirect_uri,
-    LoopbackPorts,
+    canonical_resource, is_loopback, names_resource, redirect_uri_matches, validate_native_redirect_uri,
+    validate_redirect_uri, LoopbackPorts,
 };
 use url::Url;
 
@@ -154,6 +154,28 @@ proptest! {
             prop_assert_eq!((r.host_str(), r.path(), r.query()), (q.host_str(), q.path(), q.query()));
             prop_assert!(q.fragment().is_none() && q.username().is_empty() && q.password().is_none());
             prop_assert_eq!(q.as_str(), req.as_str());
+        }
+    }
+
+    /// RFC 8707: a resource with or without one trailing slash is one resource; any other change
+    /// of its path, a query, a fragment, or another origin names something else.
+    #[test]
+    fn only_a_trailing_slash_is_ignored_in_a_resource(p in parts(), other in parts(), suffix in "[a-z0-9/]{1,4}") {
+        let p: Parts = (p.0, p.1, p.2, p.3, None);
+        let base = build(&p).trim_end_matches('/').to_owned();
+        // http on a host that is not loopback is no resource at all.
+        let Ok(rs) = canonical_resource(&base) else { return Ok(()) };
+        prop_assert!(names_resource(&base, &rs));
+        let slashed = format!("{base}/");
+        prop_assert!(names_resource(&slashed, &rs));
+        let longer = format!("{base}{suffix}");
+        prop_assert_eq!(names_resource(&longer, &rs), suffix == "/", "{}", longer);
+        let (query, fragment) = (format!("{base}?a=b"), format!("{base}/#f"));
+        prop_assert!(!names_resource(&query, &rs) && !names_resource(&fragment, &rs));
+        let other: Parts = (other.0, other.1, other.2, other.3, None);
+        if canonical_resource(&build(&other)).is_ok_and(|o| o != rs) {
+            let (other, other_slashed) = (build(&other), format!("{}/", build(&other)));
+            prop_assert!(!names_resource(&other, &rs) && !names_resource(&other_slashed, &rs));
         }
     }
 }
