@@ -9,6 +9,8 @@ pub mod jwks;
 pub mod operation;
 pub mod service;
 pub mod sessions;
+pub mod token_cache;
+pub mod user_cache;
 pub mod verifier;
 
 use std::sync::Arc;
@@ -33,9 +35,10 @@ pub fn routes(
     let config = http_config(settings, shutdown);
     let store = state.store.clone();
     let router = service::UserDataServer::router();
+    let users = Arc::new(user_cache::UserCache::default());
     let manager = Arc::new(LocalSessionManager::default());
     let mcp = StreamableHttpService::new(
-        move || Ok(service::UserDataServer::new(store.clone(), router.clone())),
+        move || Ok(service::UserDataServer::new(store.clone(), router.clone(), users.clone())),
         manager.clone(),
         config,
     );
