@@ -80,9 +80,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_max_request_body_bytes(server::mcp::MAX_MCP_BODY_BYTES)
         .with_cancellation_token(shutdown.child_token());
     let router = UserDataServer::router();
+    let users = Arc::new(server::mcp::user_cache::UserCache::default());
     let tool_store = store.clone();
     let mcp = StreamableHttpService::new(
-        move || Ok(UserDataServer::new(tool_store.clone(), router.clone())),
+        move || Ok(UserDataServer::new(tool_store.clone(), router.clone(), users.clone())),
         Arc::new(LocalSessionManager::default()),
         config,
     );
