@@ -41,3 +41,4 @@ mod step_up;
 mod throttle;
 mod token;
 mod tools;
+mod token_cache;

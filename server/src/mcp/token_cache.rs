@@ -9,7 +9,7 @@
 //! `keys revoke` refuses cached tokens as soon as the copy drops the key). What cannot change
 //! (signature, issuer, audience, `typ`) is not redone. Bounded: LRU over [`MAX_ENTRIES`].
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ed25519_dalek::VerifyingKey;
 use hashlink::LruCache;
@@ -42,7 +42,7 @@ impl Verified {
 }
 
 pub struct TokenCache {
-    entries: Mutex<LruCache<[u8; 32], Verified>>,
+    entries: Mutex<LruCache<[u8; 32], Arc<Verified>>>,
 }
 
 impl Default for TokenCache {
@@ -62,12 +62,12 @@ impl TokenCache {
     }
 
     /// The entry for `key`, if any (a use: it becomes the most recent).
-    pub fn get(&self, key: &[u8; 32]) -> Option<Verified> {
+    pub fn get(&self, key: &[u8; 32]) -> Option<Arc<Verified>> {
         self.lock().get(key).cloned()
     }
 
     pub fn put(&self, key: [u8; 32], verified: Verified) {
-        self.lock().insert(key, verified);
+        self.lock().insert(key, Arc::new(verified));
     }
 
     /// Forgets `key` (its token failed a check: no reason to keep it).
@@ -83,7 +83,7 @@ impl TokenCache {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<[u8; 32], Verified>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<[u8; 32], Arc<Verified>>> {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

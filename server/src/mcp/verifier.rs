@@ -100,7 +100,7 @@ impl Verifier {
         if let Some(hit) = self.verified.get(&cache_key) {
             // Everything that can change since the signature was checked is checked again.
             if self.still_valid(&hit, &expect).await {
-                return Ok(hit.ctx);
+                return Ok(hit.ctx.clone());
             }
             // Refused or not, the full check below decides, with its own reason.
             self.verified.remove(&cache_key);
