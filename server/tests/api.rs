@@ -40,5 +40,5 @@ mod spa_headers;
 mod step_up;
 mod throttle;
 mod token;
-mod tools;
 mod token_cache;
+mod tools;

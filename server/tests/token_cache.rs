@@ -151,8 +151,10 @@ async fn only_verified_tokens_are_cached_and_a_refused_one_is_dropped() {
     assert!(rs.verifier.verify("not.a.token", &app.settings, t0).await.is_err());
     let user = app.store.find_user_by_username("alice").await.unwrap().unwrap().id;
     let client = app.register_client().await;
-    let foreign =
-        server::oauth::jwt::AccessClaims { aud: "https://elsewhere.example/mcp".into(), ..claims_for(&app, &user, &client) };
+    let foreign = server::oauth::jwt::AccessClaims {
+        aud: "https://elsewhere.example/mcp".into(),
+        ..claims_for(&app, &user, &client)
+    };
     assert!(rs.verifier.verify(&mint(&app, &foreign).await, &app.settings, t0).await.is_err());
     assert_eq!(rs.verifier.cached_tokens(), 0, "nothing refused is remembered");
     let claims = server::oauth::jwt::AccessClaims { exp: t0 + 10, ..claims_for(&app, &user, &client) };

@@ -94,7 +94,11 @@ mod tests {
 
     fn verified(exp: i64) -> Verified {
         Verified {
-            ctx: AuthContext { user_id: "u".into(), client_id: "c".into(), scopes: shared::scopes::ScopeSet::default() },
+            ctx: AuthContext {
+                user_id: "u".into(),
+                client_id: "c".into(),
+                scopes: shared::scopes::ScopeSet::default(),
+            },
             kid: "k".into(),
             key: ed25519_dalek::SigningKey::from_bytes(&[1; 32]).verifying_key(),
             gid: None,
