@@ -58,7 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The server's own log setup, so both pay the same for it.
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| server::DEFAULT_LOG_FILTER.into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -80,9 +80,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_max_request_body_bytes(server::mcp::MAX_MCP_BODY_BYTES)
         .with_cancellation_token(shutdown.child_token());
     let router = UserDataServer::router();
+    let users = Arc::new(server::mcp::user_cache::UserCache::default());
     let tool_store = store.clone();
     let mcp = StreamableHttpService::new(
-        move || Ok(UserDataServer::new(tool_store.clone(), router.clone())),
+        move || Ok(UserDataServer::new(tool_store.clone(), router.clone(), users.clone())),
         Arc::new(LocalSessionManager::default()),
         config,
     );

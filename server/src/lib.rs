@@ -99,6 +99,10 @@ async fn method_not_allowed() -> Error {
     }
 }
 
+/// The log filter when `RUST_LOG` is unset. rmcp logs each MCP service's start and end at info,
+/// which in stateless mode (2026-07-28) is three lines per request: kept to warnings.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,rmcp=warn";
+
 type TraceFn = fn(&axum::http::Request<axum::body::Body>) -> tracing::Span;
 
 /// Request logging by path only: queries may carry `state` or, if a client misbehaves, tokens.

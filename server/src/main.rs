@@ -13,7 +13,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| server::DEFAULT_LOG_FILTER.into()),
         )
         .with_writer(std::io::stderr);
     match cli.log_format {

@@ -46,4 +46,5 @@ mod step_up;
 mod store_contract;
 mod throttle;
 mod token;
+mod token_cache;
 mod tools;

@@ -168,7 +168,9 @@ fn close_evicted(manager: Arc<LocalSessionManager>, session: String) {
 fn is_token68(t: &str) -> bool {
     !t.is_empty()
         && t.len() <= 4096
-        && t.trim_end_matches('=').bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+        && t.trim_end_matches('=')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
 }
 
 fn challenge(settings: &Settings, status: StatusCode, error: Option<&str>, description: &str) -> Response {

@@ -61,11 +61,17 @@ impl JwksCache {
     /// Verifies `token` with the keys held for `expect.now`: refetched first when stale, and once
     /// more when the token names a key not held.
     pub async fn verify(&self, token: &str, expect: &Expect<'_>) -> Result<AccessClaims, Rejected> {
+        self.verify_keyed(token, expect).await.map(|(claims, _, _)| claims)
+    }
+
+    /// [`Self::verify`], also returning the `kid` and the key that verified the signature.
+    pub async fn verify_keyed(
+        &self,
+        token: &str,
+        expect: &Expect<'_>,
+    ) -> Result<(AccessClaims, String, VerifyingKey), Rejected> {
         let now = expect.now;
-        if self.is_stale(now) && self.may_fetch(now) {
-            // A failed refresh keeps the old keys: the AS being down must not take the RS down.
-            let _ = self.fetch(now).await;
-        }
+        self.refresh_if_stale(now).await;
         let result = match self.verify_held(token, expect) {
             // A key this process's AS publishes is fetched at once (made-up kids are not).
             Err(Invalid::UnknownKey(kid)) if self.published_locally(&kid) || self.may_fetch(now) => {
@@ -81,10 +87,28 @@ impl JwksCache {
         })
     }
 
-    fn verify_held(&self, token: &str, expect: &Expect<'_>) -> Result<AccessClaims, Invalid> {
+    /// Whether `key` is still the key held as `kid` for `now`, after the same upkeep as
+    /// [`Self::verify`] (refetch when stale, follow the local ring): a token verified earlier is
+    /// accepted again only while this holds, so a withdrawn key stops its cached tokens too.
+    pub async fn holds(&self, kid: &str, key: &VerifyingKey, now: i64) -> bool {
+        self.refresh_if_stale(now).await;
+        self.follow_local();
+        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(kid) == Some(key)
+    }
+
+    async fn refresh_if_stale(&self, now: i64) {
+        if self.is_stale(now) && self.may_fetch(now) {
+            // A failed refresh keeps the old keys: the AS being down must not take the RS down.
+            let _ = self.fetch(now).await;
+        }
+    }
+
+    fn verify_held(&self, token: &str, expect: &Expect<'_>) -> Result<(AccessClaims, String, VerifyingKey), Invalid> {
         self.follow_local();
         let keys = self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        jwt::verify(token, &keys, expect)
+        let (claims, kid) = jwt::verify_keyed(token, &keys, expect)?;
+        let key = *keys.get(&kid).ok_or_else(|| Invalid::UnknownKey(kid.clone()))?;
+        Ok((claims, kid, key))
     }
 
     fn published_locally(&self, kid: &str) -> bool {

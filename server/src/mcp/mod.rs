@@ -10,6 +10,8 @@ pub mod operation;
 pub mod service;
 pub mod session_store;
 pub mod sessions;
+pub mod token_cache;
+pub mod user_cache;
 pub mod verifier;
 
 use std::sync::Arc;
@@ -36,9 +38,10 @@ pub fn routes(
     config.session_store = Some(Arc::new(session_store::SharedSessions::new(state.store.clone())));
     let store = state.store.clone();
     let router = service::UserDataServer::router();
+    let users = Arc::new(user_cache::UserCache::default());
     let manager = Arc::new(LocalSessionManager::default());
     let mcp = StreamableHttpService::new(
-        move || Ok(service::UserDataServer::new(store.clone(), router.clone())),
+        move || Ok(service::UserDataServer::new(store.clone(), router.clone(), users.clone())),
         manager.clone(),
         config,
     );

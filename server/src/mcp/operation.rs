@@ -32,10 +32,20 @@ pub async fn scopes_needed(req: Request, held: &ScopeSet) -> Result<(Request, Sc
         }
         Err(_) => return Err((StatusCode::BAD_REQUEST, "could not read the request body").into_response()),
     };
-    for tool in called_tools(&bytes) {
-        needed.extend_names(scopes::required_for_tool(&tool));
+    if may_call_privileged(&bytes) {
+        for tool in called_tools(&bytes) {
+            needed.extend_names(scopes::required_for_tool(&tool));
+        }
     }
     Ok((Request::from_parts(parts, Body::from(bytes)), needed))
+}
+
+/// False only when no privileged tool can be named in `body`: without a backslash a JSON string
+/// holds its text literally, so a call of a privileged tool would show its name as is. Spares the
+/// hot path (ordinary tool calls) a full JSON parse; anything else is parsed.
+fn may_call_privileged(body: &[u8]) -> bool {
+    body.contains(&b'\\')
+        || scopes::PRIVILEGED_TOOLS.iter().any(|(name, _)| body.windows(name.len()).any(|w| w == name.as_bytes()))
 }
 
 /// The names of the tools a JSON-RPC message (or batch) calls. Parsed as a generic value, so
@@ -67,5 +77,15 @@ mod tests {
         assert_eq!(called_tools(batch), vec!["x"]);
         assert!(called_tools(b"{not json").is_empty());
         assert!(called_tools(br#"{"method":"resources/read","params":{"name":"update_profile"}}"#).is_empty());
+    }
+
+    #[test]
+    fn only_bodies_that_cannot_name_a_privileged_tool_skip_the_parse() {
+        use super::may_call_privileged;
+        let plain = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_user_data"}}"#;
+        assert!(!may_call_privileged(plain));
+        assert!(may_call_privileged(br#"{"method":"tools/call","params":{"name":"update_profile"}}"#));
+        assert!(may_call_privileged(br#"{"method":"tools/call","params":{"name":"update\u005fprofile"}}"#));
+        assert!(may_call_privileged(br#"{"method":"tools\/call","params":{"name":"x"}}"#));
     }
 }

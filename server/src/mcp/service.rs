@@ -13,6 +13,10 @@ use rmcp::{tool, tool_handler, tool_router, ErrorData as McpError, RoleServer, S
 use serde_json::json;
 use shared::mcp::{ProfileUpdated, UserData, UserProfile, UserStats, RESOURCE_PROFILE, RESOURCE_STATS};
 
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::user_cache::UserCache;
 use super::verifier::AuthContext;
 use crate::store::{now, SharedStore, User};
 
@@ -39,12 +43,15 @@ fn current() -> String {
 pub struct UserDataServer {
     store: SharedStore,
     tool_router: ToolRouter<Self>,
+    /// Shared by every session of one endpoint (see [`UserCache`]).
+    users: Arc<UserCache>,
 }
 
 #[tool_router]
 impl UserDataServer {
-    pub fn new(store: SharedStore, tool_router: ToolRouter<Self>) -> Self {
-        Self { store, tool_router }
+    /// `users` is shared by every session: build it once per endpoint, like the router.
+    pub fn new(store: SharedStore, tool_router: ToolRouter<Self>, users: Arc<UserCache>) -> Self {
+        Self { store, tool_router, users }
     }
 
     /// The tool router, built once at start and cloned into each session.
@@ -99,7 +106,9 @@ impl UserDataServer {
             }
         };
         let user = self.caller(&ctx).await?;
-        match self.store.set_display_name(&user.id, &name).await {
+        let stored = self.store.set_display_name(&user.id, &name).await;
+        self.users.forget(&user.id);
+        match stored {
             Ok(()) => {}
             Err(crate::error::Error::NotFound) => {
                 return Err(McpError::invalid_request("the signed-in user no longer exists", None))
@@ -110,7 +119,7 @@ impl UserDataServer {
             }
         }
         tracing::info!(user_id = %user.id, "display name changed");
-        Ok(CallToolResult::structured(json!(ProfileUpdated { user_id: user.id, name })))
+        Ok(CallToolResult::structured(json!(ProfileUpdated { user_id: user.id.clone(), name })))
     }
 }
 
@@ -123,10 +132,19 @@ fn auth_context(ctx: &RequestContext<RoleServer>) -> Result<&AuthContext, McpErr
 }
 
 impl UserDataServer {
-    async fn caller(&self, ctx: &RequestContext<RoleServer>) -> Result<User, McpError> {
+    /// The calling user's record: from the short cache, else from the store.
+    async fn caller(&self, ctx: &RequestContext<RoleServer>) -> Result<Arc<User>, McpError> {
         let auth = auth_context(ctx)?;
+        let asked_at = Instant::now();
+        if let Some(user) = self.users.get(&auth.user_id, asked_at) {
+            return Ok(user);
+        }
         match self.store.find_user(&auth.user_id).await {
-            Ok(Some(user)) => Ok(user),
+            Ok(Some(user)) => {
+                let user = Arc::new(user);
+                self.users.put(user.clone(), asked_at);
+                Ok(user)
+            }
             Ok(None) => Err(McpError::invalid_request("the signed-in user no longer exists", None)),
             Err(e) => {
                 tracing::error!(error = %e, "user lookup failed");

@@ -15,6 +15,7 @@ use shared::scopes::ScopeSet;
 use super::denylist::Denylist;
 use super::introspection_cache::IntrospectionCache;
 use super::jwks::JwksCache;
+use super::token_cache::{TokenCache, Verified};
 use crate::config::{Settings, Verification};
 use crate::oauth::jwt::Expect;
 use crate::oauth::keys::SigningKeys;
@@ -52,6 +53,8 @@ pub struct Verifier {
     introspection_url: String,
     authorization: String,
     jwks: JwksCache,
+    /// JWTs verified before (JWT mode), rechecked on every use; see [`super::token_cache`].
+    verified: TokenCache,
     introspected: IntrospectionCache,
     /// Revoked grants and tokens, checked after every signature (no round trip per request).
     denylist: Arc<Denylist>,
@@ -69,6 +72,7 @@ impl Verifier {
             introspection_url: settings.introspection_url.clone(),
             authorization: crate::http::introspect::basic_credentials(&settings.introspection_secret),
             jwks,
+            verified: TokenCache::default(),
             introspected: IntrospectionCache::new(settings.introspection_cache_secs),
             cache_generation: AtomicU64::new(denylist.generation()),
             denylist,
@@ -92,15 +96,48 @@ impl Verifier {
     async fn verify_jwt(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {
         let expect =
             Expect { issuer: &settings.issuer, audience: &settings.resource, now, leeway: settings.jwt_leeway_secs };
-        let claims = self.jwks.verify(token, &expect).await?;
+        let cache_key = TokenCache::key(token);
+        if let Some(hit) = self.verified.get(&cache_key) {
+            // Everything that can change since the signature was checked is checked again.
+            if self.still_valid(&hit, &expect).await {
+                return Ok(hit.ctx.clone());
+            }
+            // Refused or not, the full check below decides, with its own reason.
+            self.verified.remove(&cache_key);
+        }
+        let (claims, kid, key) = self.jwks.verify_keyed(token, &expect).await?;
         if self.denylist.is_revoked(claims.gid.as_deref(), &claims.jti) {
             return Err(Rejected::Invalid("the access token has been revoked"));
         }
-        Ok(AuthContext {
+        let ctx = AuthContext {
             user_id: claims.sub,
             client_id: claims.client_id,
             scopes: ScopeSet::parse(&claims.scope).unwrap_or_default(),
-        })
+        };
+        let verified = Verified {
+            ctx: ctx.clone(),
+            kid,
+            key,
+            gid: claims.gid,
+            jti: claims.jti,
+            exp: claims.exp,
+            nbf: claims.nbf,
+            iat: claims.iat,
+        };
+        self.verified.put(cache_key, verified);
+        Ok(ctx)
+    }
+
+    /// A cached verification still stands: times (with the leeway), revocation, and the key.
+    async fn still_valid(&self, hit: &Verified, expect: &Expect<'_>) -> bool {
+        hit.check_times(expect).is_ok()
+            && !self.denylist.is_revoked(hit.gid.as_deref(), &hit.jti)
+            && self.jwks.holds(&hit.kid, &hit.key, expect.now).await
+    }
+
+    /// Tokens in the verified-token cache (for tests).
+    pub fn cached_tokens(&self) -> usize {
+        self.verified.len()
     }
 
     async fn introspect(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {

@@ -74,6 +74,15 @@ pub enum Invalid {
 
 /// Verifies signature, header, issuer, audience and times; returns the claims.
 pub fn verify(token: &str, keys: &HashMap<String, VerifyingKey>, expect: &Expect<'_>) -> Result<AccessClaims, Invalid> {
+    verify_keyed(token, keys, expect).map(|(claims, _)| claims)
+}
+
+/// [`verify`], also naming the `kid` of the key that verified the signature.
+pub fn verify_keyed(
+    token: &str,
+    keys: &HashMap<String, VerifyingKey>,
+    expect: &Expect<'_>,
+) -> Result<(AccessClaims, String), Invalid> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(Invalid::Malformed);
@@ -102,14 +111,21 @@ pub fn verify(token: &str, keys: &HashMap<String, VerifyingKey>, expect: &Expect
     if claims.aud != expect.audience {
         return Err(Invalid::Refused("the access token is not meant for this resource"));
     }
-    if claims.exp <= expect.now - expect.leeway {
+    check_times(claims.exp, claims.nbf, claims.iat, expect)?;
+    Ok((claims, kid))
+}
+
+/// The time checks of [`verify`] (`exp`, `nbf`, `iat` with the leeway), also made on every use of
+/// a token verified earlier.
+pub fn check_times(exp: i64, nbf: Option<i64>, iat: i64, expect: &Expect<'_>) -> Result<(), Invalid> {
+    if exp <= expect.now - expect.leeway {
         return Err(Invalid::Refused("the access token has expired"));
     }
     let latest_start = expect.now + expect.leeway;
-    if claims.nbf.unwrap_or(claims.iat) > latest_start || claims.iat > latest_start {
+    if nbf.unwrap_or(iat) > latest_start || iat > latest_start {
         return Err(Invalid::Refused("the access token is not valid yet"));
     }
-    Ok(claims)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -57,6 +57,7 @@ pub fn routes(state: &AppState, user: TestUser, shutdown: tokio_util::sync::Canc
     );
     let store = state.store.clone();
     let router = UserDataServer::router();
+    let users = Arc::new(super::user_cache::UserCache::default());
     // The suite's DNS-rebinding scenario sends `Origin: <the URL under test>`: this mount also
     // accepts the resource server's own origin (the server may have bound port 0, so no script
     // could have configured it). `/mcp` keeps the configured list only.
@@ -64,7 +65,7 @@ pub fn routes(state: &AppState, user: TestUser, shutdown: tokio_util::sync::Canc
     origins.push(state.settings.rs_base.clone());
     let config = super::http_config(&state.settings, shutdown).with_allowed_origins(origins);
     let mcp = StreamableHttpService::new(
-        move || Ok(handler::ConformanceServer::new(UserDataServer::new(store.clone(), router.clone()))),
+        move || Ok(handler::ConformanceServer::new(UserDataServer::new(store.clone(), router.clone(), users.clone()))),
         Arc::new(LocalSessionManager::default()),
         config,
     );
