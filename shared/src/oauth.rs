@@ -81,27 +81,40 @@ pub struct ClientRegistrationRequest {
     pub application_type: Option<String>,
 }
 
-/// RFC 7591 §3.2.1 registration response: the stored metadata plus the issued identifier.
+/// RFC 7591 §3.2.1 registration response: the stored metadata plus the issued identifier. Only
+/// `client_id` is required there, so a client reads every other member as optional (absent
+/// lists are empty, except `grant_types`, whose RFC 7591 §2 default is `authorization_code`);
+/// this server always sends them all.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ClientRegistrationResponse {
     pub client_id: String,
-    pub client_id_issued_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id_issued_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret_expires_at: Option<i64>,
+    #[serde(default)]
     pub redirect_uris: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_uri: Option<String>,
+    #[serde(default = "default_grant_types")]
     pub grant_types: Vec<String>,
+    #[serde(default)]
     pub response_types: Vec<String>,
+    /// Empty when the server did not say.
+    #[serde(default)]
     pub token_endpoint_auth_method: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_type: Option<String>,
+}
+
+fn default_grant_types() -> Vec<String> {
+    vec![GRANT_AUTHORIZATION_CODE.to_owned()]
 }
 
 /// The authorization-code token request (RFC 6749 §4.1.3 with RFC 7636 and RFC 8707).
@@ -279,6 +292,18 @@ pub const TOKEN_TYPE_BEARER: &str = "Bearer";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registration_response_needs_only_a_client_id() {
+        // RFC 7591 §3.2.1: client_id is the one required member; other servers omit the rest.
+        let minimal: ClientRegistrationResponse =
+            serde_json::from_str(r#"{"client_id":"c1"}"#).expect("a minimal response parses");
+        assert_eq!(minimal.client_id, "c1");
+        assert_eq!(minimal.client_id_issued_at, None);
+        assert_eq!(minimal.grant_types, vec![GRANT_AUTHORIZATION_CODE.to_owned()], "RFC 7591 §2 default");
+        assert!(minimal.redirect_uris.is_empty() && minimal.token_endpoint_auth_method.is_empty());
+        assert!(serde_json::from_str::<ClientRegistrationResponse>(r#"{"client_id_issued_at":1}"#).is_err());
+    }
 
     #[test]
     fn error_codes_serialise_as_rfc_strings() {

@@ -286,7 +286,7 @@ pub(super) async fn register(
             client_id: registered.client_id,
             grant_types: registered.grant_types,
             scope: registered.scope.or_else(|| Some(scope.to_owned())),
-            issued_at: Some(registered.client_id_issued_at).filter(|&at| at > 0),
+            issued_at: registered.client_id_issued_at.filter(|&at| at > 0),
         };
         Ok((stored, detail))
     })

@@ -34,7 +34,7 @@ pub async fn register(
     store.audit(AuditEvent::ClientRegistered, None, Some(&client.client_id), &detail).await;
     Ok(ClientRegistrationResponse {
         client_id: client.client_id,
-        client_id_issued_at: now,
+        client_id_issued_at: Some(now),
         // RFC 7591 §3.2.1: 0 means the secret does not expire.
         client_secret_expires_at: secret.as_ref().map(|_| 0),
         client_secret: secret,
