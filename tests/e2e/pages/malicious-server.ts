@@ -17,6 +17,16 @@ export class MaliciousServer {
   /** `METHOD /path?query` of every request, in order. */
   readonly requests: string[] = [];
 
+  /** The body of its 201 registration response (RFC 7591 §3.2.1 requires only `client_id`). */
+  registration: Record<string, unknown> = {
+    client_id: 'malicious-client',
+    client_id_issued_at: 1,
+    redirect_uris: [],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+  };
+
   private constructor(
     private readonly server: Server,
     readonly url: string,
@@ -88,14 +98,7 @@ export class MaliciousServer {
         ...overrides,
       });
     } else if (req.method === 'POST' && path === '/register') {
-      json(201, {
-        client_id: 'malicious-client',
-        client_id_issued_at: 1,
-        redirect_uris: [],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'none',
-      });
+      json(201, this.registration);
     } else {
       json(404, { error: 'not_found' });
     }
