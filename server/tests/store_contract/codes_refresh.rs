@@ -63,6 +63,47 @@ async fn a_code_is_claimed_exactly_once_and_only_by_its_own_client() {
     .await;
 }
 
+/// The exchange's one write: 32 simultaneous redemptions of one code, each with its own tokens:
+/// exactly one stores its pair, and nothing of the others is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_code_is_redeemed_once_with_its_tokens_and_nothing_else_is_written() {
+    for_each_backend(|env| async move {
+        let code = AuthCode {
+            code_hash: unique("code-"),
+            client_id: env.client.clone(),
+            user_id: env.user.clone(),
+            redirect_uri: "http://127.0.0.1:18080/callback".into(),
+            scope: "user".into(),
+            code_challenge: "challenge".into(),
+            resource: "http://127.0.0.1/mcp".into(),
+            created_at: NOW,
+            expires_at: NOW + 60,
+            used_at: None,
+        };
+        env.store.insert_code(&code).await.unwrap();
+        let family = unique("fam-");
+        let pairs: Vec<_> = (0..RACERS).map(|_| (env.access(&family), env.refresh(&family))).collect();
+        let redeemed = race(RACERS, |i| {
+            let (store, hash, client) = (env.store.clone(), code.code_hash.clone(), env.client.clone());
+            let (access, refresh) = pairs[i].clone();
+            async move { store.redeem_code(&hash, &client, NOW + secs(i), &access, Some(&refresh)).await.unwrap() }
+        })
+        .await;
+        let winners: Vec<usize> = (0..RACERS).filter(|&i| redeemed[i]).collect();
+        assert_eq!(winners.len(), 1, "exactly one redemption: {redeemed:?}");
+        for (i, (access, refresh)) in pairs.iter().enumerate() {
+            let stored = (
+                env.store.find_access_token(&access.token_hash).await.unwrap().is_some(),
+                env.store.find_refresh_token(&refresh.token_hash).await.unwrap().is_some(),
+            );
+            assert_eq!(stored, (redeemed[i], redeemed[i]), "racer {i}: its pair is stored whole or not at all");
+        }
+        let used = env.store.find_code(&code.code_hash, &env.client).await.unwrap().unwrap().used_at;
+        assert_eq!(used, Some(NOW + secs(winners[0])), "the code records the winner's use");
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_refresh_token_rotates_once_and_its_family_never_forks() {
     for_each_backend(|env| async move {
