@@ -1,7 +1,7 @@
 //! Single-use codes (claimed once, and only by their own client) and refresh rotation (one winner
 //! per token, so a family never forks).
 
-use server::store::{AuthCode, CodeClaim, RefreshClaim};
+use server::store::{CodeClaim, RefreshClaim};
 
 use super::{for_each_backend, race, secs, unique, NOW, RACERS};
 
@@ -9,18 +9,7 @@ use super::{for_each_backend, race, secs, unique, NOW, RACERS};
 async fn a_code_is_claimed_exactly_once_and_only_by_its_own_client() {
     for_each_backend(|env| async move {
         let other = env.add_client().await;
-        let code = AuthCode {
-            code_hash: unique("code-"),
-            client_id: env.client.clone(),
-            user_id: env.user.clone(),
-            redirect_uri: "http://127.0.0.1:18080/callback".into(),
-            scope: "user".into(),
-            code_challenge: "challenge".into(),
-            resource: "http://127.0.0.1/mcp".into(),
-            created_at: NOW,
-            expires_at: NOW + 60,
-            used_at: None,
-        };
+        let code = env.code();
         env.store.insert_code(&code).await.unwrap();
 
         // Another client holding the code can neither spend it nor learn it was spent.
@@ -68,18 +57,7 @@ async fn a_code_is_claimed_exactly_once_and_only_by_its_own_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_code_is_redeemed_once_with_its_tokens_and_nothing_else_is_written() {
     for_each_backend(|env| async move {
-        let code = AuthCode {
-            code_hash: unique("code-"),
-            client_id: env.client.clone(),
-            user_id: env.user.clone(),
-            redirect_uri: "http://127.0.0.1:18080/callback".into(),
-            scope: "user".into(),
-            code_challenge: "challenge".into(),
-            resource: "http://127.0.0.1/mcp".into(),
-            created_at: NOW,
-            expires_at: NOW + 60,
-            used_at: None,
-        };
+        let code = env.code();
         env.store.insert_code(&code).await.unwrap();
         let family = unique("fam-");
         let pairs: Vec<_> = (0..RACERS).map(|_| (env.access(&family), env.refresh(&family))).collect();

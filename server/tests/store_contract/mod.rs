@@ -14,7 +14,7 @@ mod revocation;
 use std::future::Future;
 use std::sync::Arc;
 
-use server::store::{AccessToken, Client, NewUser, RefreshToken, SharedStore};
+use server::store::{AccessToken, AuthCode, Client, NewUser, RefreshToken, SharedStore};
 
 use crate::common::db::{self, Backend};
 pub use crate::common::RACERS;
@@ -115,6 +115,22 @@ impl Env {
         };
         self.store.insert_client(&client).await.unwrap();
         client.client_id
+    }
+
+    /// An unstored, unused authorization code of this env's user and client.
+    pub fn code(&self) -> AuthCode {
+        AuthCode {
+            code_hash: unique("code-"),
+            client_id: self.client.clone(),
+            user_id: self.user.clone(),
+            redirect_uri: "http://127.0.0.1:18080/callback".into(),
+            scope: "user".into(),
+            code_challenge: "challenge".into(),
+            resource: "http://127.0.0.1/mcp".into(),
+            created_at: NOW,
+            expires_at: NOW + 60,
+            used_at: None,
+        }
     }
 
     /// An unstored access token of this env's user and client in grant `family`.
