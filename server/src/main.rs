@@ -59,7 +59,10 @@ async fn run(cli: Cli) -> Result<(), server::error::Error> {
 
 async fn serve(cfg: ServeConfig, store: store::SharedStore) -> Result<(), server::error::Error> {
     let shutdown = CancellationToken::new();
+    // Only the backend's name: the --db URL may carry a password.
+    let backend = store.backend().name();
     let running = server::start(&cfg, store, shutdown.clone()).await?;
+    println!("storage: {backend}");
     println!("authorization server listening on {} (issuer {})", running.as_addr, running.settings.issuer);
     println!("MCP resource server listening on {} (resource {})", running.rs_addr, running.settings.resource);
     if let Some(addr) = running.spa_addr {
