@@ -67,11 +67,8 @@ pub fn rs_app(
     if state.settings.jwks_is_own {
         verifier = verifier.following(state.keys.clone());
     }
-    let router = Router::new().merge(http::metadata::rs_routes()).merge(http::health::routes()).merge(mcp::routes(
-        &state,
-        Arc::new(verifier),
-        shutdown.child_token(),
-    ));
+    let mcp = mcp::routes(&state, Arc::new(verifier), shutdown.child_token());
+    let router = Router::new().merge(http::metadata::rs_routes()).merge(http::health::routes());
     #[cfg(feature = "test-fixtures")]
     let router = match conformance {
         Some(user) => router.merge(mcp::conformance::routes(&state, user, shutdown.child_token())),
@@ -85,6 +82,8 @@ pub fn rs_app(
         .with_state(state)
         .layer(cors)
         .layer(rs_trace_layer())
+        // Unlayered: `/mcp` does its CORS, span and metrics itself (see `mcp::edge`).
+        .merge(mcp)
 }
 
 async fn not_found() -> Error {

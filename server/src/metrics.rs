@@ -3,8 +3,9 @@
 //! `AppState`; no global registry. Labels are fixed vocabularies (listener, route *pattern*,
 //! status code), never a raw path, query, token or code.
 
+use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
@@ -31,14 +32,14 @@ const UNMATCHED: &str = "unmatched";
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     listener: &'static str,
-    route: String,
+    route: Cow<'static, str>,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     listener: &'static str,
-    route: String,
+    route: Cow<'static, str>,
 }
 
 /// Set on a response made from a storage failure ([`crate::error::Error::Store`]), so the HTTP
@@ -116,13 +117,21 @@ pub async fn track(State((listener, metrics)): State<(Listener, Arc<Metrics>)>, 
     let route = req.extensions().get::<MatchedPath>().map_or(UNMATCHED, MatchedPath::as_str).to_owned();
     let started = Instant::now();
     let resp = next.run(req).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    if resp.extensions().get::<StoreFailure>().is_some() {
-        metrics.store_errors.inc();
-    }
-    metrics.latency.get_or_create(&RouteLabels { listener, route: route.clone() }).observe(elapsed);
-    metrics.requests.get_or_create(&RequestLabels { listener, route, status: resp.status().as_u16() }).inc();
+    metrics.observe(listener, Cow::Owned(route), &resp, started.elapsed());
     resp
+}
+
+impl Metrics {
+    /// Counts one answered request of `route` (a route *pattern*) and its time to the response
+    /// head. A `'static` route (the MCP endpoint's) is counted without allocating.
+    pub fn observe(&self, listener: Listener, route: Cow<'static, str>, resp: &Response, elapsed: Duration) {
+        if resp.extensions().get::<StoreFailure>().is_some() {
+            self.store_errors.inc();
+        }
+        let status = resp.status().as_u16();
+        self.latency.get_or_create(&RouteLabels { listener, route: route.clone() }).observe(elapsed.as_secs_f64());
+        self.requests.get_or_create(&RequestLabels { listener, route, status }).inc();
+    }
 }
 
 /// The metrics listener's one route, `GET /metrics`.

@@ -168,3 +168,37 @@ async fn resource_server_metadata_and_errors_carry_cors_too() {
         assert_not_allowed(resp.headers(), &format!("RS GET {path}"));
     }
 }
+
+/// `/mcp` does its own CORS (`mcp::edge`): browsers (an `Origin`, or a preflight) go through the
+/// same CORS as every route, on both spellings of the endpoint; other clients get no CORS
+/// headers but still `Vary: Origin`, so a cache never hands a browser their answer.
+#[tokio::test]
+async fn mcp_answers_browsers_with_cors_and_everyone_with_vary() {
+    let app = spawn_app().await;
+    for path in [urls::MCP.to_owned(), format!("{}/", urls::MCP)] {
+        let url = format!("{}{path}", app.rs_url);
+        let resp = app.http.post(&url).header(ORIGIN, SPA_ORIGIN).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_allowed(resp.headers(), &format!("POST {path} from the SPA"));
+        let resp = app.http.post(&url).header(ORIGIN, EVIL_ORIGIN).send().await.unwrap();
+        assert_not_allowed(resp.headers(), &format!("POST {path} from {EVIL_ORIGIN}"));
+        let resp = app.http.post(&url).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert!(resp.headers().get(reqwest::header::WWW_AUTHENTICATE).is_some(), "{path}: the challenge");
+        assert!(header(resp.headers(), "access-control-allow-origin").is_none(), "{path}: no CORS without Origin");
+        assert!(
+            list(resp.headers(), VARY.as_str()).iter().any(|v| v == "origin"),
+            "{path}: caches must vary on Origin"
+        );
+        let preflight = app
+            .http
+            .request(Method::OPTIONS, &url)
+            .header(ORIGIN, SPA_ORIGIN)
+            .header("Access-Control-Request-Method", "POST")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), StatusCode::OK, "{path}");
+        assert_eq!(header(preflight.headers(), "access-control-allow-origin"), Some(SPA_ORIGIN), "OPTIONS {path}");
+    }
+}

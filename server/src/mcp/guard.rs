@@ -2,21 +2,24 @@
 //! challenge pointing at our metadata; bad token → 401 `invalid_token`; missing scope → 403
 //! `insufficient_scope`, naming every scope the operation needs (a `tools/call` of a privileged
 //! tool needs more than the endpoint; see `operation`), so the client can step up. A valid
-//! token's [`AuthContext`] goes into the request extensions.
+//! token's [`AuthContext`] goes into the request extensions. Called by `edge`, with the rmcp
+//! service to run when the request may go on.
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::body::Body;
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{SessionId, SessionManager as _};
+use rmcp::transport::streamable_http_server::{SessionId, SessionManager as _, StreamableHttpService};
 use shared::challenge::{BearerChallenge, INSUFFICIENT_SCOPE, INVALID_REQUEST, INVALID_TOKEN};
 use shared::oauth::{ErrorCode, OAuthErrorBody};
+use tower::Service as _;
 
 use super::operation;
+use super::service::UserDataServer;
 use super::sessions::{Ownership, SessionOwners};
 use super::verifier::{AuthContext, Rejected, Verifier};
 use crate::config::Settings;
@@ -24,7 +27,9 @@ use crate::config::Settings;
 const SESSION_HEADER: &str = "mcp-session-id";
 use crate::store::now;
 
-#[derive(Clone)]
+/// The rmcp service behind the guard.
+pub type McpService = StreamableHttpService<UserDataServer, LocalSessionManager>;
+
 pub struct GuardState {
     pub settings: Arc<Settings>,
     pub verifier: Arc<Verifier>,
@@ -35,10 +40,10 @@ pub struct GuardState {
     pub manager: Arc<LocalSessionManager>,
 }
 
-pub async fn require_bearer(State(guard): State<GuardState>, req: Request, next: Next) -> Response {
+pub async fn require_bearer(guard: &GuardState, req: Request, next: McpService) -> Response {
     let settings = &guard.settings;
     if req.method() == axum::http::Method::OPTIONS {
-        return next.run(req).await;
+        return run(next, req).await;
     }
     // RFC 6750 §2.3 tokens in the URI leak into logs and history: refused outright.
     if req.uri().query().is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token")) {
@@ -86,7 +91,7 @@ pub async fn require_bearer(State(guard): State<GuardState>, req: Request, next:
                     &needed.to_string(),
                 );
             }
-            serve_as(&guard, ctx, req, next).await
+            serve_as(guard, ctx, req, next).await
         }
         Err(Rejected::Invalid(why)) => challenge(settings, StatusCode::UNAUTHORIZED, Some(INVALID_TOKEN), why),
         Err(Rejected::Unavailable) => {
@@ -100,7 +105,7 @@ pub async fn require_bearer(State(guard): State<GuardState>, req: Request, next:
 }
 
 /// Runs the request as `ctx`'s user, keeping MCP sessions bound to the user who opened them.
-async fn serve_as(guard: &GuardState, ctx: AuthContext, mut req: Request, next: Next) -> Response {
+async fn serve_as(guard: &GuardState, ctx: AuthContext, mut req: Request, next: McpService) -> Response {
     let sessions = &guard.sessions;
     let user_id = ctx.user_id.clone();
     let named = req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -116,7 +121,7 @@ async fn serve_as(guard: &GuardState, ctx: AuthContext, mut req: Request, next: 
     }
     let ending = req.method() == axum::http::Method::DELETE;
     req.extensions_mut().insert(ctx);
-    let resp = next.run(req).await;
+    let resp = run(next, req).await;
     match (&named, resp.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok())) {
         (Some(session), _) if ending && resp.status().is_success() => sessions.forget(session),
         (None, Some(created)) => {
@@ -133,6 +138,13 @@ async fn serve_as(guard: &GuardState, ctx: AuthContext, mut req: Request, next: 
         _ => {}
     }
     resp
+}
+
+async fn run(mut mcp: McpService, req: Request) -> Response {
+    match mcp.call(req).await {
+        Ok(resp) => resp.map(Body::new),
+        Err(never) => match never {},
+    }
 }
 
 /// The owner of a session this process does not know, from the store: another replica opened

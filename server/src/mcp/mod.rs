@@ -3,6 +3,7 @@
 #[cfg(feature = "test-fixtures")]
 pub mod conformance;
 pub mod denylist;
+pub mod edge;
 pub mod guard;
 pub mod introspection_cache;
 pub mod jwks;
@@ -16,7 +17,6 @@ pub mod verifier;
 
 use std::sync::Arc;
 
-use axum::middleware;
 use axum::Router;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -26,12 +26,14 @@ use crate::http::AppState;
 /// Largest MCP request body accepted.
 pub const MAX_MCP_BODY_BYTES: usize = 256 * 1024;
 
-/// `/mcp`, guarded. The tool router is built once here and cloned into each session.
+/// `/mcp`, guarded. The tool router is built once here and cloned into each session. A router
+/// without state or layers: `rs_app` merges it after layering the other routes, since `edge`
+/// does that work for `/mcp` itself.
 pub fn routes(
     state: &AppState,
     verifier: Arc<verifier::Verifier>,
     shutdown: tokio_util::sync::CancellationToken,
-) -> Router<AppState> {
+) -> Router {
     let settings = &state.settings;
     let mut config = http_config(settings, shutdown);
     // Sessions survive a hop to another replica (and this process's restart).
@@ -45,34 +47,24 @@ pub fn routes(
         manager.clone(),
         config,
     );
+    let guard = Arc::new(guard::GuardState {
+        settings: settings.clone(),
+        verifier,
+        sessions: Arc::new(sessions::SessionOwners::default().counted_by(state.metrics.mcp_sessions.clone())),
+        store: state.store.clone(),
+        manager,
+    });
+    let edge = |route: &'static str| {
+        edge::McpEdge::new(guard.clone(), mcp.clone(), &settings.allowed_origins, state.metrics.clone(), route)
+    };
     // `…/mcp/` too: RFC 8707 lets a client name the resource with a trailing slash (the AS
     // accepts it as `…/mcp`), and such a client then sends its requests there; same guard.
-    Router::new()
-        .route_service(shared::urls::MCP, mcp.clone())
-        .route_service(&format!("{}/", shared::urls::MCP), mcp)
-        .layer(middleware::from_fn_with_state(
-            guard::GuardState {
-                settings: settings.clone(),
-                verifier,
-                sessions: Arc::new(sessions::SessionOwners::default().counted_by(state.metrics.mcp_sessions.clone())),
-                store: state.store.clone(),
-                manager,
-            },
-            guard::require_bearer,
-        ))
-        .layer(middleware::map_response(too_large_as_oauth_error))
+    Router::new().route_service(MCP_ROUTE, edge(MCP_ROUTE)).route_service(MCP_SLASH_ROUTE, edge(MCP_SLASH_ROUTE))
 }
 
-/// A body over the limit is refused where it is read, by the guard (when it looks for privileged
-/// tool calls) or by rmcp (`with_max_request_body_bytes`, counted while streaming, so a chunked
-/// body gets a 413 too and never a 500), each with its own plain-text 413; clients get one answer,
-/// the RFC 6749 §5.2 JSON body every other endpoint gives.
-async fn too_large_as_oauth_error(resp: axum::response::Response) -> axum::response::Response {
-    if resp.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        return axum::response::IntoResponse::into_response(crate::error::Error::too_large());
-    }
-    resp
-}
+/// The routes (and metrics labels) of the MCP endpoint.
+const MCP_ROUTE: &str = shared::urls::MCP;
+const MCP_SLASH_ROUTE: &str = "/mcp/";
 
 /// Streamable-HTTP settings shared by `/mcp` and the test-only conformance mount: Host and Origin
 /// allow-lists (DNS rebinding protection), body limit, shutdown.
