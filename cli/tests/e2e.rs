@@ -1,0 +1,216 @@
+//! `mcp-auth` end to end, as a real process against the real server (in-process, both listeners
+//! on 127.0.0.1:0, a fresh SQLite file and one user): `login --no-browser` prints the
+//! authorization URL, the test walks the server's real login and consent pages over HTTP like a
+//! browser (cookie jar, hidden CSRF fields), the redirect lands on the CLI's loopback listener,
+//! then `call` uses the stored credentials. Plus the errors a user meets: refused consent, an
+//! unreachable server, a server that speaks no OAuth, and `call` after `logout`.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::header::LOCATION;
+use reqwest::StatusCode;
+use serde_json::Value;
+use server::config::{ServeConfig, UserAdd};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio_util::sync::CancellationToken;
+
+const USER: &str = "alice";
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Server {
+    mcp_url: String,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+async fn spawn_server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = server::store::open(dir.path().join("test.db").to_str().unwrap()).await.unwrap();
+    let user = UserAdd {
+        username: USER.into(),
+        password_stdin: false,
+        password: Some(PASSWORD.into()),
+        name: Some("Alice Example".into()),
+        email: Some("alice@example.test".into()),
+        replace: false,
+    };
+    server::cli::user_add(&*store, user).await.unwrap();
+    let cfg = ServeConfig {
+        as_addr: "127.0.0.1:0".parse().unwrap(),
+        rs_addr: "127.0.0.1:0".parse().unwrap(),
+        as_public_url: None,
+        rs_public_url: None,
+        spa_addr: None,
+        ..ServeConfig::default()
+    };
+    let shutdown = CancellationToken::new();
+    let running = server::start(&cfg, store, shutdown.clone()).await.unwrap();
+    Server { mcp_url: format!("http://{}/mcp", running.rs_addr), shutdown, _dir: dir }
+}
+
+fn mcp_auth(config: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-auth"));
+    cmd.args(args)
+        .env("XDG_CONFIG_HOME", config)
+        .env_remove("HOME")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs to the end; (exit success, stdout, stderr).
+async fn run(config: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = tokio::time::timeout(Duration::from_secs(60), mcp_auth(config, args).output()).await.unwrap().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Starts `login --no-browser` and reads the authorization URL it prints.
+async fn start_login(config: &Path, mcp_url: &str) -> (Child, String) {
+    let mut child = mcp_auth(config, &["login", "--no-browser", mcp_url]).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap();
+    (child, url.expect("login printed no URL"))
+}
+
+fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+/// The browser's part: login page, sign in, consent (`allow` or `deny`), then follow the redirect
+/// to the CLI's loopback listener. Returns the listener's HTML page.
+async fn browse(authorize_url: &str, decision: &str) -> String {
+    let browser =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = browser.get(authorize_url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "login page expected");
+    let html = page.text().await.unwrap();
+    let (request_id, csrf) = (hidden_field(&html, "request_id"), hidden_field(&html, "csrf"));
+    let issuer = authorize_url.split("/authorize").next().unwrap();
+    let login = [("request_id", &*request_id), ("csrf", &*csrf), ("username", USER), ("password", PASSWORD)];
+    let resp = browser.post(format!("{issuer}/authorize/login")).form(&login).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "consent page expected");
+    let consent = [("request_id", &*request_id), ("csrf", &*csrf), ("decision", decision)];
+    let resp = browser.post(format!("{issuer}/authorize/consent")).form(&consent).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = resp.headers().get(LOCATION).unwrap().to_str().unwrap().to_owned();
+    assert!(location.starts_with("http://127.0.0.1:"), "redirected to the loopback listener: {location}");
+    browser.get(location).send().await.unwrap().text().await.unwrap()
+}
+
+async fn finish(child: Child) -> (bool, String) {
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.unwrap().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_call_logout_through_the_real_pages() {
+    let server = spawn_server().await;
+    let config = tempfile::tempdir().unwrap();
+
+    let (child, url) = start_login(config.path(), &server.mcp_url).await;
+    assert!(url.contains("/authorize?") && url.contains("code_challenge_method=S256"), "{url}");
+    let page = browse(&url, "allow").await;
+    assert!(page.contains("Signed in"), "{page}");
+    let (ok, stderr) = finish(child).await;
+    assert!(ok, "login failed: {stderr}");
+
+    // Credentials: 0600 files in a 0700 folder.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = config.path().join("mcp-auth");
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            assert_eq!(entry.metadata().unwrap().permissions().mode() & 0o777, 0o600, "{:?}", entry.path());
+        }
+    }
+
+    // No --url: the last URL logged in to.
+    let (ok, stdout, stderr) = run(config.path(), &["call", "get_user_data"]).await;
+    assert!(ok, "call failed: {stderr}");
+    let result: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert!(result.to_string().contains(USER), "{result}");
+
+    let (ok, stdout, stderr) = run(config.path(), &["tools", "--url", &server.mcp_url]).await;
+    assert!(ok, "tools failed: {stderr}");
+    assert!(stdout.contains("get_user_data"), "{stdout}");
+
+    let (ok, stdout, stderr) = run(config.path(), &["whoami"]).await;
+    assert!(ok, "whoami failed: {stderr}");
+    assert!(stdout.contains("issuer") && stdout.contains(USER), "{stdout}");
+
+    let (ok, _, stderr) = run(config.path(), &["logout"]).await;
+    assert!(ok, "logout failed: {stderr}");
+    let (ok, _, stderr) = run(config.path(), &["call", "get_user_data", "--url", &server.mcp_url]).await;
+    assert!(!ok, "call after logout must fail");
+    assert!(stderr.contains("not logged in"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_consent_fails_clearly() {
+    let server = spawn_server().await;
+    let config = tempfile::tempdir().unwrap();
+    let (child, url) = start_login(config.path(), &server.mcp_url).await;
+    let page = browse(&url, "deny").await;
+    assert!(page.contains("refused"), "{page}");
+    let (ok, stderr) = finish(child).await;
+    assert!(!ok);
+    assert!(stderr.contains("refused") && stderr.contains("access_denied"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_fails_clearly() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = run(config.path(), &["login", "--no-browser", &format!("http://127.0.0.1:{port}/mcp")]).await;
+    assert!(!ok);
+    assert!(stderr.contains("could not connect") || stderr.contains("unreachable"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// A plain HTTP server that answers every request 200 with `{}`: no 401 challenge, no PRM.
+async fn no_oauth_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut buf).await;
+                let reply = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}/mcp")
+}
+
+#[tokio::test]
+async fn a_server_without_oauth_fails_clearly() {
+    let url = no_oauth_server().await;
+    let config = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = run(config.path(), &["login", "--no-browser", &url]).await;
+    assert!(!ok);
+    assert!(stderr.to_lowercase().contains("oauth"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
