@@ -12,6 +12,8 @@ use crate::error::CliError;
 /// The authorization response as the browser delivered it.
 #[derive(Debug, Clone, Default)]
 pub struct Callback {
+    /// The raw query string (for the core's `CallbackParams::from_query`).
+    pub query: String,
     pub params: Vec<(String, String)>,
 }
 
@@ -89,16 +91,32 @@ async fn serve_one(mut stream: TcpStream, state: &str) -> Option<Result<Callback
     let query = target.split_once('?').map_or("", |(_, q)| q);
     let params: Vec<(String, String)> =
         url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let callback = Callback { params };
+    let callback = Callback { query: query.to_owned(), params };
     if callback.get("state") != Some(state) {
-        respond(&mut stream, "400 Bad Request", "Sign-in failed", "The response does not belong to this sign-in (state mismatch). Try again.").await;
+        respond(
+            &mut stream,
+            "400 Bad Request",
+            "Sign-in failed",
+            "The response does not belong to this sign-in (state mismatch). Try again.",
+        )
+        .await;
         return Some(Err(CliError::Protocol("the authorization response's state does not match the request".into())));
     }
     if let Some(error) = callback.get("error") {
-        let page = if error == "access_denied" { "Access was refused. You can close this tab." } else { "Sign-in failed. You can close this tab." };
+        let page = if error == "access_denied" {
+            "Access was refused. You can close this tab."
+        } else {
+            "Sign-in failed. You can close this tab."
+        };
         respond(&mut stream, "200 OK", "Sign-in failed", page).await;
     } else {
-        respond(&mut stream, "200 OK", "Signed in", "mcp-auth is signed in. You can close this tab and return to the terminal.").await;
+        respond(
+            &mut stream,
+            "200 OK",
+            "Signed in",
+            "mcp-auth is signed in. You can close this tab and return to the terminal.",
+        )
+        .await;
     }
     Some(Ok(callback))
 }

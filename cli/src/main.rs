@@ -4,8 +4,11 @@
 //! logic lives in `client-core`; this crate is the terminal, the files and the sockets.
 
 mod browser;
+mod commands;
 mod error;
+mod http;
 mod loopback;
+mod session;
 mod store;
 
 use std::process::ExitCode;
@@ -40,9 +43,6 @@ enum Command {
         /// Print the authorization URL on stdout instead of opening a browser.
         #[arg(long)]
         no_browser: bool,
-        /// Scopes to ask for (default: the server's challenge, else its PRM scopes_supported).
-        #[arg(long)]
-        scope: Option<String>,
         /// A pre-registered client_id (default: CIMD if supported and given, else dynamic registration).
         #[arg(long, env = "MCP_AUTH_CLIENT_ID")]
         client_id: Option<String>,
@@ -110,6 +110,30 @@ fn fail(e: &CliError) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
-    let _ = (cli.trace, &cli.command);
-    Err(CliError::Other("not implemented yet".into()))
+    let trace = cli.trace;
+    if let Command::Conformance { url } = cli.command {
+        return Err(CliError::Other(format!("conformance mode is not implemented yet ({url})")));
+    }
+    let store = store::Store::from_env()?;
+    match cli.command {
+        Command::Login { mcp_url, no_browser, client_id, client_secret, client_metadata_url, timeout } => {
+            let args = commands::LoginArgs {
+                mcp_url,
+                no_browser,
+                client_id,
+                client_secret,
+                client_metadata_url,
+                timeout: std::time::Duration::from_secs(timeout),
+            };
+            commands::login(store, trace, args).await
+        }
+        Command::Tools { target } => commands::tools(store, trace, target.url.as_deref()).await,
+        Command::Call { tool, args, target } => {
+            commands::call(store, trace, target.url.as_deref(), &tool, args.as_deref()).await
+        }
+        Command::Read { uri, target } => commands::read(store, trace, target.url.as_deref(), &uri).await,
+        Command::Whoami { target } => commands::whoami(store, trace, target.url.as_deref()).await,
+        Command::Logout { target } => commands::logout(store, trace, target.url.as_deref()).await,
+        Command::Conformance { .. } => Ok(()),
+    }
 }

@@ -43,10 +43,12 @@ impl Store {
         Ok(Self { dir: base.join("mcp-auth") })
     }
 
+    #[cfg(test)]
     pub fn at(dir: PathBuf) -> Self {
         Self { dir }
     }
 
+    #[cfg(test)]
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -80,13 +82,6 @@ impl Store {
 
     pub fn save_issuer<T: Serialize>(&self, issuer: &str, value: &T) -> Result<(), CliError> {
         self.write(&self.issuer_file(issuer), value)
-    }
-
-    pub fn forget_issuer(&self, issuer: &str) -> Result<(), CliError> {
-        match fs::remove_file(self.issuer_file(issuer)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err("remove", &self.dir, e)),
-            _ => Ok(()),
-        }
     }
 
     fn read<T: DeserializeOwned>(&self, path: &Path) -> Result<Option<T>, CliError> {
@@ -126,7 +121,8 @@ impl Store {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700)).map_err(|e| io_err("chmod", &self.dir, e))?;
+            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| io_err("chmod", &self.dir, e))?;
         }
         Ok(())
     }

@@ -73,7 +73,11 @@ fn mcp_auth(config: &Path, args: &[&str]) -> Command {
 /// Runs to the end; (exit success, stdout, stderr).
 async fn run(config: &Path, args: &[&str]) -> (bool, String, String) {
     let out = tokio::time::timeout(Duration::from_secs(60), mcp_auth(config, args).output()).await.unwrap().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Starts `login --no-browser` and reads the authorization URL it prints.
