@@ -211,3 +211,33 @@ impl<H: HttpClient> HttpClient for Recorder<H> {
         res
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_forms_json_sse_urls_and_headers() {
+        let form = redact_body(
+            "application/x-www-form-urlencoded",
+            "grant_type=authorization_code&code=C1&code_verifier=V1&client_secret=S1&password=P1&client_id=id",
+        );
+        assert_eq!(
+            form,
+            "grant_type=authorization_code&code=%5Bredacted%5D&code_verifier=%5Bredacted%5D&client_secret=%5Bredacted%5D\
+             &password=%5Bredacted%5D&client_id=id"
+        );
+        let json = redact_body(
+            "application/json",
+            r#"{"access_token":"A","refresh_token":"R","nested":{"token":"T"},"scope":"user"}"#,
+        );
+        assert!(!json.contains("\"A\"") && !json.contains("\"R\"") && !json.contains("\"T\"") && json.contains("user"));
+        let sse = redact_body("text/event-stream", "event: message\ndata: {\"access_token\":\"A\"}");
+        assert!(!sse.contains("\"A\""), "{sse}");
+        assert_eq!(redact_url("http://h/cb?code=C&state=s"), "http://h/cb?code=%5Bredacted%5D&state=s");
+        assert_eq!(redact_authorization("Bearer abc.def"), "Bearer [redacted]");
+        let req = HttpRequest::get("http://h/").header("Authorization", "Basic Zm9vOmJhcg==").header("x-other", "1");
+        let ex = Exchange::new(&req, Err(&TransportError("refused".into())));
+        assert_eq!(ex.request_headers, [("authorization".to_owned(), "Basic [redacted]".to_owned())]);
+    }
+}
