@@ -44,6 +44,11 @@ struct Connection {
     session_id: Option<String>,
     protocol_version: Option<String>,
     next_id: u64,
+    /// 2026-07-28 stateless lifecycle: no `initialize`; this version in every request's header
+    /// and `params._meta`.
+    stateless: Option<String>,
+    /// The `WWW-Authenticate` of the last 401, for a caller that logs in on demand.
+    last_challenge: Option<String>,
 }
 
 /// One MCP connection. Cheap to clone (shared state, single thread).
@@ -66,6 +71,8 @@ impl<H: HttpClient> McpClient<H> {
             session_id: None,
             protocol_version: None,
             next_id: 1,
+            stateless: None,
+            last_challenge: None,
         };
         Self { http, conn: Rc::new(RefCell::new(conn)) }
     }
@@ -73,6 +80,25 @@ impl<H: HttpClient> McpClient<H> {
     #[must_use]
     pub fn url(&self) -> String {
         self.conn.borrow().url.clone()
+    }
+
+    /// The 2026-07-28 stateless lifecycle at protocol `version`: no `initialize` handshake; each
+    /// request carries the `MCP-Protocol-Version` header and the `_meta` protocol version and
+    /// client capabilities.
+    #[must_use]
+    pub fn stateless(self, version: &str) -> Self {
+        {
+            let mut conn = self.conn.borrow_mut();
+            conn.stateless = Some(version.to_owned());
+            conn.protocol_version = Some(version.to_owned());
+        }
+        self
+    }
+
+    /// The `WWW-Authenticate` value of the last 401 (see [`crate::discovery::challenge_from`]).
+    #[must_use]
+    pub fn last_challenge(&self) -> Option<String> {
+        self.conn.borrow().last_challenge.clone()
     }
 
     /// Uses `token` from the next request on (after a refresh); the MCP session is kept.
@@ -85,8 +111,11 @@ impl<H: HttpClient> McpClient<H> {
         let mut req = match body {
             Some(b) => HttpRequest::post(&conn.url, JSON, b).header("accept", ACCEPT),
             None => HttpRequest { method, ..HttpRequest::get(&conn.url) },
+        };
+        // No token yet: the request goes without one (a 401 then says how to log in).
+        if !conn.token.is_empty() {
+            req = req.header("authorization", &format!("Bearer {}", conn.token));
         }
-        .header("authorization", &format!("Bearer {}", conn.token));
         if let Some(id) = &conn.session_id {
             req = req.header(SESSION_HEADER, id);
         }
@@ -105,7 +134,10 @@ impl<H: HttpClient> McpClient<H> {
             return Ok(res);
         }
         Err(match res.status {
-            401 => CoreError::Unauthorized,
+            401 => {
+                self.conn.borrow_mut().last_challenge = res.header("www-authenticate").map(str::to_owned);
+                CoreError::Unauthorized
+            }
             403 => insufficient_scope(&message.method, &res).unwrap_or_else(|| failure(&url, &message.method, &res)),
             404 if had_session => CoreError::SessionGone,
             _ => failure(&url, &message.method, &res),
@@ -118,6 +150,7 @@ impl<H: HttpClient> McpClient<H> {
             conn.next_id += 1;
             conn.next_id
         };
+        let params = self.with_meta(params);
         let res = self.post(&JsonRpcRequest::call(id, method, params)).await?;
         let messages = messages_from_body(res.content_type(), &res.text());
         let Some(message) = messages.into_iter().find(|m| m.get("id") == Some(&Value::from(id))) else {
@@ -134,6 +167,23 @@ impl<H: HttpClient> McpClient<H> {
             return Err(json_rpc_error(method, err));
         }
         Ok((message.get("result").cloned().unwrap_or(Value::Null), res))
+    }
+
+    /// In the stateless lifecycle, adds the per-request `_meta` (SEP-2575).
+    fn with_meta(&self, mut params: Value) -> Value {
+        let Some(version) = self.conn.borrow().stateless.clone() else { return params };
+        if !params.is_object() {
+            params = json!({});
+        }
+        let meta = json!({
+            "io.modelcontextprotocol/protocolVersion": version,
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": { "name": CLIENT_NAME, "version": CLIENT_VERSION },
+        });
+        if let Some(obj) = params.as_object_mut() {
+            obj.insert("_meta".into(), meta);
+        }
+        params
     }
 
     /// Starts a fresh MCP session: `initialize`, then `notifications/initialized`.
