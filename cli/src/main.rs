@@ -5,6 +5,7 @@
 
 mod browser;
 mod commands;
+mod conformance;
 mod error;
 mod http;
 mod loopback;
@@ -112,7 +113,7 @@ fn fail(e: &CliError) -> ExitCode {
 async fn run(cli: Cli) -> Result<(), CliError> {
     let trace = cli.trace;
     if let Command::Conformance { url } = cli.command {
-        return Err(CliError::Other(format!("conformance mode is not implemented yet ({url})")));
+        return conformance::run(&url, trace).await;
     }
     let store = store::Store::from_env()?;
     match cli.command {
