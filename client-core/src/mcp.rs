@@ -20,6 +20,8 @@ pub const CLIENT_NAME: &str = "mcp-auth-client";
 pub const CLIENT_VERSION: &str = "0.1.0";
 const ACCEPT: &str = "application/json, text/event-stream";
 const WHAT: &str = "the MCP server";
+pub use crate::stateless::STATELESS_VERSIONS;
+use crate::stateless::{with_standard_headers, UNSUPPORTED_VERSION};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerInfo {
@@ -49,6 +51,8 @@ struct Connection {
     stateless: Option<String>,
     /// The `WWW-Authenticate` of the last 401, for a caller that logs in on demand.
     last_challenge: Option<String>,
+    /// A version the server offered after refusing ours (-32022).
+    next_version: Option<String>,
 }
 
 /// One MCP connection. Cheap to clone (shared state, single thread).
@@ -73,6 +77,7 @@ impl<H: HttpClient> McpClient<H> {
             next_id: 1,
             stateless: None,
             last_challenge: None,
+            next_version: None,
         };
         Self { http, conn: Rc::new(RefCell::new(conn)) }
     }
@@ -127,11 +132,17 @@ impl<H: HttpClient> McpClient<H> {
 
     async fn post(&self, message: &JsonRpcRequest) -> Result<HttpResponse, CoreError> {
         let body = serde_json::to_string(message).map_err(|e| CoreError::message(e.to_string()))?;
-        let (req, had_session) = self.request(Method::Post, Some(body));
+        let (mut req, had_session) = self.request(Method::Post, Some(body));
+        if self.conn.borrow().stateless.is_some() {
+            req = with_standard_headers(req, message);
+        }
         let url = req.url.clone();
         let res = wire::send(&*self.http, WHAT, req).await?;
         if res.is_success() {
             return Ok(res);
+        }
+        if res.status == 400 {
+            self.note_supported_versions(&res);
         }
         Err(match res.status {
             401 => {
@@ -144,7 +155,37 @@ impl<H: HttpClient> McpClient<H> {
         })
     }
 
+    /// A stateless request refused with -32022 (unsupported protocol version) is sent once more
+    /// at the first version both sides speak, when the error names one (SEP-2575 negotiation;
+    /// once only, even if that is the version just refused).
     async fn call_once(&self, method: &str, params: Value) -> Result<(Value, HttpResponse), CoreError> {
+        match self.call_at_version(method, params.clone()).await {
+            Err(CoreError::JsonRpc { code: UNSUPPORTED_VERSION, .. }) if self.switch_version() => {
+                self.call_at_version(method, params).await
+            }
+            other => other,
+        }
+    }
+
+    /// Remembers a version to switch to from a -32022 error's `data.supported`.
+    fn note_supported_versions(&self, res: &HttpResponse) {
+        let mut conn = self.conn.borrow_mut();
+        if conn.stateless.is_none() {
+            return;
+        }
+        let messages = messages_from_body(res.content_type(), &res.text());
+        conn.next_version = messages.iter().find_map(|m| m.get("error")).and_then(crate::stateless::version_to_retry);
+    }
+
+    fn switch_version(&self) -> bool {
+        let mut conn = self.conn.borrow_mut();
+        let Some(next) = conn.next_version.take() else { return false };
+        conn.stateless = Some(next.clone());
+        conn.protocol_version = Some(next);
+        true
+    }
+
+    async fn call_at_version(&self, method: &str, params: Value) -> Result<(Value, HttpResponse), CoreError> {
         let id = {
             let mut conn = self.conn.borrow_mut();
             conn.next_id += 1;
@@ -170,20 +211,11 @@ impl<H: HttpClient> McpClient<H> {
     }
 
     /// In the stateless lifecycle, adds the per-request `_meta` (SEP-2575).
-    fn with_meta(&self, mut params: Value) -> Value {
-        let Some(version) = self.conn.borrow().stateless.clone() else { return params };
-        if !params.is_object() {
-            params = json!({});
+    fn with_meta(&self, params: Value) -> Value {
+        match self.conn.borrow().stateless.as_deref() {
+            Some(version) => crate::stateless::with_meta(params, version),
+            None => params,
         }
-        let meta = json!({
-            "io.modelcontextprotocol/protocolVersion": version,
-            "io.modelcontextprotocol/clientCapabilities": {},
-            "io.modelcontextprotocol/clientInfo": { "name": CLIENT_NAME, "version": CLIENT_VERSION },
-        });
-        if let Some(obj) = params.as_object_mut() {
-            obj.insert("_meta".into(), meta);
-        }
-        params
     }
 
     /// Starts a fresh MCP session: `initialize`, then `notifications/initialized`.
