@@ -337,7 +337,7 @@ pub async fn exchange<H: HttpClient>(
     http: &H,
     pending: &PendingAuthorization,
     code: &str,
-    now: i64,
+    now_ms: i64,
     store: &dyn CredentialStore,
     observer: &dyn Observer,
 ) -> Result<Session, CoreError> {
@@ -346,7 +346,7 @@ pub async fn exchange<H: HttpClient>(
     let pending_text = format!("POST {endpoint} (grant_type=authorization_code, with the PKCE verifier)…");
     let result = s
         .run(ids::TOKEN, TITLE_TOKEN, pending_text, async {
-            let session = token::exchange_code(&s.http, pending, code, now).await?;
+            let session = token::exchange_code(&s.http, pending, code, now_ms).await?;
             let refresh_text = match session.refresh_token {
                 Some(_) => " Also received a refresh token, to renew it without logging in again.",
                 None => " No refresh token was issued: when it expires you log in again.",
@@ -376,7 +376,7 @@ pub async fn complete_login<H: HttpClient>(
     http: &H,
     params: &CallbackParams,
     pending: &PendingAuthorization,
-    now: i64,
+    now_ms: i64,
     store: &dyn CredentialStore,
     observer: &dyn Observer,
 ) -> Result<Session, CoreError> {
@@ -385,7 +385,7 @@ pub async fn complete_login<H: HttpClient>(
             store.forget(&pending.issuer, &pending.credentials.client_id);
         }
     })?;
-    exchange(http, pending, &code, now, store, observer).await
+    exchange(http, pending, &code, now_ms, store, observer).await
 }
 
 /// A step-up login for `session` after `method` was refused with 403 `insufficient_scope`

@@ -34,8 +34,8 @@ pub enum Change<'a> {
 
 /// The caller's side: the clock, persistence, and (optionally) a way to run a future to its end.
 pub trait KeeperHooks {
-    /// Seconds since the epoch.
-    fn now(&self) -> i64;
+    /// Milliseconds since the epoch.
+    fn now_ms(&self) -> i64;
     fn changed(&self, change: Change<'_>);
     /// Runs `work` to completion in the background; `false` when the caller cannot (the refresh
     /// then runs as long as someone awaits it).
@@ -126,7 +126,7 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
             return Err(CoreError::CannotRefresh("You are logging out; the token was not renewed.".into()));
         }
         let session = self.session();
-        match token::refresh(&*self.inner.http, &session, self.inner.hooks.now()).await {
+        match token::refresh(&*self.inner.http, &session, self.inner.hooks.now_ms()).await {
             Ok(next) => {
                 self.inner.current.replace(next.clone());
                 self.inner.renewals.set(self.inner.renewals.get() + 1);
@@ -144,7 +144,7 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
 
     /// Renews first when the access token expires soon (or a refresh is already under way).
     pub async fn ensure_fresh(&self) -> Result<(), CoreError> {
-        let due = self.inner.current.borrow().needs_refresh(self.inner.hooks.now());
+        let due = self.inner.current.borrow().needs_refresh(self.inner.hooks.now_ms());
         let running = self.inner.in_flight.borrow().is_some();
         if due || running {
             self.refresh().await?;

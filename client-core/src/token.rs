@@ -22,7 +22,7 @@ pub const TOKEN_WHAT: &str = "the token endpoint";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub access_token: String,
-    /// Seconds since the epoch when the access token expires (`now` + `expires_in`).
+    /// Milliseconds since the epoch when the access token expires (`now_ms` + `expires_in`).
     pub expires_at: i64,
     /// The access token's lifetime as the server gave it (`expires_in`, seconds).
     #[serde(default)]
@@ -43,14 +43,15 @@ pub struct Session {
 }
 
 impl Session {
-    /// `self` with the tokens of a token response that arrived at `now`. What a response may
+    /// `self` with the tokens of a token response that arrived at `now_ms`. What a response may
     /// omit is kept: the scope when unchanged (RFC 6749 §5.1), the refresh token when the server
     /// does not rotate it (§6).
     #[must_use]
-    pub fn with_tokens(self, token: TokenResponse, now: i64) -> Self {
+    pub fn with_tokens(self, token: TokenResponse, now_ms: i64) -> Self {
+        let lifetime_ms = i64::try_from(token.expires_in).unwrap_or(i64::MAX).saturating_mul(1000);
         Self {
             access_token: token.access_token,
-            expires_at: now.saturating_add(i64::try_from(token.expires_in).unwrap_or(i64::MAX)),
+            expires_at: now_ms.saturating_add(lifetime_ms),
             expires_in: Some(token.expires_in),
             refresh_token: token.refresh_token.or(self.refresh_token),
             scope: token.scope.or(self.scope),
@@ -59,22 +60,22 @@ impl Session {
     }
 
     #[must_use]
-    pub fn is_expired(&self, now: i64) -> bool {
-        now >= self.expires_at
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        now_ms >= self.expires_at
     }
 
     /// The access token is valid, or a refresh token can renew it.
     #[must_use]
-    pub fn is_usable(&self, now: i64) -> bool {
-        !self.is_expired(now) || self.refresh_token.is_some()
+    pub fn is_usable(&self, now_ms: i64) -> bool {
+        !self.is_expired(now_ms) || self.refresh_token.is_some()
     }
 
     /// Renew when less than 30 s are left, or half the lifetime when that is shorter (so a
     /// short-lived token is not renewed before every request).
     #[must_use]
-    pub fn needs_refresh(&self, now: i64) -> bool {
-        let half = self.expires_in.map_or(i64::MAX, |s| i64::try_from(s / 2).unwrap_or(i64::MAX));
-        self.refresh_token.is_some() && self.expires_at - now <= 30.min(half)
+    pub fn needs_refresh(&self, now_ms: i64) -> bool {
+        let half = self.expires_in.map_or(i64::MAX, |s| i64::try_from(s.saturating_mul(500)).unwrap_or(i64::MAX));
+        self.refresh_token.is_some() && self.expires_at - now_ms <= 30_000.min(half)
     }
 }
 
@@ -134,12 +135,12 @@ async fn token_request<H: HttpClient>(
     Ok(token)
 }
 
-/// The authorization-code grant; returns the new session (at `now`).
+/// The authorization-code grant; returns the new session (`now_ms`: milliseconds since the epoch).
 pub async fn exchange_code<H: HttpClient>(
     http: &H,
     pending: &PendingAuthorization,
     code: &str,
-    now: i64,
+    now_ms: i64,
 ) -> Result<Session, CoreError> {
     let form = vec![
         ("grant_type", GRANT_AUTHORIZATION_CODE.to_owned()),
@@ -162,13 +163,13 @@ pub async fn exchange_code<H: HttpClient>(
         revocation_endpoint: pending.revocation_endpoint.clone(),
         credentials: pending.credentials.clone(),
     };
-    Ok(session.with_tokens(token, now))
+    Ok(session.with_tokens(token, now_ms))
 }
 
 /// The refresh-token grant with the RFC 8707 resource. The server rotates refresh tokens: the
 /// one sent is dead once this returns, so callers must keep the new session and never run two
 /// refreshes at once ([`crate::keeper::TokenKeeper`] makes sure).
-pub async fn refresh<H: HttpClient>(http: &H, session: &Session, now: i64) -> Result<Session, CoreError> {
+pub async fn refresh<H: HttpClient>(http: &H, session: &Session, now_ms: i64) -> Result<Session, CoreError> {
     let Some(refresh_token) = session.refresh_token.clone() else {
         return Err(CoreError::CannotRefresh(
             "This session has no refresh token (the server did not issue one), so it cannot be renewed. Log in again \
@@ -182,7 +183,7 @@ pub async fn refresh<H: HttpClient>(http: &H, session: &Session, now: i64) -> Re
         ("resource", session.resource.clone()),
     ];
     let token = token_request(http, &session.token_endpoint, &session.credentials, "Token refresh", form).await?;
-    Ok(session.clone().with_tokens(token, now))
+    Ok(session.clone().with_tokens(token, now_ms))
 }
 
 /// What [`revoke`] revokes (RFC 7009 §2.1 `token_type_hint`).

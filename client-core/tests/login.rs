@@ -75,7 +75,7 @@ async fn full_login_sends_pkce_and_resource_and_mcp_calls_work() {
     let (store, steps) = (MemStore::default(), Steps::default());
     let session = login(&fake, &config(), &store, &steps).await.unwrap();
     assert_eq!(session.scope.as_deref(), Some("user"), "the challenge's scope is asked for");
-    assert_eq!(session.expires_at, 1_000 + 3600);
+    assert_eq!(session.expires_at, 1_000 + 3_600_000, "milliseconds");
     let token = &fake.token_requests()[0];
     assert_eq!(token["resource"], fake.mcp_url());
     assert!(token.contains_key("code_verifier"));

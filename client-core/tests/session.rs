@@ -58,7 +58,7 @@ struct Hooks {
 }
 
 impl KeeperHooks for Hooks {
-    fn now(&self) -> i64 {
+    fn now_ms(&self) -> i64 {
         *self.now.borrow()
     }
     fn changed(&self, change: Change<'_>) {
@@ -135,7 +135,7 @@ async fn a_token_about_to_expire_is_renewed_before_the_call() {
     let mcp = McpClient::new(http, &session.mcp_url, "");
     keeper.with_mcp(&mcp, |c| async move { c.list_tools().await }).await.unwrap();
     assert_eq!(keeper.renewals(), 0, "20 s left, half-life margin is 10 s");
-    *hooks.now.borrow_mut() = 11;
+    *hooks.now.borrow_mut() = 11_000;
     keeper.with_mcp(&mcp, |c| async move { c.list_tools().await }).await.unwrap();
     assert_eq!(keeper.renewals(), 1);
 }
