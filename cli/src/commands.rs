@@ -59,7 +59,7 @@ pub async fn login(store: Store, trace: bool, args: LoginArgs) -> Result<(), Cli
     }
     let callback = loopback.wait(&pending.state, args.timeout).await?;
     let params = CallbackParams::from_query(&callback.query);
-    let session = flow::complete_login(&http, &params, &pending, session::now(), &credentials, &observer).await?;
+    let session = flow::complete_login(&http, &params, &pending, session::now_ms(), &credentials, &observer).await?;
 
     session::update(&store, &session.issuer, |f| {
         f.sessions.insert(mcp_url.clone(), session.clone());
@@ -169,12 +169,12 @@ const WHOAMI_TOOLS: &[&str] = &["whoami", "get_user_data"];
 
 pub async fn whoami(store: Store, trace: bool, url: Option<&str>) -> Result<(), CliError> {
     let session = stored_session(&store, url)?;
-    let now = session::now();
+    let now_ms = session::now_ms();
     println!("mcp server: {}", session.mcp_url);
     println!("issuer:     {}", session.issuer);
     println!("client_id:  {}", session.credentials.client_id);
     println!("scopes:     {}", session.scope.as_deref().unwrap_or("(none granted)"));
-    let left = session.expires_at - now;
+    let left = (session.expires_at - now_ms) / 1000;
     let expiry = if left > 0 { format!("in {left} s") } else { format!("{} s ago", -left) };
     println!(
         "expires:    {} ({expiry}){}",

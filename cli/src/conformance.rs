@@ -36,8 +36,10 @@ const MAX_LOGINS: u32 = 3;
 /// Scenarios that exercise what the CLI does not implement; they fail at once instead of leaving
 /// the suite's server waiting a minute for an answer that never comes (listed in
 /// tests/conformance/client-expected-failures.yaml).
-const UNSUPPORTED: &[(&str, &str)] =
-    &[("elicitation-sep1034-client-defaults", "mcp-auth declares no elicitation capability and answers no server requests")];
+const UNSUPPORTED: &[(&str, &str)] = &[(
+    "elicitation-sep1034-client-defaults",
+    "mcp-auth declares no elicitation capability and answers no server requests",
+)];
 
 struct Driver {
     http: Rc<Http>,
@@ -50,8 +52,8 @@ struct Driver {
 struct NoHooks;
 
 impl KeeperHooks for NoHooks {
-    fn now(&self) -> i64 {
-        session::now()
+    fn now_ms(&self) -> i64 {
+        session::now_ms()
     }
     fn changed(&self, _: Change<'_>) {}
 }
@@ -194,6 +196,6 @@ impl Driver {
         let query = url::Url::parse(location).map(|u| u.query().unwrap_or_default().to_owned()).unwrap_or_default();
         let params = CallbackParams::from_query(&query);
         let observer = TraceSteps(self.trace);
-        flow::complete_login(&*self.http, &params, pending, session::now(), &NoStore, &observer).await
+        flow::complete_login(&*self.http, &params, pending, session::now_ms(), &NoStore, &observer).await
     }
 }

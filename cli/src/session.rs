@@ -66,8 +66,8 @@ impl CredentialStore for FileCredentials {
 pub struct FileHooks(pub Rc<Store>);
 
 impl KeeperHooks for FileHooks {
-    fn now(&self) -> i64 {
-        now()
+    fn now_ms(&self) -> i64 {
+        now_ms()
     }
 
     fn changed(&self, change: Change<'_>) {
@@ -83,10 +83,11 @@ impl KeeperHooks for FileHooks {
     }
 }
 
-pub fn now() -> i64 {
+/// Milliseconds since the epoch (the core's clock unit).
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 pub fn random(buf: &mut [u8]) {

@@ -159,11 +159,58 @@ async fn login_call_logout_through_the_real_pages() {
     assert!(ok, "whoami failed: {stderr}");
     assert!(stdout.contains("issuer") && stdout.contains(USER), "{stdout}");
 
+    // --trace shows the exchanges, never the token.
+    let token = stored_access_token(config.path());
+    let (ok, _, stderr) = run(config.path(), &["--trace", "tools"]).await;
+    assert!(ok, "tools --trace failed: {stderr}");
+    assert!(stderr.contains("> POST ") && stderr.contains("authorization: Bearer [redacted]"), "{stderr}");
+    assert!(!stderr.contains(&token), "the access token leaked into the trace");
+
     let (ok, _, stderr) = run(config.path(), &["logout"]).await;
     assert!(ok, "logout failed: {stderr}");
     let (ok, _, stderr) = run(config.path(), &["call", "get_user_data", "--url", &server.mcp_url]).await;
     assert!(!ok, "call after logout must fail");
     assert!(stderr.contains("not logged in"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}
+
+/// The one stored session's access token.
+fn stored_access_token(config: &Path) -> String {
+    let file = issuer_file(config);
+    let v: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let session = v["sessions"].as_object().unwrap().values().next().unwrap();
+    session["access_token"].as_str().unwrap().to_owned()
+}
+
+fn issuer_file(config: &Path) -> std::path::PathBuf {
+    let dir = config.join("mcp-auth");
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).find(|p| !p.ends_with("servers.json")).unwrap()
+}
+
+async fn logged_in(server: &Server, config: &Path) {
+    let (child, url) = start_login(config, &server.mcp_url).await;
+    browse(&url, "allow").await;
+    let (ok, stderr) = finish(child).await;
+    assert!(ok, "login failed: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_the_server_no_longer_accepts_fails_clearly() {
+    let server = spawn_server().await;
+    let config = tempfile::tempdir().unwrap();
+    logged_in(&server, config.path()).await;
+    // Tokens the server never issued (as after a revocation): 401, the refresh is refused
+    // (invalid_grant), and the user is told to log in again.
+    let file = issuer_file(config.path());
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    for session in v["sessions"].as_object_mut().unwrap().values_mut() {
+        session["access_token"] = "not-a-token".into();
+        session["refresh_token"] = "not-a-refresh-token".into();
+    }
+    std::fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
+    let (ok, _, stderr) = run(config.path(), &["call", "get_user_data"]).await;
+    assert!(!ok);
+    assert!(stderr.contains("expired or was revoked") && stderr.contains("login"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
 }
 
