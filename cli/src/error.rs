@@ -15,10 +15,17 @@ pub enum CliError {
     Protocol(String),
     #[error("credentials store: {0}")]
     Store(String),
+    /// Boxed: the core's error is large and every `Result` here would carry its size.
     #[error("{}", core_message(.0))]
-    Core(#[from] CoreError),
+    Core(Box<CoreError>),
     #[error("{0}")]
     Other(String),
+}
+
+impl From<CoreError> for CliError {
+    fn from(e: CoreError) -> Self {
+        Self::Core(Box::new(e))
+    }
 }
 
 impl CliError {
