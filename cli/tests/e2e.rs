@@ -107,9 +107,14 @@ async fn browse(authorize_url: &str, decision: &str) -> String {
     let issuer = authorize_url.split("/authorize").next().unwrap();
     let login = [("request_id", &*request_id), ("csrf", &*csrf), ("username", USER), ("password", PASSWORD)];
     let resp = browser.post(format!("{issuer}/authorize/login")).form(&login).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK, "consent page expected");
-    let consent = [("request_id", &*request_id), ("csrf", &*csrf), ("decision", decision)];
-    let resp = browser.post(format!("{issuer}/authorize/consent")).form(&consent).send().await.unwrap();
+    // A user who already allowed this client is sent straight back; otherwise the consent page.
+    let resp = if resp.status() == StatusCode::FOUND {
+        resp
+    } else {
+        assert_eq!(resp.status(), StatusCode::OK, "consent page expected");
+        let consent = [("request_id", &*request_id), ("csrf", &*csrf), ("decision", decision)];
+        browser.post(format!("{issuer}/authorize/consent")).form(&consent).send().await.unwrap()
+    };
     assert_eq!(resp.status(), StatusCode::FOUND);
     let location = resp.headers().get(LOCATION).unwrap().to_str().unwrap().to_owned();
     assert!(location.starts_with("http://127.0.0.1:"), "redirected to the loopback listener: {location}");
@@ -192,6 +197,26 @@ async fn logged_in(server: &Server, config: &Path) {
     browse(&url, "allow").await;
     let (ok, stderr) = finish(child).await;
     assert!(ok, "login failed: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_login_reuses_the_registration_on_a_new_loopback_port() {
+    let server = spawn_server().await;
+    let config = tempfile::tempdir().unwrap();
+    logged_in(&server, config.path()).await;
+    let first = std::fs::read_to_string(issuer_file(config.path())).unwrap();
+    let client_id = |text: &str| serde_json::from_str::<Value>(text).unwrap()["registration"]["client_id"].clone();
+
+    // The listener of this run has another port; the authorization request must name it.
+    let (child, url) = start_login(config.path(), &server.mcp_url).await;
+    let page = browse(&url, "allow").await;
+    assert!(page.contains("Signed in"), "{page}");
+    let (ok, stderr) = finish(child).await;
+    assert!(ok, "second login failed: {stderr}");
+    let second = std::fs::read_to_string(issuer_file(config.path())).unwrap();
+    assert_eq!(client_id(&first), client_id(&second), "the registration was reused");
+    let (ok, _, stderr) = run(config.path(), &["call", "get_user_data"]).await;
+    assert!(ok, "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
