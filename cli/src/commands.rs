@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use client_core::authorize::CallbackParams;
 use client_core::discovery::parse_mcp_url;
+use client_core::identity::CredentialSource;
 use client_core::token::{self, TokenKind};
 use client_core::{flow, ClientConfig, McpClient, PreRegistered, Session, TokenKeeper};
 use serde_json::{json, Value};
@@ -15,6 +16,10 @@ use crate::error::CliError;
 use crate::loopback::Loopback;
 use crate::session::{self, FileCredentials, FileHooks, Http, TraceSteps};
 use crate::store::Store;
+
+const CLIENT_NAME: &str = "mcp-auth (command line)";
+/// How long a step-up waits for the browser.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub struct LoginArgs {
     pub mcp_url: String,
@@ -31,7 +36,7 @@ pub async fn login(store: Store, trace: bool, args: LoginArgs) -> Result<(), Cli
     let mcp_url = parse_mcp_url(&args.mcp_url)?.to_string();
     let loopback = Loopback::bind().await?;
     let config = ClientConfig {
-        client_name: "mcp-auth (command line)".into(),
+        client_name: CLIENT_NAME.into(),
         redirect_uri: loopback.redirect_uri(),
         application_type: Some("native".into()),
         pre_registered: args.client_id.map(|client_id| PreRegistered {
@@ -47,16 +52,7 @@ pub async fn login(store: Store, trace: bool, args: LoginArgs) -> Result<(), Cli
     let ctx = flow::LoginContext { client: &config, store: &credentials, random: &mut random, observer: &observer };
     let pending = flow::begin_login(&http, &mcp_url, ctx).await?;
 
-    if args.no_browser {
-        println!("{}", pending.authorization_url);
-    } else {
-        let opened = browser::open(&pending.authorization_url);
-        eprintln!(
-            "{} to sign in; if it did not open, visit:\n{}",
-            if opened { "Your browser was opened" } else { "Open this URL in a browser" },
-            pending.authorization_url
-        );
-    }
+    show_authorization_url(&pending.authorization_url, args.no_browser, true);
     let callback = loopback.wait(&pending.state, args.timeout).await?;
     let params = CallbackParams::from_query(&callback.query);
     let session = flow::complete_login(&http, &params, &pending, session::now_ms(), &credentials, &observer).await?;
@@ -89,33 +85,107 @@ fn stored_session(store: &Store, url: Option<&str>) -> Result<Session, CliError>
     file.sessions.remove(&url).ok_or(CliError::NotLoggedIn)
 }
 
+/// What every command but `login` is told.
+pub struct Opts {
+    pub trace: bool,
+    /// `--url`, else the last URL logged in to.
+    pub url: Option<String>,
+    /// Print the step-up authorization URL instead of opening a browser.
+    pub no_browser: bool,
+}
+
 /// Runs `op` on an initialized MCP connection with the stored session: renewed when it
-/// expires (the new tokens are saved), refreshed once on a 401.
-async fn with_server<T, F, Fut>(store: Store, trace: bool, url: Option<&str>, op: F) -> Result<T, CliError>
+/// expires (the new tokens are saved), refreshed once on a 401, and on a 403
+/// `insufficient_scope` stepped up once: a new browser login for the granted scopes plus the
+/// challenged ones, then `op` again.
+async fn with_server<T, F, Fut>(store: Store, opts: &Opts, op: F) -> Result<T, CliError>
 where
     F: Fn(McpClient<Http>) -> Fut,
     Fut: std::future::Future<Output = Result<T, client_core::CoreError>>,
 {
     let store = Rc::new(store);
-    let session = stored_session(&store, url)?;
-    let http = Rc::new(Http::new(trace)?);
+    let session = stored_session(&store, opts.url.as_deref())?;
+    let http = Rc::new(Http::new(opts.trace)?);
     let mcp = McpClient::new(http.clone(), &session.mcp_url, &session.access_token);
-    let keeper = TokenKeeper::new(http, session, FileHooks(store));
+    let keeper = TokenKeeper::new(http.clone(), session, FileHooks(store.clone()));
     let result = keeper
-        .with_mcp(&mcp, |c| {
-            let run = op(c.clone());
-            async move {
-                c.initialize().await?;
-                run.await
-            }
-        })
+        .with_step_up(
+            &mcp,
+            |c| {
+                let run = op(c.clone());
+                async move {
+                    c.initialize().await?;
+                    run.await
+                }
+            },
+            |union| {
+                let (http, store, session) = (http.clone(), store.clone(), keeper.session());
+                async move {
+                    step_up(&http, &store, &session, &union.to_string(), opts)
+                        .await
+                        .map_err(|e| client_core::CoreError::message(e.to_string()))
+                }
+            },
+        )
         .await;
     mcp.close().await;
     result.map_err(CliError::from)
 }
 
-pub async fn tools(store: Store, trace: bool, url: Option<&str>) -> Result<(), CliError> {
-    let result = with_server(store, trace, url, |c| async move { c.call("tools/list", json!({})).await }).await?;
+/// The step-up login: same client, same resource, the union of scopes; browser and loopback
+/// as in `login`.
+async fn step_up(
+    http: &Http,
+    store: &Rc<Store>,
+    session: &Session,
+    union: &str,
+    opts: &Opts,
+) -> Result<Session, CliError> {
+    let loopback = Loopback::bind().await?;
+    let creds = &session.credentials;
+    let config = ClientConfig {
+        client_name: CLIENT_NAME.into(),
+        redirect_uri: loopback.redirect_uri(),
+        application_type: Some("native".into()),
+        pre_registered: (creds.source == CredentialSource::PreRegistered).then(|| PreRegistered {
+            client_id: creds.client_id.clone(),
+            client_secret: creds.client_secret.clone(),
+            token_endpoint_auth_method: Some(creds.token_endpoint_auth_method.clone()),
+        }),
+        metadata_document_url: (creds.source == CredentialSource::MetadataDocument).then(|| creds.client_id.clone()),
+    };
+    let credentials = FileCredentials(store.clone());
+    let observer = TraceSteps(opts.trace);
+    let mut random = session::random;
+    let ctx = flow::LoginContext { client: &config, store: &credentials, random: &mut random, observer: &observer };
+    let pending = flow::begin_step_up(http, session, "tools/call", union, 0, ctx).await?;
+    eprintln!("The server asks for more permission (scope \"{union}\"); sign in again to allow it:");
+    show_authorization_url(&pending.authorization_url, opts.no_browser, false);
+    let callback = loopback.wait(&pending.state, LOGIN_TIMEOUT).await?;
+    let params = CallbackParams::from_query(&callback.query);
+    Ok(flow::complete_login(http, &params, &pending, session::now_ms(), &credentials, &observer).await?)
+}
+
+/// `--no-browser`: the URL alone on a line (stdout for `login`, stderr when stdout carries a
+/// result); otherwise the browser is opened and the URL printed to stderr as a fallback.
+fn show_authorization_url(url: &str, no_browser: bool, to_stdout: bool) {
+    if no_browser {
+        if to_stdout {
+            println!("{url}");
+        } else {
+            eprintln!("{url}");
+        }
+        return;
+    }
+    let opened = browser::open(url);
+    eprintln!(
+        "{} to sign in; if it did not open, visit:\n{url}",
+        if opened { "Your browser was opened" } else { "Open this URL in a browser" }
+    );
+}
+
+pub async fn tools(store: Store, opts: &Opts) -> Result<(), CliError> {
+    let result = with_server(store, opts, |c| async move { c.call("tools/list", json!({})).await }).await?;
     for tool in result["tools"].as_array().into_iter().flatten() {
         let name = tool["name"].as_str().unwrap_or_default();
         let description = tool["description"].as_str().unwrap_or_default();
@@ -124,13 +194,7 @@ pub async fn tools(store: Store, trace: bool, url: Option<&str>) -> Result<(), C
     Ok(())
 }
 
-pub async fn call(
-    store: Store,
-    trace: bool,
-    url: Option<&str>,
-    tool: &str,
-    args: Option<&str>,
-) -> Result<(), CliError> {
+pub async fn call(store: Store, opts: &Opts, tool: &str, args: Option<&str>) -> Result<(), CliError> {
     let arguments: Value = match args {
         Some(text) => {
             serde_json::from_str(text).map_err(|e| CliError::Usage(format!("the arguments are not JSON: {e}")))?
@@ -141,7 +205,7 @@ pub async fn call(
         return Err(CliError::Usage("the arguments must be a JSON object, e.g. '{\"name\": \"value\"}'".into()));
     }
     let params = json!({ "name": tool, "arguments": arguments });
-    let result = with_server(store, trace, url, |c| {
+    let result = with_server(store, opts, |c| {
         let params = params.clone();
         async move { c.call("tools/call", params).await }
     })
@@ -153,9 +217,9 @@ pub async fn call(
     Ok(())
 }
 
-pub async fn read(store: Store, trace: bool, url: Option<&str>, uri: &str) -> Result<(), CliError> {
+pub async fn read(store: Store, opts: &Opts, uri: &str) -> Result<(), CliError> {
     let params = json!({ "uri": uri });
-    let result = with_server(store, trace, url, |c| {
+    let result = with_server(store, opts, |c| {
         let params = params.clone();
         async move { c.call("resources/read", params).await }
     })
@@ -167,8 +231,8 @@ pub async fn read(store: Store, trace: bool, url: Option<&str>, uri: &str) -> Re
 /// Tools that tell who the token belongs to, if the server offers one.
 const WHOAMI_TOOLS: &[&str] = &["whoami", "get_user_data"];
 
-pub async fn whoami(store: Store, trace: bool, url: Option<&str>) -> Result<(), CliError> {
-    let session = stored_session(&store, url)?;
+pub async fn whoami(store: Store, opts: &Opts) -> Result<(), CliError> {
+    let session = stored_session(&store, opts.url.as_deref())?;
     let now_ms = session::now_ms();
     println!("mcp server: {}", session.mcp_url);
     println!("issuer:     {}", session.issuer);
@@ -182,7 +246,7 @@ pub async fn whoami(store: Store, trace: bool, url: Option<&str>) -> Result<(), 
         if session.refresh_token.is_some() { ", renewable" } else { "" }
     );
     // The server's own view, when it has a tool for it; the stored facts stand on their own.
-    let answer = with_server(store, trace, url, |c| async move {
+    let answer = with_server(store, opts, |c| async move {
         let tools = c.call("tools/list", json!({})).await?;
         let names: Vec<&str> =
             tools["tools"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str()).collect();
@@ -202,9 +266,9 @@ pub async fn whoami(store: Store, trace: bool, url: Option<&str>) -> Result<(), 
     Ok(())
 }
 
-pub async fn logout(store: Store, trace: bool, url: Option<&str>) -> Result<(), CliError> {
-    let session = stored_session(&store, url)?;
-    let http = Http::new(trace)?;
+pub async fn logout(store: Store, opts: &Opts) -> Result<(), CliError> {
+    let session = stored_session(&store, opts.url.as_deref())?;
+    let http = Http::new(opts.trace)?;
     // RFC 7009: revoking the refresh token ends the grant; the access token too, for servers
     // that check access tokens by introspection only.
     let mut warnings = Vec::new();

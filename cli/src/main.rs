@@ -33,6 +33,16 @@ struct Target {
     /// The MCP server URL (default: the last one logged in to).
     #[arg(long)]
     url: Option<String>,
+    /// If the server asks for more scopes (403 insufficient_scope), print the authorization URL
+    /// on stderr instead of opening a browser.
+    #[arg(long)]
+    no_browser: bool,
+}
+
+impl Target {
+    fn opts(self, trace: bool) -> commands::Opts {
+        commands::Opts { trace, url: self.url, no_browser: self.no_browser }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -128,13 +138,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             };
             commands::login(store, trace, args).await
         }
-        Command::Tools { target } => commands::tools(store, trace, target.url.as_deref()).await,
+        Command::Tools { target } => commands::tools(store, &target.opts(trace)).await,
         Command::Call { tool, args, target } => {
-            commands::call(store, trace, target.url.as_deref(), &tool, args.as_deref()).await
+            commands::call(store, &target.opts(trace), &tool, args.as_deref()).await
         }
-        Command::Read { uri, target } => commands::read(store, trace, target.url.as_deref(), &uri).await,
-        Command::Whoami { target } => commands::whoami(store, trace, target.url.as_deref()).await,
-        Command::Logout { target } => commands::logout(store, trace, target.url.as_deref()).await,
+        Command::Read { uri, target } => commands::read(store, &target.opts(trace), &uri).await,
+        Command::Whoami { target } => commands::whoami(store, &target.opts(trace)).await,
+        Command::Logout { target } => commands::logout(store, &target.opts(trace)).await,
         Command::Conformance { .. } => Ok(()),
     }
 }

@@ -220,6 +220,36 @@ async fn a_second_login_reuses_the_registration_on_a_new_loopback_port() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_needing_more_scope_steps_up_through_the_browser() {
+    let server = spawn_server().await;
+    let config = tempfile::tempdir().unwrap();
+    logged_in(&server, config.path()).await;
+    // update_profile needs user:write, which the first login did not ask for: 403
+    // insufficient_scope, a new authorization for the union, then the call again.
+    let args = r#"{"display_name": "Alice Two"}"#;
+    let mut child = mcp_auth(config.path(), &["call", "update_profile", args, "--no-browser"]).spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap();
+        let line = line.expect("no step-up URL on stderr");
+        if line.starts_with("http://") {
+            break line;
+        }
+    };
+    assert!(url.contains("scope=user+user%3Awrite") || url.contains("scope=user%3Awrite+user"), "{url}");
+    let page = browse(&url, "allow").await;
+    assert!(page.contains("Signed in"), "{page}");
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.unwrap().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "step-up call failed: {stdout}");
+    assert!(stdout.contains("Alice Two"), "{stdout}");
+    // The stepped-up session was saved: the next call needs no login.
+    let (ok, stdout, stderr) = run(config.path(), &["whoami"]).await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("user:write"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_the_server_no_longer_accepts_fails_clearly() {
     let server = spawn_server().await;
     let config = tempfile::tempdir().unwrap();
