@@ -53,6 +53,8 @@ struct Connection {
     last_challenge: Option<String>,
     /// A version the server offered after refusing ours (-32022).
     next_version: Option<String>,
+    /// From the last `tools/list`: which parameters of which tool are mirrored into headers.
+    header_params: std::collections::HashMap<String, Vec<(String, String)>>,
 }
 
 /// One MCP connection. Cheap to clone (shared state, single thread).
@@ -78,6 +80,7 @@ impl<H: HttpClient> McpClient<H> {
             stateless: None,
             last_challenge: None,
             next_version: None,
+            header_params: std::collections::HashMap::new(),
         };
         Self { http, conn: Rc::new(RefCell::new(conn)) }
     }
@@ -135,6 +138,9 @@ impl<H: HttpClient> McpClient<H> {
         let (mut req, had_session) = self.request(Method::Post, Some(body));
         if self.conn.borrow().stateless.is_some() {
             req = with_standard_headers(req, message);
+            for (name, value) in self.param_headers(message) {
+                req = req.header(&name, &value);
+            }
         }
         let url = req.url.clone();
         let res = wire::send(&*self.http, WHAT, req).await?;
@@ -164,6 +170,19 @@ impl<H: HttpClient> McpClient<H> {
                 self.call_at_version(method, params).await
             }
             other => other,
+        }
+    }
+
+    /// SEP-2243: a `tools/call` of a tool whose parameters are annotated `x-mcp-header`.
+    fn param_headers(&self, message: &JsonRpcRequest) -> Vec<(String, String)> {
+        if message.method != "tools/call" {
+            return Vec::new();
+        }
+        let params = message.params.clone().unwrap_or_default();
+        let conn = self.conn.borrow();
+        match params["name"].as_str().and_then(|n| conn.header_params.get(n)) {
+            Some(mapping) => crate::stateless::param_headers(mapping, &params["arguments"]),
+            None => Vec::new(),
         }
     }
 
@@ -249,13 +268,17 @@ impl<H: HttpClient> McpClient<H> {
 
     /// Sends a request; if the server forgot our session (404), re-initializes once and retries.
     pub async fn call(&self, method: &str, params: Value) -> Result<Value, CoreError> {
-        match self.call_once(method, params.clone()).await {
+        let result = match self.call_once(method, params.clone()).await {
             Err(CoreError::SessionGone) => {
                 self.initialize().await?;
                 self.call_once(method, params).await.map(|(result, _)| result)
             }
             other => other.map(|(result, _)| result),
+        }?;
+        if method == "tools/list" {
+            self.conn.borrow_mut().header_params = crate::stateless::header_params(&result);
         }
+        Ok(result)
     }
 
     pub async fn list_tools(&self) -> Result<Vec<Item>, CoreError> {
