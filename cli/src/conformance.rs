@@ -97,16 +97,24 @@ pub async fn run(url: &str, trace: bool) -> Result<(), CliError> {
     if scenario == "request-metadata" {
         return Ok(());
     }
-    // The scenarios' servers have `test-tool`; the basic ones take the first tool listed.
-    let name = tools["tools"][0]["name"].as_str().unwrap_or("test-tool").to_owned();
-    let arguments = if scenario.starts_with("auth/") { json!({}) } else { json!({"a": 2, "b": 3}) };
-    let params = json!({ "name": name, "arguments": arguments });
-    driver
-        .op(&mcp, &mut keeper, |c| {
-            let params = params.clone();
-            async move { c.call("tools/call", params).await }
-        })
-        .await?;
+    // The calls the scenario asks for in its context, else one: the auth scenarios' servers have
+    // `test-tool`, the basic ones take the first tool listed.
+    let calls: Vec<Value> = match context["toolCalls"].as_array() {
+        Some(calls) => calls.clone(),
+        None => {
+            let name = tools["tools"][0]["name"].as_str().unwrap_or("test-tool").to_owned();
+            let arguments = if scenario.starts_with("auth/") { json!({}) } else { json!({"a": 2, "b": 3}) };
+            vec![json!({ "name": name, "arguments": arguments })]
+        }
+    };
+    for params in calls {
+        driver
+            .op(&mcp, &mut keeper, |c| {
+                let params = params.clone();
+                async move { c.call("tools/call", params).await }
+            })
+            .await?;
+    }
     if !stateless {
         mcp.close().await;
     }
