@@ -137,10 +137,7 @@ impl<H: HttpClient> McpClient<H> {
         let body = serde_json::to_string(message).map_err(|e| CoreError::message(e.to_string()))?;
         let (mut req, had_session) = self.request(Method::Post, Some(body));
         if self.conn.borrow().stateless.is_some() {
-            req = with_standard_headers(req, message);
-            for (name, value) in self.param_headers(message) {
-                req = req.header(&name, &value);
-            }
+            req = with_standard_headers(req, message, &self.conn.borrow().header_params);
         }
         let url = req.url.clone();
         let res = wire::send(&*self.http, WHAT, req).await?;
@@ -170,19 +167,6 @@ impl<H: HttpClient> McpClient<H> {
                 self.call_at_version(method, params).await
             }
             other => other,
-        }
-    }
-
-    /// SEP-2243: a `tools/call` of a tool whose parameters are annotated `x-mcp-header`.
-    fn param_headers(&self, message: &JsonRpcRequest) -> Vec<(String, String)> {
-        if message.method != "tools/call" {
-            return Vec::new();
-        }
-        let params = message.params.clone().unwrap_or_default();
-        let conn = self.conn.borrow();
-        match params["name"].as_str().and_then(|n| conn.header_params.get(n)) {
-            Some(mapping) => crate::stateless::param_headers(mapping, &params["arguments"]),
-            None => Vec::new(),
         }
     }
 

@@ -32,9 +32,22 @@ pub(crate) fn with_meta(params: Value, version: &str) -> Value {
 }
 
 /// SEP-2243: `Mcp-Method` mirrors the body's method, `Mcp-Name` the tool or prompt name or the
-/// resource URI; a value that is not plain visible ASCII is left out.
-pub(crate) fn with_standard_headers(mut req: HttpRequest, message: &JsonRpcRequest) -> HttpRequest {
+/// resource URI (a value that is not plain visible ASCII is left out), and a `tools/call` of a
+/// tool in `header_params` (from [`header_params`]) gets its `Mcp-Param-*` headers.
+pub(crate) fn with_standard_headers(
+    mut req: HttpRequest,
+    message: &JsonRpcRequest,
+    header_params: &HashMap<String, Vec<(String, String)>>,
+) -> HttpRequest {
     req = req.header("mcp-method", &message.method);
+    if message.method == "tools/call" {
+        let params = message.params.as_ref().unwrap_or(&Value::Null);
+        if let Some(mapping) = params["name"].as_str().and_then(|n| header_params.get(n)) {
+            for (name, value) in param_headers(mapping, &params["arguments"]) {
+                req = req.header(&name, &value);
+            }
+        }
+    }
     let field = match message.method.as_str() {
         "tools/call" | "prompts/get" => "name",
         "resources/read" | "resources/subscribe" | "resources/unsubscribe" => "uri",
@@ -128,13 +141,19 @@ mod tests {
     #[test]
     fn standard_headers_mirror_method_and_name() {
         let call = JsonRpcRequest::call(1, "tools/call", json!({"name": "test-tool"}));
-        let req = with_standard_headers(HttpRequest::get("http://x"), &call);
+        let req = with_standard_headers(HttpRequest::get("http://x"), &call, &HashMap::new());
         assert_eq!(req.header_value("mcp-method"), Some("tools/call"));
         assert_eq!(req.header_value("mcp-name"), Some("test-tool"));
         let list = JsonRpcRequest::call(2, "tools/list", json!({}));
-        assert_eq!(with_standard_headers(HttpRequest::get("http://x"), &list).header_value("mcp-name"), None);
+        assert_eq!(
+            with_standard_headers(HttpRequest::get("http://x"), &list, &HashMap::new()).header_value("mcp-name"),
+            None
+        );
         let odd = JsonRpcRequest::call(3, "tools/call", json!({"name": "t\nX-Evil: 1"}));
-        assert_eq!(with_standard_headers(HttpRequest::get("http://x"), &odd).header_value("mcp-name"), None);
+        assert_eq!(
+            with_standard_headers(HttpRequest::get("http://x"), &odd, &HashMap::new()).header_value("mcp-name"),
+            None
+        );
     }
 
     #[test]
