@@ -16,14 +16,16 @@ use leptos_router::NavigateOptions;
 use serde_json::{json, Value};
 use shared::mcp::{RESOURCE_PROFILE, RESOURCE_STATS, TOOL_GET_USER_DATA, TOOL_UPDATE_PROFILE};
 
-use crate::api::mcp::{McpClient, ResourceInfo, ServerInfo, ToolInfo};
-use crate::api::oauth::{self, TokenKind};
+use client_core::mcp::{Item, ServerInfo};
+use client_core::token::{self, TokenKind};
+
 use crate::browser;
 use crate::components::{ErrorBanner, FlowTimeline, ItemList, LoginRequired, ProfileForm, ResultPanel, SessionCard};
 use crate::error::ClientError;
 use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
 use crate::flow::{step_up, Timeline};
+use crate::http::{mcp_client, Fetch, McpClient};
 use crate::storage::{self, PendingCall, Session};
 
 type Local<T> = StoredValue<T, LocalStorage>;
@@ -36,7 +38,7 @@ pub fn ConsolePage() -> impl IntoView {
         Some(session) if session.is_usable(browser::now_ms()) => view! { <Console session /> }.into_any(),
         other => {
             storage::clear_session();
-            let mcp_url = other.map(|s| s.mcp_url).or_else(|| use_query_map().get_untracked().get("mcp"));
+            let mcp_url = other.map(|s| s.tokens.mcp_url).or_else(|| use_query_map().get_untracked().get("mcp"));
             view! { <LoginRequired reason=None mcp_url /> }.into_any()
         }
     }
@@ -47,8 +49,8 @@ pub fn ConsolePage() -> impl IntoView {
 struct Overview {
     info: ServerInfo,
     whoami: String,
-    tools: Vec<ToolInfo>,
-    resources: Vec<ResourceInfo>,
+    tools: Vec<Item>,
+    resources: Vec<Item>,
 }
 
 async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overview, ClientError> {
@@ -141,7 +143,7 @@ fn tool_call_action(
             match result {
                 Ok(text) => {
                     if retry {
-                        let scope = keeper.session().scope.unwrap_or_default();
+                        let scope = keeper.session().tokens.scope.unwrap_or_default();
                         t.ok(
                             RETRY,
                             format!("tools/call {} → 200 with scope \"{scope}\": the call went through.", call.tool),
@@ -177,7 +179,7 @@ struct Mcp {
 fn Console(session: Session) -> impl IntoView {
     let keeper = TokenKeeper::new(session.clone());
     let (shown, renewals) = (keeper.session_signal(), keeper.renewals());
-    let client = McpClient::new(&session.mcp_url, &session.access_token);
+    let client = mcp_client(&session.mcp_url, &session.access_token);
     let mcp = Mcp { client: StoredValue::new_local(client), keeper: StoredValue::new_local(keeper) };
     let reporter = Reporter { error: RwSignal::new(None), revoked: RwSignal::new(None) };
     // A call refused before a step-up login is retried once, right after that login.
@@ -263,7 +265,7 @@ async fn log_out(keeper: &TokenKeeper, client: &McpClient) {
             Some(refresh_token) => (refresh_token, TokenKind::Refresh),
             None => (&session.access_token, TokenKind::Access),
         };
-        if let Err(e) = oauth::revoke(endpoint, &session.client_id, token, kind).await {
+        if let Err(e) = token::revoke(&Fetch, endpoint, &session.credentials, token, kind).await {
             leptos::logging::warn!("token revocation failed: {e}");
         }
     }
@@ -301,7 +303,8 @@ fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepU
     let needs = shared::scopes::required_for_tool(TOOL_UPDATE_PROFILE).join(" ");
     let info = overview.info;
     let tools = overview.tools.into_iter().map(|t| (t.name, t.description)).collect();
-    let resources = overview.resources.into_iter().map(|r| (r.uri, r.name)).collect();
+    // For a resource, `name` is its URI and `description` its name.
+    let resources = overview.resources.into_iter().map(|r| (r.name, r.description)).collect();
     view! {
         <section class="card">
             <p class="whoami">"Logged in as " <span data-testid="whoami">{overview.whoami}</span></p>
