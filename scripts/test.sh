@@ -4,7 +4,7 @@
 # runs beside them, a ~10 s smoke run of bench/mcp_hot_path.sh on what that build made, then the
 # Playwright end-to-end tests in Debian's Chromium, the official MCP TypeScript and Python SDK
 # clients (tests/interop/run.sh), and the official MCP conformance suite, authorization and
-# server legs (tests/conformance/run.sh). Exits non-zero at the first failing step and names it;
+# server legs, and its client leg against the mcp-auth CLI (tests/conformance/run.sh). Exits non-zero at the first failing step and names it;
 # the closing summary shows each step's wall time and each suite's result lines. Logs: a folder
 # per run under target/test-logs/ (`latest` points at the newest).
 #
@@ -66,6 +66,14 @@ summary() {
       printf -- '-- MCP conformance suite (%s) --\n' "${leg%-leg}" >&2
       grep -E '^(✓|✗) |^Total: ' "$logs/conformance-$leg.log" | sed 's/^/  /' >&2 \
         || printf '  (no conformance summary: see %s)\n' "$logs/conformance-$leg.log" >&2
+    fi
+  done
+  local rev
+  for rev in 2026-07-28 2025-11-25; do
+    if [ -f "$logs/conformance-client-$rev.log" ]; then
+      printf -- '-- MCP conformance suite (client leg, mcp-auth, --requirements %s) --\n' "$rev" >&2
+      grep -E '^(✓|✗) |^Total: ' "$logs/conformance-client-$rev.log" | sed 's/^/  /' >&2 \
+        || printf '  (no conformance summary: see %s)\n' "$logs/conformance-client-$rev.log" >&2
     fi
   done
   if [ "$rc" -eq 0 ]; then
@@ -140,5 +148,5 @@ step "MCP hot-path benchmark, smoke run (bench/mcp_hot_path.sh --smoke)" logged 
 step "Playwright end-to-end tests" logged e2e env E2E_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/e2e/run.sh" "$@"
 step "interop: TypeScript SDK and Python SDK clients" logged interop \
   env INTEROP_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/interop/run.sh"
-step "MCP conformance suite (authorization + server legs)" logged conformance \
+step "MCP conformance suite (authorization + server legs, client leg against mcp-auth)" logged conformance \
   env CONF_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/conformance/run.sh"

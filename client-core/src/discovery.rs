@@ -53,7 +53,14 @@ pub async fn probe<H: HttpClient>(http: &H, mcp: &Url) -> Result<(Challenge, Htt
     if res.status != 401 {
         return Err(CoreError::NoOAuth { url: mcp.to_string(), status: res.status });
     }
-    let raw = res.header("www-authenticate").map(str::to_owned);
+    let challenge = challenge_from(mcp, res.header("www-authenticate"))?;
+    Ok((challenge, res))
+}
+
+/// The challenge of a 401 the caller received itself (e.g. on an MCP request that needed a
+/// token, when the server lets other requests through without one).
+pub fn challenge_from(mcp: &Url, www_authenticate: Option<&str>) -> Result<Challenge, CoreError> {
+    let raw = www_authenticate.map(str::to_owned);
     let parsed = raw.as_deref().and_then(BearerChallenge::parse);
     if let Some(refused) = parsed.as_ref().and_then(|c| c.check_network_urls().err()) {
         return Err(CoreError::Invalid {
@@ -62,12 +69,11 @@ pub async fn probe<H: HttpClient>(http: &H, mcp: &Url) -> Result<(Challenge, Htt
             reason: refused.to_string(),
         });
     }
-    let challenge = Challenge {
+    Ok(Challenge {
         www_authenticate: raw,
         resource_metadata: parsed.as_ref().and_then(|c| c.resource_metadata.clone()),
         scope: parsed.and_then(|c| c.scope).filter(|s| !s.trim().is_empty()),
-    };
-    Ok((challenge, res))
+    })
 }
 
 /// Where to look for the protected resource metadata: the challenge's `resource_metadata` when
@@ -143,7 +149,7 @@ pub async fn protected_resource_metadata<H: HttpClient>(
     let invalid = |reason: String| CoreError::Invalid { what: PRM_WHAT.into(), url: url.clone(), reason };
     let ours = urls::canonical_resource(mcp.as_str()).unwrap_or_else(|_| mcp.to_string());
     let theirs = urls::canonical_resource(&prm.resource).unwrap_or_else(|_| prm.resource.clone());
-    if ours != theirs {
+    if !resource_covers(&theirs, &ours) {
         return Err(invalid(format!(
             "it describes the resource {}, not the MCP server {mcp} you connected to (RFC 9728 §3.3)",
             prm.resource
@@ -153,6 +159,22 @@ pub async fn protected_resource_metadata<H: HttpClient>(
         return Err(invalid("authorization_servers is empty, so there is nowhere to log in".into()));
     }
     Ok((prm, url))
+}
+
+/// Whether the PRM's `resource` covers the MCP URL: the same URL, or (RFC 9728 §3.1's root
+/// document, e.g. `https://h` for `https://h/mcp`) the same origin with a path that is a
+/// whole-segment prefix of the MCP URL's. Another origin never matches.
+#[must_use]
+pub fn resource_covers(resource: &str, mcp: &str) -> bool {
+    if resource == mcp {
+        return true;
+    }
+    let (Ok(r), Ok(m)) = (Url::parse(resource), Url::parse(mcp)) else { return false };
+    if r.origin() != m.origin() || r.query().is_some() {
+        return false;
+    }
+    let base = r.path().trim_end_matches('/');
+    base.is_empty() || m.path() == base || m.path().starts_with(&format!("{base}/"))
 }
 
 /// Fetches the issuer's metadata and checks the exact issuer match and PKCE S256 support.
@@ -190,6 +212,18 @@ pub fn check_issuer(asm: &AuthorizationServerMetadata, issuer: &str, url: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_root_resource_covers_the_mcp_path_but_another_origin_never_does() {
+        assert!(resource_covers("http://localhost:1/mcp", "http://localhost:1/mcp"));
+        assert!(resource_covers("http://localhost:1", "http://localhost:1/mcp"));
+        assert!(resource_covers("http://localhost:1/", "http://localhost:1/mcp"));
+        assert!(resource_covers("https://h/tenant", "https://h/tenant/mcp"));
+        assert!(!resource_covers("https://h/ten", "https://h/tenant/mcp"));
+        assert!(!resource_covers("https://h/other", "https://h/mcp"));
+        assert!(!resource_covers("https://evil.example.com/mcp", "http://localhost:1/mcp"));
+        assert!(!resource_covers("http://localhost:2", "http://localhost:1/mcp"));
+    }
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))

@@ -81,10 +81,32 @@ pub async fn begin_login<H: HttpClient>(
     })?;
     let pending = format!("POST {mcp} (initialize) without an Authorization header…");
     let challenge = s.run(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, pending, unauthenticated(&s, &mcp)).await?;
-    let prm_pending = format!("GET {}…", discovery::prm_urls(&mcp, &challenge).join(", then "));
+    after_challenge(&s, &mcp, challenge, ctx).await
+}
+
+/// [`begin_login`] for a caller that already holds the 401 (an MCP request of its own was
+/// refused; the server may let other requests, e.g. `initialize`, through without a token).
+pub async fn begin_login_with_challenge<H: HttpClient>(
+    http: &H,
+    mcp_input: &str,
+    challenge: Challenge,
+    ctx: LoginContext<'_>,
+) -> Result<PendingAuthorization, CoreError> {
+    let s = Steps { http: Recorder::new(http), obs: ctx.observer };
+    let mcp = discovery::parse_mcp_url(mcp_input)?;
+    after_challenge(&s, &mcp, challenge, ctx).await
+}
+
+async fn after_challenge<H: HttpClient>(
+    s: &Steps<'_, H>,
+    mcp: &Url,
+    challenge: Challenge,
+    ctx: LoginContext<'_>,
+) -> Result<PendingAuthorization, CoreError> {
+    let prm_pending = format!("GET {}…", discovery::prm_urls(mcp, &challenge).join(", then "));
     let (prm, _) = s
         .run(ids::PRM, TITLE_PRM, prm_pending, async {
-            let (prm, url) = discovery::protected_resource_metadata(&s.http, &mcp, &challenge).await?;
+            let (prm, url) = discovery::protected_resource_metadata(&s.http, mcp, &challenge).await?;
             let detail = format!(
                 "GET {url} → 200. Resource: {}. Authorization server: {}. Scopes supported: {}.",
                 prm.resource,
@@ -99,11 +121,11 @@ pub async fn begin_login<H: HttpClient>(
         })
         .await?;
     let issuer = prm.authorization_servers.first().cloned().unwrap_or_default();
-    let asm = as_metadata(&s, &issuer).await?;
+    let asm = as_metadata(s, &issuer).await?;
     let scope = scope::select(challenge.scope.as_deref(), &prm.scopes_supported, &asm.scopes_supported);
     let registration_scope = scope::registration_scope(scope.as_deref(), &prm.scopes_supported);
-    let creds = identify(&s, &asm, &ctx, registration_scope.as_deref()).await?;
-    authorize_step(&s, &asm, creds, mcp.as_str(), &prm.resource, scope, ctx.random)
+    let creds = identify(s, &asm, &ctx, registration_scope.as_deref()).await?;
+    authorize_step(s, &asm, creds, mcp.as_str(), &prm.resource, scope, ctx.random)
 }
 
 async fn unauthenticated<H: HttpClient>(s: &Steps<'_, H>, mcp: &Url) -> Result<(Challenge, String), CoreError> {

@@ -149,7 +149,9 @@ pub async fn resolve<H: HttpClient>(
     };
     if let Some(stored) = store.load(&asm.issuer) {
         if fits(&stored, asm, &endpoint, config, scope) {
-            return Ok((stored, Resolved::Reused));
+            // This run's redirect URI: a native app's loopback port changes from run to run,
+            // and the browser must come back to the port listening now (RFC 8252 §7.3).
+            return Ok((Credentials { redirect_uri: config.redirect_uri.clone(), ..stored }, Resolved::Reused));
         }
     }
     let creds = register(http, &endpoint, asm, config, scope).await?;

@@ -20,6 +20,8 @@ pub const CLIENT_NAME: &str = "mcp-auth-client";
 pub const CLIENT_VERSION: &str = "0.1.0";
 const ACCEPT: &str = "application/json, text/event-stream";
 const WHAT: &str = "the MCP server";
+pub use crate::stateless::STATELESS_VERSIONS;
+use crate::stateless::{with_standard_headers, UNSUPPORTED_VERSION};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerInfo {
@@ -44,6 +46,15 @@ struct Connection {
     session_id: Option<String>,
     protocol_version: Option<String>,
     next_id: u64,
+    /// 2026-07-28 stateless lifecycle: no `initialize`; this version in every request's header
+    /// and `params._meta`.
+    stateless: Option<String>,
+    /// The `WWW-Authenticate` of the last 401, for a caller that logs in on demand.
+    last_challenge: Option<String>,
+    /// A version the server offered after refusing ours (-32022).
+    next_version: Option<String>,
+    /// From the last `tools/list`: which parameters of which tool are mirrored into headers.
+    header_params: std::collections::HashMap<String, Vec<(String, String)>>,
 }
 
 /// One MCP connection. Cheap to clone (shared state, single thread).
@@ -66,6 +77,10 @@ impl<H: HttpClient> McpClient<H> {
             session_id: None,
             protocol_version: None,
             next_id: 1,
+            stateless: None,
+            last_challenge: None,
+            next_version: None,
+            header_params: std::collections::HashMap::new(),
         };
         Self { http, conn: Rc::new(RefCell::new(conn)) }
     }
@@ -73,6 +88,25 @@ impl<H: HttpClient> McpClient<H> {
     #[must_use]
     pub fn url(&self) -> String {
         self.conn.borrow().url.clone()
+    }
+
+    /// The 2026-07-28 stateless lifecycle at protocol `version`: no `initialize` handshake; each
+    /// request carries the `MCP-Protocol-Version` header and the `_meta` protocol version and
+    /// client capabilities.
+    #[must_use]
+    pub fn stateless(self, version: &str) -> Self {
+        {
+            let mut conn = self.conn.borrow_mut();
+            conn.stateless = Some(version.to_owned());
+            conn.protocol_version = Some(version.to_owned());
+        }
+        self
+    }
+
+    /// The `WWW-Authenticate` value of the last 401 (see [`crate::discovery::challenge_from`]).
+    #[must_use]
+    pub fn last_challenge(&self) -> Option<String> {
+        self.conn.borrow().last_challenge.clone()
     }
 
     /// Uses `token` from the next request on (after a refresh); the MCP session is kept.
@@ -85,8 +119,11 @@ impl<H: HttpClient> McpClient<H> {
         let mut req = match body {
             Some(b) => HttpRequest::post(&conn.url, JSON, b).header("accept", ACCEPT),
             None => HttpRequest { method, ..HttpRequest::get(&conn.url) },
+        };
+        // No token yet: the request goes without one (a 401 then says how to log in).
+        if !conn.token.is_empty() {
+            req = req.header("authorization", &format!("Bearer {}", conn.token));
         }
-        .header("authorization", &format!("Bearer {}", conn.token));
         if let Some(id) = &conn.session_id {
             req = req.header(SESSION_HEADER, id);
         }
@@ -98,26 +135,66 @@ impl<H: HttpClient> McpClient<H> {
 
     async fn post(&self, message: &JsonRpcRequest) -> Result<HttpResponse, CoreError> {
         let body = serde_json::to_string(message).map_err(|e| CoreError::message(e.to_string()))?;
-        let (req, had_session) = self.request(Method::Post, Some(body));
+        let (mut req, had_session) = self.request(Method::Post, Some(body));
+        if self.conn.borrow().stateless.is_some() {
+            req = with_standard_headers(req, message, &self.conn.borrow().header_params);
+        }
         let url = req.url.clone();
         let res = wire::send(&*self.http, WHAT, req).await?;
         if res.is_success() {
             return Ok(res);
         }
+        if res.status == 400 {
+            self.note_supported_versions(&res);
+        }
         Err(match res.status {
-            401 => CoreError::Unauthorized,
+            401 => {
+                self.conn.borrow_mut().last_challenge = res.header("www-authenticate").map(str::to_owned);
+                CoreError::Unauthorized
+            }
             403 => insufficient_scope(&message.method, &res).unwrap_or_else(|| failure(&url, &message.method, &res)),
             404 if had_session => CoreError::SessionGone,
             _ => failure(&url, &message.method, &res),
         })
     }
 
+    /// A stateless request refused with -32022 (unsupported protocol version) is sent once more
+    /// at the first version both sides speak, when the error names one (SEP-2575 negotiation;
+    /// once only, even if that is the version just refused).
     async fn call_once(&self, method: &str, params: Value) -> Result<(Value, HttpResponse), CoreError> {
+        match self.call_at_version(method, params.clone()).await {
+            Err(CoreError::JsonRpc { code: UNSUPPORTED_VERSION, .. }) if self.switch_version() => {
+                self.call_at_version(method, params).await
+            }
+            other => other,
+        }
+    }
+
+    /// Remembers a version to switch to from a -32022 error's `data.supported`.
+    fn note_supported_versions(&self, res: &HttpResponse) {
+        let mut conn = self.conn.borrow_mut();
+        if conn.stateless.is_none() {
+            return;
+        }
+        let messages = messages_from_body(res.content_type(), &res.text());
+        conn.next_version = messages.iter().find_map(|m| m.get("error")).and_then(crate::stateless::version_to_retry);
+    }
+
+    fn switch_version(&self) -> bool {
+        let mut conn = self.conn.borrow_mut();
+        let Some(next) = conn.next_version.take() else { return false };
+        conn.stateless = Some(next.clone());
+        conn.protocol_version = Some(next);
+        true
+    }
+
+    async fn call_at_version(&self, method: &str, params: Value) -> Result<(Value, HttpResponse), CoreError> {
         let id = {
             let mut conn = self.conn.borrow_mut();
             conn.next_id += 1;
             conn.next_id
         };
+        let params = self.with_meta(params);
         let res = self.post(&JsonRpcRequest::call(id, method, params)).await?;
         let messages = messages_from_body(res.content_type(), &res.text());
         let Some(message) = messages.into_iter().find(|m| m.get("id") == Some(&Value::from(id))) else {
@@ -134,6 +211,14 @@ impl<H: HttpClient> McpClient<H> {
             return Err(json_rpc_error(method, err));
         }
         Ok((message.get("result").cloned().unwrap_or(Value::Null), res))
+    }
+
+    /// In the stateless lifecycle, adds the per-request `_meta` (SEP-2575).
+    fn with_meta(&self, params: Value) -> Value {
+        match self.conn.borrow().stateless.as_deref() {
+            Some(version) => crate::stateless::with_meta(params, version),
+            None => params,
+        }
     }
 
     /// Starts a fresh MCP session: `initialize`, then `notifications/initialized`.
@@ -167,13 +252,17 @@ impl<H: HttpClient> McpClient<H> {
 
     /// Sends a request; if the server forgot our session (404), re-initializes once and retries.
     pub async fn call(&self, method: &str, params: Value) -> Result<Value, CoreError> {
-        match self.call_once(method, params.clone()).await {
+        let result = match self.call_once(method, params.clone()).await {
             Err(CoreError::SessionGone) => {
                 self.initialize().await?;
                 self.call_once(method, params).await.map(|(result, _)| result)
             }
             other => other.map(|(result, _)| result),
+        }?;
+        if method == "tools/list" {
+            self.conn.borrow_mut().header_params = crate::stateless::header_params(&result);
         }
+        Ok(result)
     }
 
     pub async fn list_tools(&self) -> Result<Vec<Item>, CoreError> {

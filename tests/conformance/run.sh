@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance, under Node 22)
-# against the server (target/debug/server), both legs, with no --scenario (every scenario of each leg):
+# against the server (target/debug/server), both legs, with no --scenario (every scenario of each leg),
+# then its client leg against the CLI:
 #   1. authorization: `conformance authorization --url <AS> --client-id <id> --port <p>
 #      --resource <RS>/mcp`. The client is registered beforehand by dynamic registration with the
 #      suite's redirect URI http://127.0.0.1:<p>/callback; authorization.mjs signs in and allows
@@ -9,8 +10,10 @@
 #      mount that exists only because this script starts the server with
 #      --conformance-unauthenticated-mcp (never the default; the flag only exists in builds with
 #      the test-fixtures feature, as scripts/test.sh makes them).
+#   3. client: tests/conformance/client.sh, `conformance client --requirements <rev>` against
+#      `target/debug/mcp-auth conformance` (no server of ours: the suite serves each scenario).
 # Starts the server on port 0 (reported through --ready-file), makes a fresh database with one user in a temporary directory, stops the
-# server and removes everything on exit. Fails when either leg reports a failed check.
+# server and removes everything on exit. Fails when any leg reports a failed check.
 #
 # Needs: target/debug/server built with --features test-fixtures, Node 22 and tests/conformance/node_modules (both from
 # scripts/setup.sh --conformance), /usr/bin/chromium (scripts/setup.sh --e2e).
@@ -79,15 +82,19 @@ client_id=$("$node22" -e 'console.log(JSON.parse(process.argv[1]).client_id ?? "
 [ -n "$client_id" ] || fail "no client_id in the registration response"
 
 status=0
-say "── leg 1/2: conformance authorization (all scenarios)"
+say "── leg 1/3: conformance authorization (all scenarios)"
 (cd "$work" && CONF_AS_URL="$as_url" CONF_RESOURCE="$rs_url/mcp" CONF_CLIENT_ID="$client_id" \
   CONF_CALLBACK_PORT="$callback_port" CONF_USER="$user" CONF_PASSWORD="$password" \
   CONF_SUITE_BIN="$suite_bin" CONF_CHROMIUM="$chromium" \
   "$node22" "$here/authorization.mjs") 2>&1 | tee "$logs/conformance-authorization.log" || status=1
 
-say "── leg 2/2: conformance server --url $rs_url/conformance/mcp (active suite)"
+say "── leg 2/3: conformance server --url $rs_url/conformance/mcp (active suite)"
 (cd "$work" && "$node22" "$suite_bin" server --url "$rs_url/conformance/mcp") 2>&1 \
   | tee "$logs/conformance-server-leg.log" || status=1
+
+# Leg 3: the client leg, the suite against our CLI (`mcp-auth conformance`); no server needed.
+say "── leg 3/3: conformance client against target/debug/mcp-auth (tests/conformance/client.sh)"
+bash "$here/client.sh" || status=1
 
 # The suite's own summary lines, so they stay visible at the end of the CI output.
 for leg in authorization server-leg; do
