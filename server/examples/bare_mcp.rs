@@ -43,13 +43,10 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// Stands in for the bearer guard: the identity a valid token for `user_id` would give.
-async fn as_fixed_user(State(user_id): State<Arc<str>>, mut req: Request, next: Next) -> Response {
-    req.extensions_mut().insert(AuthContext {
-        user_id: user_id.to_string(),
-        client_id: "bare-mcp-bench".to_owned(),
-        scopes: ScopeSet::from_names(shared::scopes::MCP_REQUIRED),
-    });
+/// Stands in for the bearer guard: the identity a valid token for the user would give, shared
+/// the way the guard shares a verified token's.
+async fn as_fixed_user(State(caller): State<Arc<AuthContext>>, mut req: Request, next: Next) -> Response {
+    req.extensions_mut().insert(caller);
     next.run(req).await
 }
 
@@ -87,9 +84,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    let app = Router::new()
-        .route_service(shared::urls::MCP, mcp)
-        .layer(middleware::from_fn_with_state(Arc::<str>::from(user.id.as_str()), as_fixed_user));
+    let app = Router::new().route_service(shared::urls::MCP, mcp).layer(middleware::from_fn_with_state(
+        Arc::new(AuthContext {
+            user_id: user.id.clone(),
+            client_id: "bare-mcp-bench".to_owned(),
+            scopes: ScopeSet::from_names(shared::scopes::MCP_REQUIRED),
+        }),
+        as_fixed_user,
+    ));
 
     let mcp_url = format!("http://{addr}{}", shared::urls::MCP);
     println!("mcp_url={mcp_url}");

@@ -105,7 +105,7 @@ pub async fn require_bearer(guard: &GuardState, req: Request, next: McpService) 
 }
 
 /// Runs the request as `ctx`'s user, keeping MCP sessions bound to the user who opened them.
-async fn serve_as(guard: &GuardState, ctx: AuthContext, mut req: Request, next: McpService) -> Response {
+async fn serve_as(guard: &GuardState, ctx: Arc<AuthContext>, mut req: Request, next: McpService) -> Response {
     let sessions = &guard.sessions;
     let user_id = ctx.user_id.clone();
     let named = req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);

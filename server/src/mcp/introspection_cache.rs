@@ -4,7 +4,7 @@
 //! token's own expiry, so a revocation reaches the resource server within `ttl`.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::verifier::AuthContext;
 
@@ -13,7 +13,7 @@ const MAX_ENTRIES: usize = 10_000;
 
 pub struct IntrospectionCache {
     ttl: i64,
-    entries: Mutex<HashMap<String, (i64, AuthContext)>>,
+    entries: Mutex<HashMap<String, (i64, Arc<AuthContext>)>>,
 }
 
 impl IntrospectionCache {
@@ -22,7 +22,7 @@ impl IntrospectionCache {
         Self { ttl: ttl.max(0), entries: Mutex::default() }
     }
 
-    pub fn get(&self, token: &str, now: i64) -> Option<AuthContext> {
+    pub fn get(&self, token: &str, now: i64) -> Option<Arc<AuthContext>> {
         if self.ttl == 0 {
             return None;
         }
@@ -44,7 +44,7 @@ impl IntrospectionCache {
     }
 
     /// Remembers a valid answer for a token that expires at `exp`.
-    pub fn put(&self, token: &str, ctx: &AuthContext, exp: i64, now: i64) {
+    pub fn put(&self, token: &str, ctx: &Arc<AuthContext>, exp: i64, now: i64) {
         let until = exp.min(now.saturating_add(self.ttl));
         if self.ttl == 0 || until <= now {
             return;
@@ -64,8 +64,12 @@ impl IntrospectionCache {
 mod tests {
     use super::*;
 
-    fn ctx() -> AuthContext {
-        AuthContext { user_id: "u".into(), client_id: "c".into(), scopes: shared::scopes::ScopeSet::default() }
+    fn ctx() -> Arc<AuthContext> {
+        Arc::new(AuthContext {
+            user_id: "u".into(),
+            client_id: "c".into(),
+            scopes: shared::scopes::ScopeSet::default(),
+        })
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! and handed on unchanged; a body that is not JSON goes on as it came, so rmcp answers it with
 //! its own JSON-RPC error. This module decides nothing about the token itself.
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
@@ -18,11 +21,10 @@ use super::MAX_MCP_BODY_BYTES;
 /// every scope it needs. A token that already `held` every privileged tool's scopes cannot lack
 /// one, so its body is not read at all. Fails only when the body cannot be read: 413 when it is
 /// too large.
-pub async fn scopes_needed(req: Request, held: &ScopeSet) -> Result<(Request, ScopeSet), Response> {
-    let mut needed = ScopeSet::from_names(scopes::MCP_REQUIRED);
+pub async fn scopes_needed(req: Request, held: &ScopeSet) -> Result<(Request, Cow<'static, ScopeSet>), Response> {
     let holds_all = scopes::PRIVILEGED_TOOLS.iter().all(|(_, tool_needs)| tool_needs.iter().all(|s| held.contains(s)));
     if req.method() != Method::POST || holds_all {
-        return Ok((req, needed));
+        return Ok((req, Cow::Borrowed(&ENDPOINT)));
     }
     let (parts, body) = req.into_parts();
     let bytes: Bytes = match Limited::new(body, MAX_MCP_BODY_BYTES).collect().await {
@@ -32,13 +34,17 @@ pub async fn scopes_needed(req: Request, held: &ScopeSet) -> Result<(Request, Sc
         }
         Err(_) => return Err((StatusCode::BAD_REQUEST, "could not read the request body").into_response()),
     };
+    let mut needed = Cow::Borrowed(&*ENDPOINT);
     if may_call_privileged(&bytes) {
         for tool in called_tools(&bytes) {
-            needed.extend_names(scopes::required_for_tool(&tool));
+            needed.to_mut().extend_names(scopes::required_for_tool(&tool));
         }
     }
     Ok((Request::from_parts(parts, Body::from(bytes)), needed))
 }
+
+/// What every request needs: the endpoint's own scope (built once, not per request).
+static ENDPOINT: LazyLock<ScopeSet> = LazyLock::new(|| ScopeSet::from_names(scopes::MCP_REQUIRED));
 
 /// False only when no privileged tool can be named in `body`: without a backslash a JSON string
 /// holds its text literally, so a call of a privileged tool would show its name as is. Spares the

@@ -127,7 +127,8 @@ impl UserDataServer {
 fn auth_context(ctx: &RequestContext<RoleServer>) -> Result<&AuthContext, McpError> {
     ctx.extensions
         .get::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<AuthContext>())
+        .and_then(|parts| parts.extensions.get::<std::sync::Arc<AuthContext>>())
+        .map(|ctx| &**ctx)
         .ok_or_else(|| McpError::invalid_request("not authenticated", None))
 }
 

@@ -24,7 +24,7 @@ pub const MAX_ENTRIES: usize = 10_000;
 /// What a successful verification proved, and what must be checked again on every use.
 #[derive(Clone, Debug)]
 pub struct Verified {
-    pub ctx: AuthContext,
+    pub ctx: Arc<AuthContext>,
     pub kid: String,
     pub key: VerifyingKey,
     pub gid: Option<String>,
@@ -94,11 +94,11 @@ mod tests {
 
     fn verified(exp: i64) -> Verified {
         Verified {
-            ctx: AuthContext {
+            ctx: Arc::new(AuthContext {
                 user_id: "u".into(),
                 client_id: "c".into(),
                 scopes: shared::scopes::ScopeSet::default(),
-            },
+            }),
             kid: "k".into(),
             key: ed25519_dalek::SigningKey::from_bytes(&[1; 32]).verifying_key(),
             gid: None,

@@ -79,7 +79,7 @@ impl Verifier {
         }
     }
 
-    pub async fn verify(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {
+    pub async fn verify(&self, token: &str, settings: &Settings, now: i64) -> Result<Arc<AuthContext>, Rejected> {
         match self.mode {
             Verification::Jwt => self.verify_jwt(token, settings, now).await,
             Verification::Introspection => self.introspect(token, settings, now).await,
@@ -93,7 +93,7 @@ impl Verifier {
         Self { jwks: self.jwks.following(local), ..self }
     }
 
-    async fn verify_jwt(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {
+    async fn verify_jwt(&self, token: &str, settings: &Settings, now: i64) -> Result<Arc<AuthContext>, Rejected> {
         let expect =
             Expect { issuer: &settings.issuer, audience: &settings.resource, now, leeway: settings.jwt_leeway_secs };
         let cache_key = TokenCache::key(token);
@@ -109,11 +109,11 @@ impl Verifier {
         if self.denylist.is_revoked(claims.gid.as_deref(), &claims.jti) {
             return Err(Rejected::Invalid("the access token has been revoked"));
         }
-        let ctx = AuthContext {
+        let ctx = Arc::new(AuthContext {
             user_id: claims.sub,
             client_id: claims.client_id,
             scopes: ScopeSet::parse(&claims.scope).unwrap_or_default(),
-        };
+        });
         let verified = Verified {
             ctx: ctx.clone(),
             kid,
@@ -140,7 +140,7 @@ impl Verifier {
         self.verified.len()
     }
 
-    async fn introspect(&self, token: &str, settings: &Settings, now: i64) -> Result<AuthContext, Rejected> {
+    async fn introspect(&self, token: &str, settings: &Settings, now: i64) -> Result<Arc<AuthContext>, Rejected> {
         // A revocation seen since the cache was filled may concern any of its answers.
         let generation = self.denylist.generation();
         if self.cache_generation.swap(generation, Ordering::AcqRel) != generation {
@@ -169,7 +169,7 @@ impl Verifier {
             Rejected::Unavailable
         })?;
         let exp = info.exp.unwrap_or(now);
-        let ctx = check(info, settings, now)?;
+        let ctx = Arc::new(check(info, settings, now)?);
         self.introspected.put(token, &ctx, exp, now);
         Ok(ctx)
     }

@@ -77,10 +77,10 @@ pub fn routes(state: &AppState, user: TestUser, shutdown: tokio_util::sync::Canc
 
 /// Stands in for the bearer guard: every request is the test user with the basic MCP scope.
 async fn act_as_test_user(State(user): State<TestUser>, mut req: Request, next: Next) -> Response {
-    req.extensions_mut().insert(AuthContext {
+    req.extensions_mut().insert(std::sync::Arc::new(AuthContext {
         user_id: user.user_id,
         client_id: CLIENT_ID.to_owned(),
         scopes: ScopeSet::from_names(shared::scopes::MCP_REQUIRED),
-    });
+    }));
     next.run(req).await
 }
