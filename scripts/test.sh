@@ -127,6 +127,20 @@ rust_tests_and_spa() {
   [ $rust_rc = 0 ] && [ $spa_rc = 0 ]
 }
 
+# Fails when the SPA a browser downloads (wasm + JS, gzipped) is over its budget; the figure goes
+# into the summary either way. docs/benchmarks.md says where the bytes go.
+spa_size_budget() {
+  local bytes kb
+  bytes="$(spa_gzip_bytes)"
+  kb=$(( (bytes + 1023) / 1024 ))
+  if [ "$bytes" -gt $((SPA_GZIP_BUDGET_KB * 1024)) ]; then
+    results+=("FAILED SPA size: $kb KB gzipped (wasm + JS), budget $SPA_GZIP_BUDGET_KB KB")
+    warn "the SPA is $kb KB gzipped (wasm + JS), over its $SPA_GZIP_BUDGET_KB KB budget"
+    return 1
+  fi
+  results+=("ok     SPA size: $kb KB gzipped (wasm + JS), budget $SPA_GZIP_BUDGET_KB KB")
+}
+
 step "setup (toolchain, chromium, npm and pip packages, PostgreSQL)" bash "$ROOT/scripts/setup.sh" --e2e --interop --conformance --postgres
 # One throwaway PostgreSQL for every suite that needs it (each test makes its own schema); the
 # tests fail rather than skip without it. Stopped by the EXIT trap, pass or fail.
@@ -134,6 +148,7 @@ step "start a throwaway PostgreSQL" start_test_postgres
 step "typecheck the Playwright specs (tsc --noEmit)" typecheck_e2e
 step "cargo fmt --check" cargo fmt --all --check
 step "cargo test + SPA release build, side by side" rust_tests_and_spa
+step "SPA size budget (gzipped wasm + JS)" spa_size_budget
 # The examples it runs were built by `cargo test` above (same profile and features): no build here.
 step "MCP hot-path benchmark, smoke run (bench/mcp_hot_path.sh --smoke)" logged bench-smoke \
   env SKIP_BUILD=1 bash "$ROOT/bench/mcp_hot_path.sh" --smoke
