@@ -1,0 +1,234 @@
+//! Discovery: the 401 challenge of the MCP server, its protected resource metadata (RFC 9728,
+//! path-aware with a fallback to the root), and the authorization server metadata, probed in
+//! the 2026-07-28 order (RFC 8414 and OpenID Connect Discovery, path-aware). Every URL in each
+//! answer must pass `shared::urls::validate_network_url` as it is parsed, and the AS metadata's
+//! `issuer` must equal the issuer it was fetched for, character for character.
+
+use serde::de::DeserializeOwned;
+use shared::challenge::BearerChallenge;
+use shared::mcp::{JsonRpcRequest, PROTOCOL_VERSION};
+use shared::oauth::{AuthorizationServerMetadata, ProtectedResourceMetadata};
+use shared::pkce;
+use shared::urls::{self, NetworkUrls};
+use url::Url;
+
+use crate::error::CoreError;
+use crate::http::{HttpClient, HttpRequest, HttpResponse};
+use crate::wire::{self, JSON};
+
+/// What the unauthenticated request told us.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    /// The raw `WWW-Authenticate` value, when the client could see one.
+    pub www_authenticate: Option<String>,
+    /// Its `resource_metadata` (already checked as a network URL).
+    pub resource_metadata: Option<String>,
+    /// Its `scope`, when not blank.
+    pub scope: Option<String>,
+}
+
+/// The MCP server's URL, held to the rule for every URL the client sends tokens to.
+pub fn parse_mcp_url(input: &str) -> Result<Url, CoreError> {
+    urls::validate_network_url(input.trim()).map_err(|reason| CoreError::BadUrl {
+        what: "the MCP server's URL".into(),
+        url: input.to_owned(),
+        reason: format!("{reason}. Enter the MCP server's URL"),
+    })
+}
+
+pub(crate) fn initialize_body() -> String {
+    let params = serde_json::json!({
+        "protocolVersion": PROTOCOL_VERSION,
+        "capabilities": {},
+        "clientInfo": { "name": crate::mcp::CLIENT_NAME, "version": crate::mcp::CLIENT_VERSION },
+    });
+    serde_json::to_string(&JsonRpcRequest::call(0, "initialize", params)).unwrap_or_default()
+}
+
+/// `POST <mcp>` with an `initialize` body and no token; a protected server answers 401.
+pub async fn probe<H: HttpClient>(http: &H, mcp: &Url) -> Result<(Challenge, HttpResponse), CoreError> {
+    let req = HttpRequest::post(mcp.as_str(), JSON, initialize_body())
+        .header("accept", "application/json, text/event-stream");
+    let res = wire::send(http, "the MCP server", req).await?;
+    if res.status != 401 {
+        return Err(CoreError::NoOAuth { url: mcp.to_string(), status: res.status });
+    }
+    let raw = res.header("www-authenticate").map(str::to_owned);
+    let parsed = raw.as_deref().and_then(BearerChallenge::parse);
+    if let Some(refused) = parsed.as_ref().and_then(|c| c.check_network_urls().err()) {
+        return Err(CoreError::Invalid {
+            what: "the MCP server's WWW-Authenticate challenge".into(),
+            url: mcp.to_string(),
+            reason: refused.to_string(),
+        });
+    }
+    let challenge = Challenge {
+        www_authenticate: raw,
+        resource_metadata: parsed.as_ref().and_then(|c| c.resource_metadata.clone()),
+        scope: parsed.and_then(|c| c.scope).filter(|s| !s.trim().is_empty()),
+    };
+    Ok((challenge, res))
+}
+
+/// Where to look for the protected resource metadata: the challenge's `resource_metadata` when
+/// given; else the path-aware well-known URL, then the root one (RFC 9728 §3.1).
+#[must_use]
+pub fn prm_urls(mcp: &Url, challenge: &Challenge) -> Vec<String> {
+    if let Some(url) = &challenge.resource_metadata {
+        return vec![url.clone()];
+    }
+    let path_aware = urls::protected_resource_metadata_url(mcp);
+    let root = format!("{}{}", mcp.origin().ascii_serialization(), urls::PROTECTED_RESOURCE_METADATA);
+    if path_aware == root {
+        vec![root]
+    } else {
+        vec![path_aware, root]
+    }
+}
+
+/// Where to look for an issuer's metadata, in the order MCP 2026-07-28 prescribes:
+/// with a path `https://h/p`: `/.well-known/oauth-authorization-server/p`,
+/// `/.well-known/openid-configuration/p`, `/p/.well-known/openid-configuration`;
+/// without: `/.well-known/oauth-authorization-server`, `/.well-known/openid-configuration`.
+#[must_use]
+pub fn as_metadata_urls(issuer: &Url) -> Vec<String> {
+    let origin = issuer.origin().ascii_serialization();
+    let path = issuer.path().trim_end_matches('/');
+    if path.is_empty() {
+        vec![format!("{origin}{}", urls::AS_METADATA), format!("{origin}{}", urls::OPENID_CONFIGURATION)]
+    } else {
+        vec![
+            format!("{origin}{}{path}", urls::AS_METADATA),
+            format!("{origin}{}{path}", urls::OPENID_CONFIGURATION),
+            format!("{origin}{path}{}", urls::OPENID_CONFIGURATION),
+        ]
+    }
+}
+
+/// GETs the first of `candidates` that answers 200, parses it and checks its URLs. A document
+/// that parses but is refused stops the search (a poisoned answer is not a missing one).
+async fn first_document<H: HttpClient, T: DeserializeOwned + NetworkUrls>(
+    http: &H,
+    what: &str,
+    base: &str,
+    candidates: &[String],
+) -> Result<(T, String), CoreError> {
+    for url in candidates {
+        let res = wire::send(http, what, HttpRequest::get(url).header("accept", JSON)).await?;
+        if res.status != 200 {
+            continue;
+        }
+        let doc: T = wire::parse(what, url, &res)?;
+        doc.check_network_urls().map_err(|refused| CoreError::Invalid {
+            what: what.to_owned(),
+            url: url.clone(),
+            reason: refused.to_string(),
+        })?;
+        return Ok((doc, url.clone()));
+    }
+    Err(CoreError::NoMetadata { what: what.to_owned(), base: base.to_owned(), tried: candidates.to_vec() })
+}
+
+pub const PRM_WHAT: &str = "the protected resource metadata";
+pub const ASM_WHAT: &str = "the authorization server metadata";
+
+/// Fetches the PRM and checks that it describes `mcp` (RFC 9728 §3.3) and names an AS.
+pub async fn protected_resource_metadata<H: HttpClient>(
+    http: &H,
+    mcp: &Url,
+    challenge: &Challenge,
+) -> Result<(ProtectedResourceMetadata, String), CoreError> {
+    let (prm, url): (ProtectedResourceMetadata, String) =
+        first_document(http, PRM_WHAT, mcp.as_str(), &prm_urls(mcp, challenge)).await?;
+    let invalid = |reason: String| CoreError::Invalid { what: PRM_WHAT.into(), url: url.clone(), reason };
+    let ours = urls::canonical_resource(mcp.as_str()).unwrap_or_else(|_| mcp.to_string());
+    let theirs = urls::canonical_resource(&prm.resource).unwrap_or_else(|_| prm.resource.clone());
+    if ours != theirs {
+        return Err(invalid(format!(
+            "it describes the resource {}, not the MCP server {mcp} you connected to (RFC 9728 §3.3)",
+            prm.resource
+        )));
+    }
+    if prm.authorization_servers.is_empty() {
+        return Err(invalid("authorization_servers is empty, so there is nowhere to log in".into()));
+    }
+    Ok((prm, url))
+}
+
+/// Fetches the issuer's metadata and checks the exact issuer match and PKCE S256 support.
+pub async fn authorization_server_metadata<H: HttpClient>(
+    http: &H,
+    issuer: &str,
+) -> Result<(AuthorizationServerMetadata, String), CoreError> {
+    let issuer_url = urls::validate_network_url(issuer).map_err(|reason| CoreError::BadUrl {
+        what: "the authorization server's issuer".into(),
+        url: issuer.to_owned(),
+        reason: reason.to_string(),
+    })?;
+    let (asm, url): (AuthorizationServerMetadata, String) =
+        first_document(http, ASM_WHAT, issuer, &as_metadata_urls(&issuer_url)).await?;
+    check_issuer(&asm, issuer, &url)?;
+    if !asm.code_challenge_methods_supported.iter().any(|m| m == pkce::METHOD_S256) {
+        return Err(CoreError::Invalid {
+            what: ASM_WHAT.into(),
+            url,
+            reason: "it does not list S256 in code_challenge_methods_supported, so PKCE is not available".into(),
+        });
+    }
+    Ok((asm, url))
+}
+
+/// RFC 8414 §3.3: the `issuer` in the document is identical to the one it was fetched for.
+pub fn check_issuer(asm: &AuthorizationServerMetadata, issuer: &str, url: &str) -> Result<(), CoreError> {
+    if asm.issuer == issuer {
+        Ok(())
+    } else {
+        Err(CoreError::IssuerMismatch { url: url.to_owned(), expected: issuer.to_owned(), got: asm.issuer.clone() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn as_metadata_probe_order_with_a_path_includes_openid_in_2026_07_28_order() {
+        assert_eq!(
+            as_metadata_urls(&url("https://h/p")),
+            [
+                "https://h/.well-known/oauth-authorization-server/p",
+                "https://h/.well-known/openid-configuration/p",
+                "https://h/p/.well-known/openid-configuration",
+            ]
+        );
+    }
+
+    #[test]
+    fn as_metadata_probe_order_without_a_path() {
+        for issuer in ["https://h", "https://h/"] {
+            assert_eq!(
+                as_metadata_urls(&url(issuer)),
+                ["https://h/.well-known/oauth-authorization-server", "https://h/.well-known/openid-configuration"]
+            );
+        }
+    }
+
+    #[test]
+    fn prm_is_path_aware_with_root_fallback_unless_the_challenge_names_it() {
+        let none = Challenge { www_authenticate: None, resource_metadata: None, scope: None };
+        assert_eq!(
+            prm_urls(&url("http://127.0.0.1:9/mcp"), &none),
+            [
+                "http://127.0.0.1:9/.well-known/oauth-protected-resource/mcp",
+                "http://127.0.0.1:9/.well-known/oauth-protected-resource"
+            ]
+        );
+        assert_eq!(prm_urls(&url("https://h/"), &none), ["https://h/.well-known/oauth-protected-resource"]);
+        let named = Challenge { resource_metadata: Some("https://h/prm".into()), ..none };
+        assert_eq!(prm_urls(&url("https://h/mcp"), &named), ["https://h/prm"]);
+    }
+}

@@ -1,0 +1,299 @@
+//! MCP over streamable HTTP with a bearer token: `initialize` (+ `notifications/initialized`,
+//! keeping `Mcp-Session-Id` when the server gives one — 2025-06-18 sessions — and working
+//! without one — 2026-07-28 stateless), then tools, resources and prompts. Replies may be JSON
+//! or `text/event-stream`. A 401 becomes [`CoreError::Unauthorized`], a 403 `insufficient_scope`
+//! [`CoreError::InsufficientScope`]; a 404 for a known session re-initializes once. Renewing
+//! the token and stepping up are [`crate::keeper::TokenKeeper`]'s job.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde_json::{json, Value};
+use shared::challenge::{BearerChallenge, INSUFFICIENT_SCOPE};
+use shared::mcp::{messages_from_body, JsonRpcRequest, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
+
+use crate::error::CoreError;
+use crate::http::{HttpClient, HttpRequest, HttpResponse, Method};
+use crate::wire::{self, excerpt, JSON};
+
+pub const CLIENT_NAME: &str = "mcp-auth-client";
+pub const CLIENT_VERSION: &str = "0.1.0";
+const ACCEPT: &str = "application/json, text/event-stream";
+const WHAT: &str = "the MCP server";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerInfo {
+    pub protocol_version: String,
+    pub name: String,
+    pub version: String,
+    pub session_id: Option<String>,
+}
+
+/// A named item of a list (tool, resource, prompt) with its description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    /// The tool or prompt name, or the resource URI.
+    pub name: String,
+    /// The description, or the resource's name.
+    pub description: String,
+}
+
+struct Connection {
+    url: String,
+    token: String,
+    session_id: Option<String>,
+    protocol_version: Option<String>,
+    next_id: u64,
+}
+
+/// One MCP connection. Cheap to clone (shared state, single thread).
+pub struct McpClient<H> {
+    http: Rc<H>,
+    conn: Rc<RefCell<Connection>>,
+}
+
+impl<H> Clone for McpClient<H> {
+    fn clone(&self) -> Self {
+        Self { http: self.http.clone(), conn: self.conn.clone() }
+    }
+}
+
+impl<H: HttpClient> McpClient<H> {
+    pub fn new(http: Rc<H>, url: &str, token: &str) -> Self {
+        let conn = Connection {
+            url: url.to_owned(),
+            token: token.to_owned(),
+            session_id: None,
+            protocol_version: None,
+            next_id: 1,
+        };
+        Self { http, conn: Rc::new(RefCell::new(conn)) }
+    }
+
+    #[must_use]
+    pub fn url(&self) -> String {
+        self.conn.borrow().url.clone()
+    }
+
+    /// Uses `token` from the next request on (after a refresh); the MCP session is kept.
+    pub fn set_token(&self, token: &str) {
+        token.clone_into(&mut self.conn.borrow_mut().token);
+    }
+
+    fn request(&self, method: Method, body: Option<String>) -> (HttpRequest, bool) {
+        let conn = self.conn.borrow();
+        let mut req = match body {
+            Some(b) => HttpRequest::post(&conn.url, JSON, b).header("accept", ACCEPT),
+            None => HttpRequest { method, ..HttpRequest::get(&conn.url) },
+        }
+        .header("authorization", &format!("Bearer {}", conn.token));
+        if let Some(id) = &conn.session_id {
+            req = req.header(SESSION_HEADER, id);
+        }
+        if let Some(v) = &conn.protocol_version {
+            req = req.header(PROTOCOL_VERSION_HEADER, v);
+        }
+        (req, conn.session_id.is_some())
+    }
+
+    async fn post(&self, message: &JsonRpcRequest) -> Result<HttpResponse, CoreError> {
+        let body = serde_json::to_string(message).map_err(|e| CoreError::message(e.to_string()))?;
+        let (req, had_session) = self.request(Method::Post, Some(body));
+        let url = req.url.clone();
+        let res = wire::send(&*self.http, WHAT, req).await?;
+        if res.is_success() {
+            return Ok(res);
+        }
+        Err(match res.status {
+            401 => CoreError::Unauthorized,
+            403 => insufficient_scope(&message.method, &res).unwrap_or_else(|| failure(&url, &message.method, &res)),
+            404 if had_session => CoreError::SessionGone,
+            _ => failure(&url, &message.method, &res),
+        })
+    }
+
+    async fn call_once(&self, method: &str, params: Value) -> Result<(Value, HttpResponse), CoreError> {
+        let id = {
+            let mut conn = self.conn.borrow_mut();
+            conn.next_id += 1;
+            conn.next_id
+        };
+        let res = self.post(&JsonRpcRequest::call(id, method, params)).await?;
+        let messages = messages_from_body(res.content_type(), &res.text());
+        let Some(message) = messages.into_iter().find(|m| m.get("id") == Some(&Value::from(id))) else {
+            return Err(CoreError::Invalid {
+                what: WHAT.into(),
+                url: self.url(),
+                reason: format!(
+                    "the reply to {method} has no JSON-RPC response with id {id} ({})",
+                    excerpt(&res.text())
+                ),
+            });
+        };
+        if let Some(err) = message.get("error") {
+            return Err(json_rpc_error(method, err));
+        }
+        Ok((message.get("result").cloned().unwrap_or(Value::Null), res))
+    }
+
+    /// Starts a fresh MCP session: `initialize`, then `notifications/initialized`.
+    pub async fn initialize(&self) -> Result<ServerInfo, CoreError> {
+        {
+            let mut conn = self.conn.borrow_mut();
+            conn.session_id = None;
+            conn.protocol_version = None;
+        }
+        let params = json!({
+            "protocolVersion": PROTOCOL_VERSION,
+            "capabilities": {},
+            "clientInfo": { "name": CLIENT_NAME, "version": CLIENT_VERSION },
+        });
+        let (result, res) = self.call_once("initialize", params).await?;
+        let protocol_version = result["protocolVersion"].as_str().unwrap_or(PROTOCOL_VERSION).to_owned();
+        let session_id = res.header(SESSION_HEADER).map(str::to_owned);
+        {
+            let mut conn = self.conn.borrow_mut();
+            conn.session_id.clone_from(&session_id);
+            conn.protocol_version = Some(protocol_version.clone());
+        }
+        self.post(&JsonRpcRequest::notification("notifications/initialized")).await?;
+        Ok(ServerInfo {
+            protocol_version,
+            name: result["serverInfo"]["name"].as_str().unwrap_or("(unnamed)").to_owned(),
+            version: result["serverInfo"]["version"].as_str().unwrap_or("").to_owned(),
+            session_id,
+        })
+    }
+
+    /// Sends a request; if the server forgot our session (404), re-initializes once and retries.
+    pub async fn call(&self, method: &str, params: Value) -> Result<Value, CoreError> {
+        match self.call_once(method, params.clone()).await {
+            Err(CoreError::SessionGone) => {
+                self.initialize().await?;
+                self.call_once(method, params).await.map(|(result, _)| result)
+            }
+            other => other.map(|(result, _)| result),
+        }
+    }
+
+    pub async fn list_tools(&self) -> Result<Vec<Item>, CoreError> {
+        let result = self.call("tools/list", json!({})).await?;
+        Ok(items(&result, "tools").map(|t| item(t, "name", "description")).collect())
+    }
+
+    /// `tools/call`; returns the result as text (structured content preferred, pretty JSON).
+    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<String, CoreError> {
+        let result = self.call("tools/call", json!({ "name": name, "arguments": arguments })).await?;
+        tool_output(name, &result)
+    }
+
+    pub async fn list_resources(&self) -> Result<Vec<Item>, CoreError> {
+        let result = self.call("resources/list", json!({})).await?;
+        Ok(items(&result, "resources").map(|r| item(r, "uri", "name")).collect())
+    }
+
+    /// `resources/read`; returns the text of the first content, pretty-printed when JSON.
+    pub async fn read_resource(&self, uri: &str) -> Result<String, CoreError> {
+        let result = self.call("resources/read", json!({ "uri": uri })).await?;
+        result["contents"][0]["text"].as_str().map(pretty).ok_or_else(|| CoreError::Invalid {
+            what: WHAT.into(),
+            url: self.url(),
+            reason: format!("resources/read {uri} returned no text content"),
+        })
+    }
+
+    pub async fn list_prompts(&self) -> Result<Vec<Item>, CoreError> {
+        let result = self.call("prompts/list", json!({})).await?;
+        Ok(items(&result, "prompts").map(|p| item(p, "name", "description")).collect())
+    }
+
+    /// `prompts/get`; returns the result (its `messages`) as pretty JSON.
+    pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<String, CoreError> {
+        let result = self.call("prompts/get", json!({ "name": name, "arguments": arguments })).await?;
+        Ok(serde_json::to_string_pretty(&result).unwrap_or_default())
+    }
+
+    /// Ends the MCP session with `DELETE` (best effort).
+    pub async fn close(&self) {
+        let (req, had_session) = self.request(Method::Delete, None);
+        if had_session {
+            let _ = self.http.send(req).await;
+        }
+        let mut conn = self.conn.borrow_mut();
+        conn.session_id = None;
+        conn.protocol_version = None;
+    }
+}
+
+fn items<'a>(result: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    result.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
+fn item(v: &Value, name: &str, description: &str) -> Item {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    Item { name: text(name), description: text(description) }
+}
+
+fn json_rpc_error(method: &str, err: &Value) -> CoreError {
+    CoreError::JsonRpc {
+        method: method.to_owned(),
+        code: err["code"].as_i64().unwrap_or_default(),
+        message: err["message"].as_str().unwrap_or("(no message)").to_owned(),
+    }
+}
+
+/// A 403 whose Bearer challenge says `insufficient_scope` and names the scopes needed.
+fn insufficient_scope(method: &str, res: &HttpResponse) -> Option<CoreError> {
+    let challenge = res.header("www-authenticate").and_then(BearerChallenge::parse)?;
+    if challenge.error.as_deref() != Some(INSUFFICIENT_SCOPE) {
+        return None;
+    }
+    Some(CoreError::InsufficientScope {
+        method: method.to_owned(),
+        scope: challenge.scope.filter(|s| !s.trim().is_empty())?,
+        description: challenge.error_description,
+    })
+}
+
+fn failure(url: &str, method: &str, res: &HttpResponse) -> CoreError {
+    let messages = messages_from_body(res.content_type(), &res.text());
+    if let Some(err) = messages.iter().find_map(|m| m.get("error")) {
+        return json_rpc_error(method, err);
+    }
+    let challenge = res.header("www-authenticate").and_then(BearerChallenge::parse);
+    let detail = match challenge.and_then(|c| c.error.map(|e| (e, c.error_description))) {
+        Some((error, Some(description))) => format!("{error}: {description}"),
+        Some((error, None)) => error,
+        None => excerpt(&res.text()),
+    };
+    CoreError::Status {
+        what: WHAT.into(),
+        method: "POST".into(),
+        url: url.to_owned(),
+        expected: "a 2xx response".into(),
+        got: res.status,
+        detail: Some(detail).filter(|d| !d.is_empty()),
+    }
+}
+
+/// Pretty-prints JSON text; other text is returned as it is.
+#[must_use]
+pub fn pretty(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_owned())
+}
+
+/// A `tools/call` result as text: `isError` becomes an error; `structuredContent` is preferred.
+fn tool_output(tool: &str, result: &Value) -> Result<String, CoreError> {
+    let texts: Vec<&str> = items(result, "content").filter_map(|c| c.get("text").and_then(Value::as_str)).collect();
+    let text = texts.join("\n");
+    if result["isError"].as_bool() == Some(true) {
+        return Err(CoreError::ToolFailed { tool: tool.to_owned(), message: text });
+    }
+    match result.get("structuredContent") {
+        Some(s) if !s.is_null() => Ok(serde_json::to_string_pretty(s).unwrap_or_default()),
+        _ => Ok(pretty(&text)),
+    }
+}

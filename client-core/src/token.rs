@@ -1,0 +1,216 @@
+//! The token endpoint (RFC 6749 §4.1.3 code exchange with the PKCE verifier and RFC 8707
+//! `resource`; §6 refresh) and RFC 7009 revocation, with the client authentication the
+//! credentials name: `none` (client_id in the form), `client_secret_post`, or
+//! `client_secret_basic` (RFC 6749 §2.3.1: both parts form-urlencoded before base64).
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use shared::oauth::{
+    TokenResponse, AUTH_METHOD_CLIENT_SECRET_BASIC, AUTH_METHOD_CLIENT_SECRET_POST, GRANT_AUTHORIZATION_CODE,
+    GRANT_REFRESH_TOKEN, TOKEN_TYPE_BEARER,
+};
+
+use crate::authorize::PendingAuthorization;
+use crate::error::CoreError;
+use crate::http::{HttpClient, HttpRequest};
+use crate::identity::Credentials;
+use crate::wire::{self, FORM, JSON};
+
+pub const TOKEN_WHAT: &str = "the token endpoint";
+
+/// A logged-in session: the tokens, where to use them and how to renew them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub access_token: String,
+    /// Milliseconds since the epoch when the access token expires (`now_ms` + `expires_in`).
+    pub expires_at: i64,
+    /// The access token's lifetime as the server gave it (`expires_in`, seconds).
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+    /// The newest refresh token; each use returns a new one and kills this one.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// The granted scope (from the token response, else the requested one).
+    #[serde(default)]
+    pub scope: Option<String>,
+    pub mcp_url: String,
+    pub resource: String,
+    pub issuer: String,
+    pub token_endpoint: String,
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+    pub credentials: Credentials,
+}
+
+impl Session {
+    /// `self` with the tokens of a token response that arrived at `now_ms`. What a response may
+    /// omit is kept: the scope when unchanged (RFC 6749 §5.1), the refresh token when the server
+    /// does not rotate it (§6).
+    #[must_use]
+    pub fn with_tokens(self, token: TokenResponse, now_ms: i64) -> Self {
+        let lifetime_ms = i64::try_from(token.expires_in).unwrap_or(i64::MAX).saturating_mul(1000);
+        Self {
+            access_token: token.access_token,
+            expires_at: now_ms.saturating_add(lifetime_ms),
+            expires_in: Some(token.expires_in),
+            refresh_token: token.refresh_token.or(self.refresh_token),
+            scope: token.scope.or(self.scope),
+            ..self
+        }
+    }
+
+    #[must_use]
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        now_ms >= self.expires_at
+    }
+
+    /// The access token is valid, or a refresh token can renew it.
+    #[must_use]
+    pub fn is_usable(&self, now_ms: i64) -> bool {
+        !self.is_expired(now_ms) || self.refresh_token.is_some()
+    }
+
+    /// Renew when less than 30 s are left, or half the lifetime when that is shorter (so a
+    /// short-lived token is not renewed before every request).
+    #[must_use]
+    pub fn needs_refresh(&self, now_ms: i64) -> bool {
+        let half = self.expires_in.map_or(i64::MAX, |s| i64::try_from(s.saturating_mul(500)).unwrap_or(i64::MAX));
+        self.refresh_token.is_some() && self.expires_at - now_ms <= 30_000.min(half)
+    }
+}
+
+/// Adds the client authentication to a token/revocation form.
+fn authenticate(creds: &Credentials, form: &mut Vec<(&'static str, String)>, req: HttpRequest) -> HttpRequest {
+    match (creds.token_endpoint_auth_method.as_str(), &creds.client_secret) {
+        (AUTH_METHOD_CLIENT_SECRET_BASIC, Some(secret)) => {
+            let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let pair = format!("{}:{}", enc(&creds.client_id), enc(secret));
+            let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+            req.header("authorization", &value)
+        }
+        (AUTH_METHOD_CLIENT_SECRET_POST, Some(secret)) => {
+            form.push(("client_id", creds.client_id.clone()));
+            form.push(("client_secret", secret.clone()));
+            req
+        }
+        _ => {
+            form.push(("client_id", creds.client_id.clone()));
+            req
+        }
+    }
+}
+
+async fn post_form<H: HttpClient>(
+    http: &H,
+    endpoint: &str,
+    creds: &Credentials,
+    mut form: Vec<(&'static str, String)>,
+) -> Result<crate::http::HttpResponse, CoreError> {
+    let req = authenticate(creds, &mut form, HttpRequest::post(endpoint, FORM, Vec::new()).header("accept", JSON));
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let req = HttpRequest { body: Some(wire::form(&pairs).into_bytes()), ..req };
+    wire::send(http, TOKEN_WHAT, req).await
+}
+
+async fn token_request<H: HttpClient>(
+    http: &H,
+    endpoint: &str,
+    creds: &Credentials,
+    action: &str,
+    form: Vec<(&'static str, String)>,
+) -> Result<TokenResponse, CoreError> {
+    let res = post_form(http, endpoint, creds, form).await?;
+    if res.status != 200 {
+        return Err(wire::oauth_error(action, &res)
+            .unwrap_or_else(|| wire::status_error(TOKEN_WHAT, "POST", endpoint, "200", &res)));
+    }
+    let token: TokenResponse = wire::parse(TOKEN_WHAT, endpoint, &res)?;
+    if !token.token_type.eq_ignore_ascii_case(TOKEN_TYPE_BEARER) {
+        return Err(CoreError::Invalid {
+            what: TOKEN_WHAT.into(),
+            url: endpoint.to_owned(),
+            reason: format!("token_type is \"{}\", expected \"Bearer\"", token.token_type),
+        });
+    }
+    Ok(token)
+}
+
+/// The authorization-code grant; returns the new session (`now_ms`: milliseconds since the epoch).
+pub async fn exchange_code<H: HttpClient>(
+    http: &H,
+    pending: &PendingAuthorization,
+    code: &str,
+    now_ms: i64,
+) -> Result<Session, CoreError> {
+    let form = vec![
+        ("grant_type", GRANT_AUTHORIZATION_CODE.to_owned()),
+        ("code", code.to_owned()),
+        ("redirect_uri", pending.redirect_uri.clone()),
+        ("code_verifier", pending.code_verifier.clone()),
+        ("resource", pending.resource.clone()),
+    ];
+    let token = token_request(http, &pending.token_endpoint, &pending.credentials, "Token request", form).await?;
+    let session = Session {
+        access_token: String::new(),
+        expires_at: 0,
+        expires_in: None,
+        refresh_token: None,
+        scope: pending.scope.clone(),
+        mcp_url: pending.mcp_url.clone(),
+        resource: pending.resource.clone(),
+        issuer: pending.issuer.clone(),
+        token_endpoint: pending.token_endpoint.clone(),
+        revocation_endpoint: pending.revocation_endpoint.clone(),
+        credentials: pending.credentials.clone(),
+    };
+    Ok(session.with_tokens(token, now_ms))
+}
+
+/// The refresh-token grant with the RFC 8707 resource. The server rotates refresh tokens: the
+/// one sent is dead once this returns, so callers must keep the new session and never run two
+/// refreshes at once ([`crate::keeper::TokenKeeper`] makes sure).
+pub async fn refresh<H: HttpClient>(http: &H, session: &Session, now_ms: i64) -> Result<Session, CoreError> {
+    let Some(refresh_token) = session.refresh_token.clone() else {
+        return Err(CoreError::CannotRefresh(
+            "This session has no refresh token (the server did not issue one), so it cannot be renewed. Log in again \
+             when the access token expires."
+                .into(),
+        ));
+    };
+    let form = vec![
+        ("grant_type", GRANT_REFRESH_TOKEN.to_owned()),
+        ("refresh_token", refresh_token),
+        ("resource", session.resource.clone()),
+    ];
+    let token = token_request(http, &session.token_endpoint, &session.credentials, "Token refresh", form).await?;
+    Ok(session.clone().with_tokens(token, now_ms))
+}
+
+/// What [`revoke`] revokes (RFC 7009 §2.1 `token_type_hint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    /// Revoking a refresh token ends the whole grant, its access tokens included.
+    Refresh,
+}
+
+/// RFC 7009 revocation; best effort for the caller, who forgets the token whatever happens.
+pub async fn revoke<H: HttpClient>(
+    http: &H,
+    endpoint: &str,
+    creds: &Credentials,
+    token: &str,
+    kind: TokenKind,
+) -> Result<(), CoreError> {
+    let hint = match kind {
+        TokenKind::Access => "access_token",
+        TokenKind::Refresh => "refresh_token",
+    };
+    let form = vec![("token", token.to_owned()), ("token_type_hint", hint.to_owned())];
+    let res = post_form(http, endpoint, creds, form).await?;
+    if res.status != 200 {
+        return Err(wire::oauth_error("Revocation", &res)
+            .unwrap_or_else(|| wire::status_error("the revocation endpoint", "POST", endpoint, "200", &res)));
+    }
+    Ok(())
+}

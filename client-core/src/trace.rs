@@ -1,0 +1,243 @@
+//! The record of every HTTP exchange, for `--trace` in the CLI and the expandable steps of the
+//! SPA's timeline. Secrets never enter the record: form and JSON bodies have their secret fields
+//! replaced ([`SECRET_FIELDS`]), the `Authorization` header keeps only its scheme, and only the
+//! headers that explain the flow are kept ([`KEPT_HEADERS`]).
+
+use std::cell::RefCell;
+
+use serde::{Deserialize, Serialize};
+
+use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+
+/// Body fields whose values are credentials (form fields or JSON keys, at any depth).
+pub const SECRET_FIELDS: &[&str] =
+    &["code", "code_verifier", "access_token", "refresh_token", "client_secret", "password", "token", "id_token"];
+/// Headers worth showing; everything else is dropped from the record.
+pub const KEPT_HEADERS: &[&str] =
+    &["www-authenticate", "location", "content-type", "mcp-session-id", "authorization", "mcp-protocol-version"];
+pub const REDACTED: &str = "[redacted]";
+
+/// One request and its answer (or the transport failure), with secrets redacted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    /// `None` when no answer arrived.
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub request_headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub request_body: Option<String>,
+    #[serde(default)]
+    pub response_headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub response_body: Option<String>,
+    /// Why no answer arrived.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+impl Exchange {
+    #[must_use]
+    pub fn new(req: &HttpRequest, res: Result<&HttpResponse, &TransportError>) -> Self {
+        let content_type = req.header_value("content-type").unwrap_or_default();
+        let mut ex = Self {
+            method: req.method.as_str().to_owned(),
+            url: redact_url(&req.url),
+            request_headers: kept_headers(&req.headers),
+            request_body: req.body.as_deref().map(|b| redact_body(content_type, &String::from_utf8_lossy(b))),
+            ..Self::default()
+        };
+        match res {
+            Ok(r) => {
+                ex.status = Some(r.status);
+                ex.response_headers = kept_headers(&r.headers);
+                ex.response_body =
+                    (!r.body.is_empty()).then(|| redact_body(r.content_type(), &String::from_utf8_lossy(&r.body)));
+            }
+            Err(e) => ex.error = Some(e.to_string()),
+        }
+        ex
+    }
+
+    /// `"POST https://as/token → 200"`.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        match (self.status, &self.error) {
+            (Some(status), _) => format!("{} {} → {status}", self.method, self.url),
+            (None, Some(e)) => format!("{} {} → no answer ({e})", self.method, self.url),
+            (None, None) => format!("{} {}", self.method, self.url),
+        }
+    }
+
+    /// A multi-line text rendering (the CLI's `--trace`).
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut out = format!("> {} {}\n", self.method, self.url);
+        for (n, v) in &self.request_headers {
+            out.push_str(&format!("> {n}: {v}\n"));
+        }
+        if let Some(b) = &self.request_body {
+            out.push_str(&format!("> {b}\n"));
+        }
+        match (self.status, &self.error) {
+            (Some(s), _) => out.push_str(&format!("< {s}\n")),
+            (None, Some(e)) => out.push_str(&format!("< (no answer: {e})\n")),
+            (None, None) => {}
+        }
+        for (n, v) in &self.response_headers {
+            out.push_str(&format!("< {n}: {v}\n"));
+        }
+        if let Some(b) = &self.response_body {
+            out.push_str(&format!("< {b}\n"));
+        }
+        out
+    }
+}
+
+fn kept_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(n, _)| KEPT_HEADERS.iter().any(|k| n.eq_ignore_ascii_case(k)))
+        .map(|(n, v)| {
+            let n = n.to_ascii_lowercase();
+            let v = if n == "authorization" { redact_authorization(v) } else { v.clone() };
+            (n, v)
+        })
+        .collect()
+}
+
+/// Keeps the scheme (`Bearer`, `Basic`), never the credential.
+#[must_use]
+pub fn redact_authorization(value: &str) -> String {
+    match value.split_once(' ') {
+        Some((scheme, _)) => format!("{scheme} {REDACTED}"),
+        None => REDACTED.to_owned(),
+    }
+}
+
+fn is_secret(name: &str) -> bool {
+    SECRET_FIELDS.contains(&name)
+}
+
+/// A callback or authorization URL may carry a code in its query.
+#[must_use]
+pub fn redact_url(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw) else { return raw.to_owned() };
+    if url.query().is_none() || !url.query_pairs().any(|(k, _)| is_secret(&k)) {
+        return raw.to_owned();
+    }
+    let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), if is_secret(k) { REDACTED } else { v.as_str() })));
+    url.to_string()
+}
+
+/// Redacts a body by its content type: form fields, JSON keys at any depth (also inside
+/// server-sent events); any other body is kept as it is.
+#[must_use]
+pub fn redact_body(content_type: &str, body: &str) -> String {
+    let ct = content_type.to_ascii_lowercase();
+    if ct.starts_with("application/x-www-form-urlencoded") {
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
+            out.append_pair(&k, if is_secret(&k) { REDACTED } else { &v });
+        }
+        return out.finish();
+    }
+    if ct.starts_with("text/event-stream") {
+        return body
+            .lines()
+            .map(|line| match line.strip_prefix("data:") {
+                Some(data) => format!("data: {}", redact_json_text(data.trim())),
+                None => line.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    redact_json_text(body)
+}
+
+fn redact_json_text(text: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(mut v) => {
+            redact_json(&mut v);
+            serde_json::to_string(&v).unwrap_or_else(|_| text.to_owned())
+        }
+        Err(_) => text.to_owned(),
+    }
+}
+
+fn redact_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, inner) in map.iter_mut() {
+                if is_secret(k) && !inner.is_null() {
+                    *inner = serde_json::Value::String(REDACTED.to_owned());
+                } else {
+                    redact_json(inner);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// An [`HttpClient`] that records every exchange it forwards; the flow drains the record per
+/// step ([`Recorder::take`]).
+pub struct Recorder<H> {
+    inner: H,
+    log: RefCell<Vec<Exchange>>,
+}
+
+impl<H: HttpClient> Recorder<H> {
+    pub fn new(inner: H) -> Self {
+        Self { inner, log: RefCell::new(Vec::new()) }
+    }
+
+    /// The exchanges since the last call.
+    pub fn take(&self) -> Vec<Exchange> {
+        std::mem::take(&mut *self.log.borrow_mut())
+    }
+}
+
+impl<H: HttpClient> HttpClient for Recorder<H> {
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let res = self.inner.send(req.clone()).await;
+        self.log.borrow_mut().push(Exchange::new(&req, res.as_ref()));
+        res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_forms_json_sse_urls_and_headers() {
+        let form = redact_body(
+            "application/x-www-form-urlencoded",
+            "grant_type=authorization_code&code=C1&code_verifier=V1&client_secret=S1&password=P1&client_id=id",
+        );
+        assert_eq!(
+            form,
+            "grant_type=authorization_code&code=%5Bredacted%5D&code_verifier=%5Bredacted%5D&client_secret=%5Bredacted%5D\
+             &password=%5Bredacted%5D&client_id=id"
+        );
+        let json = redact_body(
+            "application/json",
+            r#"{"access_token":"A","refresh_token":"R","nested":{"token":"T"},"scope":"user"}"#,
+        );
+        assert!(!json.contains("\"A\"") && !json.contains("\"R\"") && !json.contains("\"T\"") && json.contains("user"));
+        let sse = redact_body("text/event-stream", "event: message\ndata: {\"access_token\":\"A\"}");
+        assert!(!sse.contains("\"A\""), "{sse}");
+        assert_eq!(redact_url("http://h/cb?code=C&state=s"), "http://h/cb?code=%5Bredacted%5D&state=s");
+        assert_eq!(redact_authorization("Bearer abc.def"), "Bearer [redacted]");
+        let req = HttpRequest::get("http://h/").header("Authorization", "Basic Zm9vOmJhcg==").header("x-other", "1");
+        let ex = Exchange::new(&req, Err(&TransportError("refused".into())));
+        assert_eq!(ex.request_headers, [("authorization".to_owned(), "Basic [redacted]".to_owned())]);
+    }
+}

@@ -1,0 +1,59 @@
+//! Small helpers every step uses: send a request and turn the transport failure into
+//! [`CoreError::Unreachable`], parse JSON bodies, read RFC 6749 §5.2 error bodies.
+
+use serde::de::DeserializeOwned;
+use shared::oauth::OAuthErrorBody;
+
+use crate::error::CoreError;
+use crate::http::{HttpClient, HttpRequest, HttpResponse};
+
+pub const FORM: &str = "application/x-www-form-urlencoded";
+pub const JSON: &str = "application/json";
+
+pub(crate) async fn send<H: HttpClient>(http: &H, what: &str, req: HttpRequest) -> Result<HttpResponse, CoreError> {
+    let (method, url) = (req.method.as_str().to_owned(), req.url.clone());
+    http.send(req).await.map_err(|cause| CoreError::Unreachable { what: what.to_owned(), method, url, cause })
+}
+
+pub(crate) fn parse<T: DeserializeOwned>(what: &str, url: &str, res: &HttpResponse) -> Result<T, CoreError> {
+    serde_json::from_slice(&res.body).map_err(|e| CoreError::Invalid {
+        what: what.to_owned(),
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn oauth_error(action: &str, res: &HttpResponse) -> Option<CoreError> {
+    let body: OAuthErrorBody = serde_json::from_slice(&res.body).ok()?;
+    Some(CoreError::OAuth { action: action.to_owned(), error: body.error, description: body.error_description })
+}
+
+pub(crate) fn status_error(what: &str, method: &str, url: &str, expected: &str, res: &HttpResponse) -> CoreError {
+    CoreError::Status {
+        what: what.to_owned(),
+        method: method.to_owned(),
+        url: url.to_owned(),
+        expected: expected.to_owned(),
+        got: res.status,
+        detail: Some(excerpt(&res.text())).filter(|d| !d.is_empty()),
+    }
+}
+
+/// Shortens a body for an error sentence.
+#[must_use]
+pub fn excerpt(body: &str) -> String {
+    const MAX: usize = 200;
+    let trimmed = body.trim();
+    match trimmed.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &trimmed[..cut]),
+        None => trimmed.to_owned(),
+    }
+}
+
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        out.append_pair(k, v);
+    }
+    out.finish()
+}

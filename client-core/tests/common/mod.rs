@@ -1,0 +1,51 @@
+//! Test support: a reqwest [`HttpClient`] (redirects never followed) and a small fake MCP
+//! server + authorization server on 127.0.0.1:0 ([`fake`]), real HTTP both ways.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+pub mod fake;
+
+use client_core::http::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
+
+pub struct Reqwest(reqwest::Client);
+
+impl Reqwest {
+    pub fn new() -> Self {
+        Self(reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap())
+    }
+}
+
+impl HttpClient for Reqwest {
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut b = self.0.request(method, &req.url);
+        for (n, v) in &req.headers {
+            b = b.header(n, v);
+        }
+        if let Some(body) = req.body {
+            b = b.body(body);
+        }
+        let res = b.send().await.map_err(|e| TransportError(e.to_string()))?;
+        let status = res.status().as_u16();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let body = res.bytes().await.map_err(|e| TransportError(e.to_string()))?.to_vec();
+        Ok(HttpResponse { status, headers, body })
+    }
+}
+
+/// Deterministic "randomness" for PKCE and state (the core takes it from the caller).
+pub fn counter_random() -> impl FnMut(&mut [u8]) {
+    let mut n = 0u8;
+    move |buf: &mut [u8]| {
+        n = n.wrapping_add(1);
+        buf.iter_mut().enumerate().for_each(|(i, b)| *b = n.wrapping_add(i as u8));
+    }
+}
