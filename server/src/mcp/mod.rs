@@ -3,6 +3,8 @@
 #[cfg(feature = "test-fixtures")]
 pub mod conformance;
 pub mod denylist;
+#[cfg(feature = "test-fixtures")]
+pub mod fixture_server;
 pub mod guard;
 pub mod introspection_cache;
 pub mod jwks;
@@ -43,13 +45,21 @@ pub fn routes(
     let mcp = StreamableHttpService::new(
         move || Ok(service::UserDataServer::new(store.clone(), router.clone(), users.clone())),
         manager.clone(),
-        config,
+        config.clone(),
     );
     // `…/mcp/` too: RFC 8707 lets a client name the resource with a trailing slash (the AS
     // accepts it as `…/mcp`), and such a client then sends its requests there; same guard.
-    Router::new()
+    let endpoints = Router::new()
         .route_service(shared::urls::MCP, mcp.clone())
-        .route_service(&format!("{}/", shared::urls::MCP), mcp)
+        .route_service(&format!("{}/", shared::urls::MCP), mcp);
+    #[cfg(feature = "test-fixtures")]
+    let endpoints = if settings.fixture_mcp {
+        let fixture = StreamableHttpService::new(|| Ok(fixture_server::FixtureServer), manager.clone(), config);
+        Router::new().route_service(shared::urls::MCP, fixture)
+    } else {
+        endpoints
+    };
+    endpoints
         .layer(middleware::from_fn_with_state(
             guard::GuardState {
                 settings: settings.clone(),
