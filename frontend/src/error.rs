@@ -31,8 +31,6 @@ pub enum ClientError {
     SessionGone,
     /// A JSON-RPC error object from the MCP server.
     JsonRpc { method: String, code: i64, message: String },
-    /// A tool ran but reported `isError: true`.
-    ToolFailed { tool: String, message: String },
     /// Anything already phrased for the user: bad input, state mismatch, a browser API failure.
     Message(String),
 }
@@ -77,7 +75,6 @@ impl fmt::Display for ClientError {
             Self::JsonRpc { method, code, message } => {
                 write!(f, "The MCP server rejected {method}: {message} (JSON-RPC error {code}).")
             }
-            Self::ToolFailed { tool, message } => write!(f, "The tool {tool} reported an error: {message}"),
             Self::Message(text) => f.write_str(text),
         }
     }

@@ -61,18 +61,8 @@ pub struct ServerInfo {
     pub name: String,
     pub version: String,
     pub session_id: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ToolInfo {
-    pub name: String,
-    pub description: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResourceInfo {
-    pub uri: String,
-    pub name: String,
+    /// The server's `capabilities` object: the console lists only what is declared there.
+    pub capabilities: Value,
 }
 
 struct Connection {
@@ -194,6 +184,7 @@ impl McpClient {
             name: result["serverInfo"]["name"].as_str().unwrap_or("(unnamed)").to_owned(),
             version: result["serverInfo"]["version"].as_str().unwrap_or("").to_owned(),
             session_id: reply.session_id,
+            capabilities: result.get("capabilities").cloned().unwrap_or(Value::Null),
         })
     }
 
@@ -206,26 +197,6 @@ impl McpClient {
             }
             other => other.map(|(result, _)| result),
         }
-    }
-
-    pub async fn list_tools(&self) -> Result<Vec<ToolInfo>, ClientError> {
-        let result = self.request("tools/list", json!({})).await?;
-        Ok(items(&result, "tools")
-            .map(|t| ToolInfo { name: text_field(t, "name"), description: text_field(t, "description") })
-            .collect())
-    }
-
-    pub async fn list_resources(&self) -> Result<Vec<ResourceInfo>, ClientError> {
-        let result = self.request("resources/list", json!({})).await?;
-        Ok(items(&result, "resources")
-            .map(|r| ResourceInfo { uri: text_field(r, "uri"), name: text_field(r, "name") })
-            .collect())
-    }
-
-    /// `tools/call`; returns the result pretty-printed (structured content preferred).
-    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<String, ClientError> {
-        let result = self.request("tools/call", json!({ "name": name, "arguments": arguments })).await?;
-        tool_output(name, &result)
     }
 
     /// `resources/read`; returns the text of the first content, pretty-printed when it is JSON.
@@ -254,10 +225,6 @@ impl McpClient {
 
 fn items<'a>(result: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
     result.get(key).and_then(Value::as_array).into_iter().flatten()
-}
-
-fn text_field(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
 fn json_rpc_error(method: &str, err: &Value) -> ClientError {
@@ -313,17 +280,45 @@ pub fn pretty(text: &str) -> String {
         .unwrap_or_else(|| text.to_owned())
 }
 
-/// A `tools/call` result as text: `isError` becomes an error; `structuredContent` is preferred,
-/// else the text contents (parsed as JSON when they are JSON).
-fn tool_output(tool: &str, result: &Value) -> Result<String, ClientError> {
-    let texts: Vec<&str> = items(result, "content").filter_map(|c| c.get("text").and_then(Value::as_str)).collect();
-    let text = texts.join("\n");
-    if result["isError"].as_bool() == Some(true) {
-        return Err(ClientError::ToolFailed { tool: tool.to_owned(), message: text });
+// ---- Generic console calls (branch `spa`; for the lead to fold into client-core's McpClient) ----
+// The console lists and calls whatever a server offers, so these return the JSON-RPC `result`
+// as it came, `isError` included: the console shows every content block and `structuredContent`.
+
+/// Most pages a `*/list` call follows (`nextCursor`) before it stops.
+const MAX_PAGES: usize = 20;
+
+impl McpClient {
+    /// `tools/list`, `resources/list` or `prompts/list` with pagination: the items under `key`.
+    pub async fn list_all(&self, method: &str, key: &str) -> Result<Vec<Value>, ClientError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let params = match &cursor {
+                Some(c) => json!({ "cursor": c }),
+                None => json!({}),
+            };
+            let result = self.request(method, params).await?;
+            all.extend(items(&result, key).cloned());
+            cursor = result.get("nextCursor").and_then(Value::as_str).map(str::to_owned);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        Ok(all)
     }
-    match result.get("structuredContent") {
-        Some(structured) if !structured.is_null() => serde_json::to_string_pretty(structured)
-            .map_err(|e| ClientError::message(format!("Could not display the result of {tool} ({e})."))),
-        _ => Ok(pretty(&text)),
+
+    /// `tools/call`, the whole result (an `isError: true` result is a result, not an error).
+    pub async fn call_tool_result(&self, name: &str, arguments: Value) -> Result<Value, ClientError> {
+        self.request("tools/call", json!({ "name": name, "arguments": arguments })).await
+    }
+
+    /// `resources/read`, the whole result (`contents`: text or base64 blobs).
+    pub async fn read_resource_result(&self, uri: &str) -> Result<Value, ClientError> {
+        self.request("resources/read", json!({ "uri": uri })).await
+    }
+
+    /// `prompts/get` with string arguments, the whole result (`messages`).
+    pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<Value, ClientError> {
+        self.request("prompts/get", json!({ "name": name, "arguments": arguments })).await
     }
 }
