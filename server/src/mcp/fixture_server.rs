@@ -189,3 +189,36 @@ impl ServerHandler for FixtureServer {
         Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, greeting)]).into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of(result: &CallToolResult) -> String {
+        serde_json::to_value(result).unwrap_or_default()["content"][0]["text"].as_str().unwrap_or_default().to_owned()
+    }
+
+    #[test]
+    fn the_schema_has_an_enum_an_integer_and_a_boolean_and_requires_two() {
+        let tools = tools();
+        let schema = serde_json::to_value(&tools[0].input_schema).unwrap_or_default();
+        assert_eq!(schema["properties"]["color"]["enum"], json!(["red", "green", "blue"]));
+        assert_eq!(schema["properties"]["count"]["type"], "integer");
+        assert_eq!(schema["properties"]["loud"]["type"], "boolean");
+        assert_eq!(schema["required"], json!(["color", "count"]));
+    }
+
+    #[test]
+    fn configure_echoes_its_inputs_and_refuses_missing_ones() {
+        let args = object(json!({ "color": "red", "count": 2, "loud": true, "tags": ["x"] }));
+        assert_eq!(text_of(&configure(&args)), "2 RED WIDGET(S), LOUD=TRUE; tags=[\"x\"]");
+        assert_eq!(configure(&object(json!({ "color": "red" }))).is_error, Some(true));
+    }
+
+    #[test]
+    fn measure_returns_structured_content() {
+        let result = measure(&object(json!({ "side": 3.0 })));
+        let structured = result.structured_content.unwrap_or_default();
+        assert_eq!(structured["area_cm2"], json!(9.0));
+    }
+}
