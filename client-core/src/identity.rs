@@ -204,7 +204,22 @@ pub fn auth_method(asm: &AuthorizationServerMetadata, wanted: Option<&str>, has_
 
 pub const REGISTER_WHAT: &str = "the registration endpoint";
 
-/// RFC 7591 registration as a public client (`none`); the answer must be 201 with a `client_id`.
+/// The method to register with: `none` (a public client) unless the AS lists methods without
+/// it; then the first of `client_secret_basic` / `client_secret_post` it lists.
+#[must_use]
+pub fn registration_auth_method(asm: &AuthorizationServerMetadata) -> &'static str {
+    let listed = &asm.token_endpoint_auth_methods_supported;
+    if listed.is_empty() || listed.iter().any(|m| m == AUTH_METHOD_NONE) {
+        return AUTH_METHOD_NONE;
+    }
+    [AUTH_METHOD_CLIENT_SECRET_BASIC, AUTH_METHOD_CLIENT_SECRET_POST]
+        .into_iter()
+        .find(|m| listed.iter().any(|l| l == m))
+        .unwrap_or(AUTH_METHOD_NONE)
+}
+
+/// RFC 7591 registration (a public client unless the AS refuses those, see
+/// [`registration_auth_method`]); the answer must be 201 with a `client_id`, the rest optional.
 pub async fn register<H: HttpClient>(
     http: &H,
     endpoint: &str,
@@ -217,7 +232,7 @@ pub async fn register<H: HttpClient>(
         client_name: Some(config.client_name.clone()),
         grant_types: Some(vec![GRANT_AUTHORIZATION_CODE.to_owned(), GRANT_REFRESH_TOKEN.to_owned()]),
         response_types: Some(vec![RESPONSE_TYPE_CODE.to_owned()]),
-        token_endpoint_auth_method: Some(AUTH_METHOD_NONE.to_owned()),
+        token_endpoint_auth_method: Some(registration_auth_method(asm).to_owned()),
         scope: scope.map(str::to_owned),
         application_type: config.application_type.clone(),
         ..ClientRegistrationRequest::default()
@@ -254,4 +269,39 @@ pub async fn register<H: HttpClient>(
         scope: got.scope.or_else(|| scope.map(str::to_owned)),
         issued_at: got.client_id_issued_at.filter(|&at| at > 0),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asm(methods: &[&str]) -> AuthorizationServerMetadata {
+        let doc = serde_json::json!({
+            "issuer": "https://as", "authorization_endpoint": "https://as/a", "token_endpoint": "https://as/t",
+            "response_types_supported": ["code"], "token_endpoint_auth_methods_supported": methods,
+        });
+        serde_json::from_value(doc).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn registers_public_unless_the_as_only_takes_secrets() {
+        assert_eq!(registration_auth_method(&asm(&[])), "none");
+        assert_eq!(registration_auth_method(&asm(&["client_secret_basic", "none"])), "none");
+        assert_eq!(registration_auth_method(&asm(&["client_secret_post"])), "client_secret_post");
+        assert_eq!(
+            registration_auth_method(&asm(&["client_secret_post", "client_secret_basic"])),
+            "client_secret_basic"
+        );
+    }
+
+    #[test]
+    fn a_secret_is_sent_the_way_the_as_accepts() {
+        assert_eq!(auth_method(&asm(&["client_secret_post"]), None, true), "client_secret_post");
+        assert_eq!(
+            auth_method(&asm(&["client_secret_basic"]), Some("client_secret_post"), true),
+            "client_secret_basic"
+        );
+        assert_eq!(auth_method(&asm(&[]), None, true), "client_secret_basic");
+        assert_eq!(auth_method(&asm(&["client_secret_basic"]), None, false), "none");
+    }
 }

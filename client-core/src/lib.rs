@@ -18,6 +18,7 @@ pub mod identity;
 pub mod keeper;
 pub mod mcp;
 pub mod scope;
+pub mod step;
 pub mod token;
 pub mod trace;
 mod wire;

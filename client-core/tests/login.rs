@@ -211,6 +211,7 @@ async fn token_endpoint_auth_follows_the_registration() {
         assert_eq!(req.contains_key("authorization"), basic, "{wanted:?}");
         assert_eq!(req.get("client_secret").is_some(), !basic, "{wanted:?}");
         assert_eq!(session.credentials.source, CredentialSource::PreRegistered);
+        assert!(fake.state.lock().unwrap().registrations.is_empty(), "no DCR for a pre-registered client");
     }
     // DCR answered with a secret: the client uses it.
     let fake = Fake::start(Config { issue_secret: true, ..Config::default() }).await;
@@ -264,4 +265,19 @@ async fn scope_is_omitted_when_nothing_names_one() {
     let ctx = LoginContext { client: &cfg, store: &store, random: &mut random, observer: &steps };
     let pending = flow::begin_login(&http, &fake.mcp_url(), ctx).await.unwrap();
     assert!(!pending.authorization_url.contains("scope="), "{}", pending.authorization_url);
+}
+
+#[tokio::test]
+async fn a_prm_for_another_resource_or_no_metadata_stops_before_authorization() {
+    let fake =
+        Fake::start(Config { prm_resource: Some("https://evil.example.com/mcp".into()), ..Config::default() }).await;
+    let steps = Steps::default();
+    let err = login(&fake, &config(), &MemStore::default(), &steps).await.unwrap_err();
+    assert!(err.to_string().contains("https://evil.example.com/mcp"), "{err}");
+    assert_eq!(steps.last("prm").status, StepStatus::Error);
+    assert!(!fake.log().iter().any(|l| l.contains("authorization-server") || l.contains("/authorize")));
+
+    let fake = Fake::start(Config { asm_paths: vec!["/nowhere".into()], ..Config::default() }).await;
+    let err = login(&fake, &config(), &MemStore::default(), &Steps::default()).await.unwrap_err();
+    assert!(matches!(err, CoreError::NoMetadata { ref tried, .. } if tried.len() == 2), "{err}");
 }

@@ -1,14 +1,14 @@
 //! Browser client for the MCP authorization flow (Leptos, client-side rendered, built by Trunk).
 //!
-//! `main` only installs the panic hook and mounts [`app::App`]. Requests are made only in
-//! `api`; tokens and the PKCE verifier live only in `sessionStorage` (see `storage`).
+//! `main` only installs the panic hook and mounts [`app::App`]. The flow itself is
+//! `client_core`'s; requests go through `http::Fetch`; tokens and the PKCE verifier live only in `sessionStorage` (see `storage`).
 
-mod api;
 mod app;
 mod browser;
 mod components;
 mod error;
 mod flow;
+mod http;
 mod pages;
 mod storage;
 

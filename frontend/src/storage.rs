@@ -9,10 +9,14 @@
 //! one is ever kept.
 //!
 //! `localStorage` holds only public data: the dynamic client registration (RFC 7591) per
-//! authorization server and redirect URI ([`StoredRegistration`]), so that the next Connect
+//! authorization server and redirect URI ([`Registrations`], the core's credential store), so that the next Connect
 //! reuses the same `client_id` and the consent the user already gave that client applies again.
 //! A public client's `client_id` is no secret: it travels in every authorization URL.
 
+use std::ops::Deref;
+
+use client_core::identity::{CredentialStore, Credentials};
+use client_core::PendingAuthorization;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -26,51 +30,15 @@ const PENDING_CALL_KEY: &str = "mcp-auth.pending-call";
 /// `localStorage` key prefix of the registrations; the key ends with `<issuer> <redirect_uri>`.
 const REGISTRATION_PREFIX: &str = "mcp-auth.registration:";
 
-/// Everything `/callback` needs to finish a login started on the home page.
+/// Everything `/callback` needs to finish a login started on the home page: the core's pending
+/// authorization (`state`, verifier, client, endpoints) and the steps shown so far.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PendingFlow {
-    pub state: String,
-    pub verifier: String,
-    pub client_id: String,
-    pub issuer: String,
-    pub token_endpoint: String,
-    /// RFC 7009 endpoint, when the server advertises one; logout revokes the token there.
-    #[serde(default)]
-    pub revocation_endpoint: Option<String>,
-    pub resource: String,
-    pub mcp_url: String,
-    pub redirect_uri: String,
-    pub scope: String,
-    /// The AS advertised `authorization_response_iss_parameter_supported` (RFC 9207 §3).
-    #[serde(default)]
-    pub iss_required: bool,
+    #[serde(flatten)]
+    pub authorization: PendingAuthorization,
     /// The steps shown before the redirect, so `/callback` can show the whole story.
     #[serde(default)]
     pub timeline: Vec<Step>,
-    /// The registration this flow uses; `/callback` stores it once the code exchange worked.
-    #[serde(default)]
-    pub registration: Option<StoredRegistration>,
-}
-
-impl PendingFlow {
-    /// The session this flow leads to, before a token arrived: [`Session::with_tokens`] fills it in.
-    #[must_use]
-    pub fn session_template(&self) -> Session {
-        Session {
-            access_token: String::new(),
-            expires_at: 0.0,
-            expires_in: None,
-            refresh_token: None,
-            scope: Some(self.scope.clone()),
-            mcp_url: self.mcp_url.clone(),
-            resource: Some(self.resource.clone()),
-            client_id: self.client_id.clone(),
-            issuer: self.issuer.clone(),
-            token_endpoint: self.token_endpoint.clone(),
-            revocation_endpoint: self.revocation_endpoint.clone(),
-            timeline: Vec::new(),
-        }
-    }
 }
 
 /// A `tools/call` refused with 403 `insufficient_scope`, kept across the step-up redirect.
@@ -82,82 +50,30 @@ pub struct PendingCall {
     pub scope: String,
 }
 
-/// A dynamic client registration (RFC 7591) kept in `localStorage` for reuse: public data only.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct StoredRegistration {
-    /// The authorization server's issuer identifier (RFC 8414) the client is registered with.
-    pub issuer: String,
-    /// Where it was registered; a server that moves its endpoint gets a new registration.
-    pub registration_endpoint: String,
-    /// The one redirect URI registered (this app's `/callback` on this origin).
-    pub redirect_uri: String,
-    pub client_id: String,
-    /// The grant types the server registered.
-    pub grant_types: Vec<String>,
-    /// The scope the server registered, if it said; requests may not ask for more.
-    #[serde(default)]
-    pub scope: Option<String>,
-    /// `client_id_issued_at` (seconds since the epoch), shown when the registration is reused.
-    #[serde(default)]
-    pub issued_at: Option<i64>,
-}
-
-/// A logged-in session: the tokens and the MCP server they are for.
+/// A logged-in session: the core's session (tokens, where to use them, the client) and how it
+/// was obtained. `client_id` is repeated at the top level for readers of the record.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Session {
-    pub access_token: String,
-    /// Milliseconds since the epoch (`Date.now()` at issue + `expires_in`).
-    pub expires_at: f64,
-    /// The access token's lifetime as the server gave it (`expires_in`, seconds).
-    #[serde(default)]
-    pub expires_in: Option<u64>,
-    /// The newest refresh token (OAuth 2.1 §4.3); each use returns a new one and kills this one.
-    #[serde(default)]
-    pub refresh_token: Option<String>,
-    #[serde(default)]
-    pub scope: Option<String>,
-    pub mcp_url: String,
-    /// The RFC 8707 resource the tokens are for (sent again with every refresh).
-    #[serde(default)]
-    pub resource: Option<String>,
+    #[serde(flatten)]
+    pub tokens: client_core::Session,
     pub client_id: String,
-    pub issuer: String,
-    pub token_endpoint: String,
-    /// RFC 7009 endpoint, when the server advertises one; logout revokes the grant there.
-    #[serde(default)]
-    pub revocation_endpoint: Option<String>,
     /// How this session was obtained, for the console's "how you got here" panel.
     #[serde(default)]
     pub timeline: Vec<Step>,
 }
 
 impl Session {
-    /// `self` with the tokens of a token response (code exchange or refresh), `now_ms` being when
-    /// it arrived. What a response may omit is kept from `self`: the scope when unchanged (RFC
-    /// 6749 §5.1) and the refresh token when the server does not rotate it (§6).
     #[must_use]
-    pub fn with_tokens(self, token: shared::oauth::TokenResponse, now_ms: f64) -> Self {
-        #[allow(clippy::cast_precision_loss)] // expires_in is seconds; f64 holds it exactly
-        let expires_at = now_ms + token.expires_in as f64 * 1000.0;
-        Self {
-            access_token: token.access_token,
-            expires_at,
-            expires_in: Some(token.expires_in),
-            refresh_token: token.refresh_token.or(self.refresh_token),
-            scope: token.scope.or(self.scope),
-            ..self
-        }
+    pub fn new(tokens: client_core::Session, timeline: Vec<Step>) -> Self {
+        Self { client_id: tokens.credentials.client_id.clone(), tokens, timeline }
     }
+}
 
-    #[must_use]
-    pub fn is_expired(&self, now_ms: f64) -> bool {
-        now_ms >= self.expires_at
-    }
+impl Deref for Session {
+    type Target = client_core::Session;
 
-    /// Whether the session can still be used: the access token is valid, or can be renewed.
-    #[must_use]
-    pub fn is_usable(&self, now_ms: f64) -> bool {
-        !self.is_expired(now_ms) || self.refresh_token.is_some()
+    fn deref(&self) -> &client_core::Session {
+        &self.tokens
     }
 }
 
@@ -233,9 +149,10 @@ pub fn load_session() -> Result<Option<Session>, ClientError> {
     load(Area::Session, SESSION_KEY)
 }
 
-/// The session if one is stored and usable (see [`Session::is_usable`]); any other is removed.
+/// The session if one is stored and usable (see `client_core::Session::is_usable`); any other
+/// is removed.
 #[must_use]
-pub fn valid_session(now_ms: f64) -> Option<Session> {
+pub fn valid_session(now_ms: i64) -> Option<Session> {
     match load_session() {
         Ok(Some(s)) if s.is_usable(now_ms) => Some(s),
         Ok(Some(_)) => {
@@ -283,20 +200,36 @@ fn registration_key(issuer: &str, redirect_uri: &str) -> String {
     format!("{REGISTRATION_PREFIX}{issuer} {redirect_uri}")
 }
 
-/// The registration stored for this authorization server and redirect URI, if any. An
-/// unreadable record is discarded and reported as none: the caller then simply registers.
-#[must_use]
-pub fn load_registration(issuer: &str, redirect_uri: &str) -> Option<StoredRegistration> {
-    load(Area::Local, &registration_key(issuer, redirect_uri)).ok().flatten()
+/// The core's [`CredentialStore`] over `localStorage`, for this app's redirect URI. Only public
+/// clients are stored (no secret): a public client's `client_id` is no secret, it travels in
+/// every authorization URL.
+pub struct Registrations {
+    pub redirect_uri: String,
 }
 
-/// Remembers a registration for the next Connect (replacing the one for the same server and URI).
-pub fn save_registration(registration: &StoredRegistration) -> Result<(), ClientError> {
-    save(Area::Local, &registration_key(&registration.issuer, &registration.redirect_uri), registration)
-}
+impl CredentialStore for Registrations {
+    /// An unreadable record is discarded and reported as none: the core then registers.
+    fn load(&self, issuer: &str) -> Option<Credentials> {
+        load(Area::Local, &registration_key(issuer, &self.redirect_uri)).ok().flatten()
+    }
 
-pub fn forget_registration(issuer: &str, redirect_uri: &str) {
-    remove(Area::Local, &registration_key(issuer, redirect_uri));
+    fn save(&self, credentials: &Credentials) {
+        if credentials.client_secret.is_some() {
+            return;
+        }
+        let key = registration_key(&credentials.issuer, &credentials.redirect_uri);
+        if let Err(e) = save(Area::Local, &key, credentials) {
+            leptos::logging::warn!("the client registration could not be stored for reuse: {e}");
+        }
+    }
+
+    fn forget(&self, issuer: &str, client_id: &str) {
+        let key = registration_key(issuer, &self.redirect_uri);
+        let stored: Option<Credentials> = load(Area::Local, &key).ok().flatten();
+        if stored.is_none_or(|c| c.client_id == client_id) {
+            remove(Area::Local, &key);
+        }
+    }
 }
 
 /// The `localStorage` keys of every stored registration.
@@ -318,7 +251,7 @@ pub fn registration_count() -> usize {
 /// newer registration made meanwhile, e.g. in another tab, is kept.
 pub fn forget_client(client_id: &str) {
     for key in registration_keys() {
-        let stored: Option<StoredRegistration> = load(Area::Local, &key).ok().flatten();
+        let stored: Option<Credentials> = load(Area::Local, &key).ok().flatten();
         if stored.is_none_or(|r| r.client_id == client_id) {
             remove(Area::Local, &key);
         }

@@ -47,6 +47,8 @@ pub struct Config {
     pub expires_in: u64,
     /// Another AS this RS names instead (the PRM's `authorization_servers[0]`).
     pub other_as: Option<String>,
+    /// The `resource` the PRM claims; `None` = the true MCP URL.
+    pub prm_resource: Option<String>,
 }
 
 impl Default for Config {
@@ -68,6 +70,7 @@ impl Default for Config {
             tool_scope: None,
             expires_in: 3600,
             other_as: None,
+            prm_resource: None,
         }
     }
 }
@@ -205,7 +208,7 @@ impl Fake {
         let as_url = self.config.other_as.clone().unwrap_or_else(|| self.issuer());
         json_response(
             200,
-            &json!({ "resource": self.mcp_url(), "authorization_servers": [as_url], "scopes_supported": self.config.prm_scopes }),
+            &json!({ "resource": self.config.prm_resource.clone().unwrap_or_else(|| self.mcp_url()), "authorization_servers": [as_url], "scopes_supported": self.config.prm_scopes }),
         )
     }
 

@@ -1,6 +1,8 @@
 //! The flow timeline: every step of the login with its status and a sentence naming the HTTP
-//! status and URL, like a tutorial client printing each step.
+//! status and URL, like a tutorial client printing each step, and under it the step's HTTP
+//! exchanges (secrets already redacted by the core), each expandable to its headers and bodies.
 
+use client_core::Exchange;
 use leptos::prelude::*;
 
 use crate::flow::{Step, StepStatus};
@@ -23,6 +25,7 @@ fn step_view(step: Step) -> impl IntoView {
         StepStatus::Error => "✗",
     };
     let id_label = step.id.clone();
+    let exchanges = step.exchanges;
     view! {
         <li
             class=format!("step step-{}", step.status.as_str())
@@ -36,7 +39,19 @@ fn step_view(step: Step) -> impl IntoView {
                     {step.title} <span class="step-id">{id_label}</span>
                 </div>
                 <p class="step-detail">{step.detail}</p>
+                {exchanges.into_iter().map(exchange_view).collect_view()}
             </div>
         </li>
+    }
+}
+
+fn exchange_view(ex: Exchange) -> impl IntoView {
+    let summary = ex.summary();
+    let status = ex.status.map(|s| s.to_string()).unwrap_or_default();
+    view! {
+        <details class="exchange" data-exchange="" data-method=ex.method.clone() data-http-status=status>
+            <summary>{summary}</summary>
+            <pre>{ex.render()}</pre>
+        </details>
     }
 }

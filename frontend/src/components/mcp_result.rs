@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::api::mcp::pretty;
+use client_core::mcp::pretty;
 
 fn pretty_value(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()

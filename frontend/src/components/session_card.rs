@@ -17,7 +17,9 @@ pub fn SessionCard(
     on_logout: Callback<()>,
 ) -> impl IntoView {
     let field = move |f: fn(&Session) -> String| move || session.with(f);
-    let expires = move || String::from(js_sys::Date::new(&session.with(|s| s.expires_at).into()).to_iso_string());
+    #[allow(clippy::cast_precision_loss)] // milliseconds since the epoch; f64 holds them exactly
+    let expires =
+        move || String::from(js_sys::Date::new(&(session.with(|s| s.expires_at) as f64).into()).to_iso_string());
     let has_refresh = move || if session.with(|s| s.refresh_token.is_some()) { "yes" } else { "no" };
     let status = move || match renewals.get() {
         0 => String::new(),

@@ -27,7 +27,7 @@ pub fn CallbackPage() -> impl IntoView {
         None
     });
     let home = match &pending {
-        Some(p) => super::with_query("/", &[("mcp", &p.mcp_url)]),
+        Some(p) => super::with_query("/", &[("mcp", &p.authorization.mcp_url)]),
         None => "/".to_owned(),
     };
     let timeline = Timeline::new(pending.as_ref().map(|p| p.timeline.clone()).unwrap_or_default());

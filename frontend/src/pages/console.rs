@@ -16,16 +16,19 @@ use leptos_router::NavigateOptions;
 use serde_json::Value;
 use shared::mcp::RESOURCE_PROFILE;
 
-use crate::api::mcp::{McpClient, ServerInfo};
-use crate::api::oauth::{self, TokenKind};
+use client_core::mcp::ServerInfo;
+use client_core::token::{self, TokenKind};
+
 use crate::browser;
 use crate::components::{ErrorBanner, FlowTimeline, LoginRequired, SessionCard};
 use crate::error::ClientError;
 use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
 use crate::flow::{step_up, Timeline};
+use crate::http::{mcp_client, Fetch, McpClient};
 use crate::storage::{self, PendingCall, Session};
 
+mod calls;
 mod catalog;
 
 type Local<T> = StoredValue<T, LocalStorage>;
@@ -38,7 +41,7 @@ pub fn ConsolePage() -> impl IntoView {
         Some(session) if session.is_usable(browser::now_ms()) => view! { <Console session /> }.into_any(),
         other => {
             storage::clear_session();
-            let mcp_url = other.map(|s| s.mcp_url).or_else(|| use_query_map().get_untracked().get("mcp"));
+            let mcp_url = other.map(|s| s.tokens.mcp_url).or_else(|| use_query_map().get_untracked().get("mcp"));
             view! { <LoginRequired reason=None mcp_url /> }.into_any()
         }
     }
@@ -66,7 +69,7 @@ async fn list_if(
         return Ok(Vec::new());
     }
     let key = capability;
-    keeper.with_mcp(client, |c| async move { c.list_all(method, key).await }).await
+    keeper.with_mcp(client, |c| async move { calls::list_all(&c, method, key).await }).await
 }
 
 async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overview, ClientError> {
@@ -126,13 +129,13 @@ fn tool_call_action(
             let result = keeper
                 .with_mcp(&client, |c| {
                     let (tool, arguments) = (tool.clone(), arguments.clone());
-                    async move { c.call_tool_result(&tool, arguments).await }
+                    async move { calls::call_tool(&c, &tool, arguments).await }
                 })
                 .await;
             match result {
                 Ok(text) => {
                     if retry {
-                        let scope = keeper.session().scope.unwrap_or_default();
+                        let scope = keeper.session().tokens.scope.unwrap_or_default();
                         t.ok(
                             RETRY,
                             format!("tools/call {} → 200 with scope \"{scope}\": the call went through.", call.tool),
@@ -168,7 +171,7 @@ struct Mcp {
 fn Console(session: Session) -> impl IntoView {
     let keeper = TokenKeeper::new(session.clone());
     let (shown, renewals) = (keeper.session_signal(), keeper.renewals());
-    let client = McpClient::new(&session.mcp_url, &session.access_token);
+    let client = mcp_client(&session.mcp_url, &session.access_token);
     let mcp = Mcp { client: StoredValue::new_local(client), keeper: StoredValue::new_local(keeper) };
     let reporter = Reporter { error: RwSignal::new(None), revoked: RwSignal::new(None) };
     // A call refused before a step-up login is retried once, right after that login.
@@ -254,7 +257,7 @@ async fn log_out(keeper: &TokenKeeper, client: &McpClient) {
             Some(refresh_token) => (refresh_token, TokenKind::Refresh),
             None => (&session.access_token, TokenKind::Access),
         };
-        if let Err(e) = oauth::revoke(endpoint, &session.client_id, token, kind).await {
+        if let Err(e) = token::revoke(&Fetch, endpoint, &session.credentials, token, kind).await {
             leptos::logging::warn!("token revocation failed: {e}");
         }
     }

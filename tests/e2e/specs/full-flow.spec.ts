@@ -43,6 +43,22 @@ test('connect, sign in, consent and call MCP as alice', async ({
     await flowSteps.expectAllOk();
   });
 
+  await test.step('each step lists its HTTP exchanges, with every secret redacted', async () => {
+    const probe = mcpConsole.step('unauthenticated-request').locator('details[data-exchange]');
+    await expect(probe).toHaveAttribute('data-http-status', '401');
+    const token = mcpConsole.step('token').locator('details[data-exchange]');
+    await expect(token).toHaveCount(1);
+    await expect(token).toHaveAttribute('data-http-status', '200');
+    await expect(token.locator('summary')).toContainText(`POST ${env.asUrl}/token`);
+    await expect(token.locator('pre')).toContainText('code_verifier=%5Bredacted%5D');
+    const stored = await mcpConsole.storedSession();
+    const html = await page.content();
+    for (const secret of [stored?.access_token, stored?.refresh_token]) {
+      expect(secret).toBeTruthy();
+      expect(html.includes(secret ?? ''), 'a token is shown in the page').toBe(false);
+    }
+  });
+
   await test.step('the console lists the tools and resources', async () => {
     await expect(mcpConsole.tools.filter({ hasText: 'get_user_data' })).not.toHaveCount(0);
     await expect(mcpConsole.resources.filter({ hasText: 'user://profile' })).not.toHaveCount(0);
