@@ -4,7 +4,7 @@
 # the SPA from dist/, every listener on port 0, reported through --ready-file), exports the E2E_*
 # variables playwright.config.ts reads, runs Playwright, and stops the server.
 #
-# Needs: target/debug/server (cargo test or cargo build -p server), dist/ (trunk build --release),
+# Needs: target/debug/server built with --features test-fixtures (scripts/test.sh does), dist/ (trunk build --release),
 # tests/e2e/node_modules (scripts/setup.sh --e2e). scripts/test.sh does all of that first.
 # The server issues access tokens for E2E_ACCESS_TOKEN_TTL seconds (default 20), so a spec can
 # wait for one to expire; every spec runs with that lifetime.
@@ -23,6 +23,8 @@ fail() { printf '[e2e] error: %s\n' "$*" >&2; exit 1; }
 . "$here/../harness.sh"
 [ -x "$server_bin" ] || fail "$server_bin missing: run cargo build -p server"
 [ -f "$dist_dir/index.html" ] || fail "$dist_dir/index.html missing: run trunk build --release"
+"$server_bin" serve --help 2>/dev/null | grep -q -- '--fixture-mcp' \
+  || fail "$server_bin lacks the TEST-ONLY --fixture-mcp flag: cargo build -p server --features test-fixtures"
 [ -d "$here/node_modules/@playwright/test" ] || fail "Playwright missing: run scripts/setup.sh --e2e"
 [ -x "${E2E_CHROMIUM:-/usr/bin/chromium}" ] || fail "chromium missing: run scripts/setup.sh --e2e"
 
