@@ -74,10 +74,7 @@ fn the_policy_forbids_inline_script_plugins_base_and_framing() {
     for forbidden in ["'unsafe-inline'", "'unsafe-eval'", "data:", "*"] {
         // `data:` only for images: never for script, style, frames, objects or connections.
         let active = directives.iter().filter(|d| !d.starts_with("img-src "));
-        assert!(
-            !active.flat_map(|d| d.split_whitespace()).any(|w| w == forbidden),
-            "{forbidden} in {POLICY}"
-        );
+        assert!(!active.flat_map(|d| d.split_whitespace()).any(|w| w == forbidden), "{forbidden} in {POLICY}");
     }
     let trunk = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Trunk.toml")).unwrap();
     assert!(
