@@ -148,7 +148,6 @@ step "start a throwaway PostgreSQL" start_test_postgres
 step "typecheck the Playwright specs (tsc --noEmit)" typecheck_e2e
 step "cargo fmt --check" cargo fmt --all --check
 step "cargo test + SPA release build, side by side" rust_tests_and_spa
-step "SPA size budget (gzipped wasm + JS)" spa_size_budget
 # The examples it runs were built by `cargo test` above (same profile and features): no build here.
 step "MCP hot-path benchmark, smoke run (bench/mcp_hot_path.sh --smoke)" logged bench-smoke \
   env SKIP_BUILD=1 bash "$ROOT/bench/mcp_hot_path.sh" --smoke
@@ -157,3 +156,5 @@ step "interop: TypeScript SDK and Python SDK clients" logged interop \
   env INTEROP_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/interop/run.sh"
 step "MCP conformance suite (authorization + server legs)" logged conformance \
   env CONF_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/conformance/run.sh"
+# Last, so that an SPA over its budget still lets every suite above run and report.
+step "SPA size budget (gzipped wasm + JS)" spa_size_budget
