@@ -15,13 +15,17 @@
 #   --smoke  2 s runs, one round, debug binaries (target/debug; built unless SKIP_BUILD=1), no
 #            judging: checks that everything runs.
 #   env: THREADS (2), CONNECTIONS (16), ROUNDS (2; smoke 1), FLOWS (200; smoke 20),
-#        FLOW_CONCURRENCY (8), SKIP_BUILD (1: use the binaries already built)
+#        FLOW_CONCURRENCY (8), SKIP_BUILD (1: use the binaries already built),
+#        BENCH_RT (1: measure under SCHED_FIFO, root only: on a machine shared with builds, the
+#        servers and wrk then get the cores whenever they want them, which keeps the ratio from
+#        swinging with the other load; the build, if any, runs before, at normal priority)
 set -euo pipefail
 LOG_TAG=bench
 # shellcheck source=tests/harness.sh
 . "$(dirname "$0")/../tests/harness.sh"
 fail() { die "$@"; }
 
+args=("$@")
 smoke=0
 if [ "${1:-}" = "--smoke" ]; then smoke=1; shift; fi
 if [ $smoke = 1 ]; then
@@ -51,6 +55,11 @@ fi
 bin="$CARGO_TARGET/$profile/server"
 bare_bin="$CARGO_TARGET/$profile/examples/bare_mcp"
 flow_bin="$CARGO_TARGET/$profile/examples/headless_flow"
+if [ "${BENCH_RT:-0}" = 1 ] && [ "${BENCH_RT_ON:-0}" != 1 ]; then
+  command -v chrt >/dev/null && [ "$(id -u)" -eq 0 ] || die "BENCH_RT=1 needs root and chrt (util-linux)"
+  log "measuring under SCHED_FIFO (BENCH_RT=1)"
+  SKIP_BUILD=1 BENCH_RT_ON=1 exec chrt -f 10 "$0" "${args[@]}"
+fi
 for b in "$bin" "$bare_bin" "$flow_bin"; do [ -x "$b" ] || die "missing $b (build it, or unset SKIP_BUILD)"; done
 if ! command -v wrk >/dev/null; then
   log "installing wrk (Debian package)"

@@ -49,6 +49,19 @@ build_spa() {
   [ -f "$ROOT/dist/index.html" ] || die "trunk build finished but dist/index.html is missing"
 }
 
+# The SPA's size budget: what a browser downloads to start it, gzipped (wasm + JS in dist/).
+SPA_GZIP_BUDGET_KB=150
+
+# Prints the gzipped size in bytes of the wasm and JS files in dist/ (gzip -9, as a server would).
+spa_gzip_bytes() {
+  local f total=0
+  for f in "$ROOT"/dist/*.wasm "$ROOT"/dist/*.js; do
+    [ -f "$f" ] || continue
+    total=$((total + $(gzip -9 -c "$f" | wc -c)))
+  done
+  echo "$total"
+}
+
 # True when something accepts TCP connections on 127.0.0.1:<port>.
 port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null

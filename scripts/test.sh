@@ -135,6 +135,20 @@ rust_tests_and_spa() {
   [ $rust_rc = 0 ] && [ $spa_rc = 0 ]
 }
 
+# Fails when the SPA a browser downloads (wasm + JS, gzipped) is over its budget; the figure goes
+# into the summary either way. docs/benchmarks.md says where the bytes go.
+spa_size_budget() {
+  local bytes kb
+  bytes="$(spa_gzip_bytes)"
+  kb=$(( (bytes + 1023) / 1024 ))
+  if [ "$bytes" -gt $((SPA_GZIP_BUDGET_KB * 1024)) ]; then
+    results+=("FAILED SPA size: $kb KB gzipped (wasm + JS), budget $SPA_GZIP_BUDGET_KB KB")
+    warn "the SPA is $kb KB gzipped (wasm + JS), over its $SPA_GZIP_BUDGET_KB KB budget"
+    return 1
+  fi
+  results+=("ok     SPA size: $kb KB gzipped (wasm + JS), budget $SPA_GZIP_BUDGET_KB KB")
+}
+
 step "setup (toolchain, chromium, npm and pip packages, PostgreSQL)" bash "$ROOT/scripts/setup.sh" --e2e --interop --conformance --postgres
 # One throwaway PostgreSQL for every suite that needs it (each test makes its own schema); the
 # tests fail rather than skip without it. Stopped by the EXIT trap, pass or fail.
@@ -150,3 +164,5 @@ step "interop: TypeScript SDK and Python SDK clients" logged interop \
   env INTEROP_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/interop/run.sh"
 step "MCP conformance suite (authorization + server legs, client leg against mcp-auth)" logged conformance \
   env CONF_SERVER_BIN="$SERVER_BIN" bash "$ROOT/tests/conformance/run.sh"
+# Last, so that an SPA over its budget still lets every suite above run and report.
+step "SPA size budget (gzipped wasm + JS)" spa_size_budget

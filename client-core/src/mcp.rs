@@ -29,6 +29,8 @@ pub struct ServerInfo {
     pub name: String,
     pub version: String,
     pub session_id: Option<String>,
+    /// The server's `capabilities` object (`tools`, `resources`, `prompts`, ...), as sent.
+    pub capabilities: Value,
 }
 
 /// A named item of a list (tool, resource, prompt) with its description.
@@ -247,6 +249,7 @@ impl<H: HttpClient> McpClient<H> {
             name: result["serverInfo"]["name"].as_str().unwrap_or("(unnamed)").to_owned(),
             version: result["serverInfo"]["version"].as_str().unwrap_or("").to_owned(),
             session_id,
+            capabilities: result.get("capabilities").cloned().unwrap_or(Value::Null),
         })
     }
 

@@ -186,6 +186,13 @@ pub struct ServeConfig {
     #[cfg(feature = "test-fixtures")]
     #[arg(long, value_name = "USERNAME")]
     pub conformance_unauthenticated_mcp: Option<String>,
+    /// TEST ONLY, never in production: serve a fixture MCP service on /mcp (behind the usual
+    /// bearer guard) instead of the user-data one, with other tools, a resource and a prompt, so
+    /// the SPA's end-to-end specs can use a differently shaped MCP server. Only in builds with the
+    /// `test-fixtures` feature, and only as a flag.
+    #[cfg(feature = "test-fixtures")]
+    #[arg(long)]
+    pub fixture_mcp: bool,
     /// DEVELOPMENT AND TESTS ONLY, never in production: let Client ID Metadata Document URLs use
     /// `http` and point at loopback addresses (127.0.0.1, ::1, localhost), so local test clients
     /// can serve their documents. Private and other internal addresses stay refused. Off unless
@@ -261,6 +268,9 @@ pub struct Settings {
     pub jwks_url: String,
     /// The JWKS is this process's own (no `--jwks-url`): the RS may follow the AS's key ring.
     pub jwks_is_own: bool,
+    /// TEST ONLY (`--fixture-mcp`): `/mcp` serves the fixture service.
+    #[cfg(feature = "test-fixtures")]
+    pub fixture_mcp: bool,
     /// Signs the AS cookies; `Secure` and `__Host-` when the issuer is https.
     pub cookies: crate::pages::cookies::CookieSigner,
     /// Proxies whose `X-Forwarded-For` is believed when finding a client's address.
@@ -332,6 +342,8 @@ impl ServeConfig {
             introspection_secret: secret,
             introspection_url,
             refresh_reuse_grace_secs: i64::try_from(self.refresh_reuse_grace_secs).unwrap_or(0),
+            #[cfg(feature = "test-fixtures")]
+            fixture_mcp: self.fixture_mcp,
         })
     }
 }

@@ -20,8 +20,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// refuses plain http to anything but loopback (`shared::urls::validate_network_url`), a rule CSP
 /// cannot express (source lists have no `127.0.0.0/8`, and no IPv6 literals such as `[::1]`).
 /// With script limited to the app's own files, `connect-src` only ever governs the app's fetches.
+/// `img-src data:`: the console shows the images MCP tools return as data URLs.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-                                           style-src 'self'; connect-src 'self' https: http:; object-src 'none'; \
+                                           style-src 'self'; img-src 'self' data:; \
+                                           connect-src 'self' https: http:; object-src 'none'; \
                                            base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn routes(dir: &Path) -> Router {

@@ -22,6 +22,9 @@ export interface E2eEnv {
   introspectionSecret: string;
   /** Access-token lifetime the server runs with (`--access-token-ttl`), in seconds. */
   accessTokenTtl: number;
+  /** A second, differently shaped MCP server (`serve --fixture-mcp`) and its own AS. */
+  fixtureMcpUrl: string;
+  fixtureAsUrl: string;
 }
 
 function need(name: string): string {
@@ -59,5 +62,7 @@ export function e2eEnv(): E2eEnv {
     chromium: process.env.E2E_CHROMIUM || '/usr/bin/chromium',
     introspectionSecret: need('E2E_INTROSPECTION_SECRET'),
     accessTokenTtl: positiveInt('E2E_ACCESS_TOKEN_TTL'),
+    fixtureMcpUrl: need('E2E_FIXTURE_MCP_URL'),
+    fixtureAsUrl: need('E2E_FIXTURE_AS_URL'),
   };
 }

@@ -1,11 +1,11 @@
 //! `/console`: uses the stored session to open an MCP session (`initialize`, then
-//! `notifications/initialized`), shows who is logged in, the tools and resources, and runs
-//! `get_user_data` and the two resource reads on request. Every MCP operation goes through the
+//! `notifications/initialized`) with any MCP server, lists what it declares in its capabilities
+//! (tools, resources, prompts) and lets the user call any tool (a form built from its input
+//! schema, see `catalog`), read any resource and get any prompt. Every MCP operation goes through the
 //! [`TokenKeeper`], which renews the access token with the refresh token before it expires, or
 //! once after a 401, so the console outlives its access tokens; "Refresh token now" renews on
 //! demand. A 401 that cannot be cured that way, or a refused refresh, ends the session here (the
-//! record is removed) and asks the user to log in again. The profile form runs `update_profile`;
-//! a 403 `insufficient_scope` there starts a step-up login (`flow::step_up`) and the refused call
+//! record is removed) and asks the user to log in again. A 403 `insufficient_scope` on a tool call starts a step-up login (`flow::step_up`) and the refused call
 //! is retried once when the console opens again. Logout ends the MCP session with
 //! `DELETE`, revokes the refresh token (RFC 7009; this ends the whole grant) or, without one, the
 //! access token, when the server offers revocation, and forgets every record.
@@ -13,20 +13,23 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
-use serde_json::{json, Value};
-use shared::mcp::{RESOURCE_PROFILE, RESOURCE_STATS, TOOL_GET_USER_DATA, TOOL_UPDATE_PROFILE};
+use serde_json::Value;
+use shared::mcp::RESOURCE_PROFILE;
 
-use client_core::mcp::{Item, ServerInfo};
+use client_core::mcp::ServerInfo;
 use client_core::token::{self, TokenKind};
 
 use crate::browser;
-use crate::components::{ErrorBanner, FlowTimeline, ItemList, LoginRequired, ProfileForm, ResultPanel, SessionCard};
+use crate::components::{ErrorBanner, FlowTimeline, LoginRequired, SessionCard};
 use crate::error::ClientError;
 use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
 use crate::flow::{step_up, Timeline};
 use crate::http::{mcp_client, Fetch, McpClient};
 use crate::storage::{self, PendingCall, Session};
+
+mod calls;
+mod catalog;
 
 type Local<T> = StoredValue<T, LocalStorage>;
 
@@ -44,25 +47,45 @@ pub fn ConsolePage() -> impl IntoView {
     }
 }
 
-/// What the console shows once the MCP session is up.
+/// What the console shows once the MCP session is up: what the server declared and listed.
 #[derive(Clone, Debug)]
 struct Overview {
     info: ServerInfo,
-    whoami: String,
-    tools: Vec<Item>,
-    resources: Vec<Item>,
+    whoami: Option<String>,
+    tools: Vec<Value>,
+    resources: Vec<Value>,
+    prompts: Vec<Value>,
+}
+
+/// The items of `method` when the server declares `capability`; none otherwise.
+async fn list_if(
+    keeper: &TokenKeeper,
+    client: &McpClient,
+    info: &ServerInfo,
+    capability: &str,
+    method: &'static str,
+) -> Result<Vec<Value>, ClientError> {
+    if info.capabilities.get(capability).is_none_or(Value::is_null) {
+        return Ok(Vec::new());
+    }
+    let key = capability;
+    keeper.with_mcp(client, |c| async move { calls::list_all(&c, method, key).await }).await
 }
 
 async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overview, ClientError> {
     let info = keeper.with_mcp(client, |c| async move { c.initialize().await }).await?;
-    let profile = keeper.with_mcp(client, |c| async move { c.read_resource(RESOURCE_PROFILE).await }).await?;
-    let whoami = serde_json::from_str::<Value>(&profile)
-        .ok()
-        .and_then(|v| v.get("username").and_then(Value::as_str).map(str::to_owned))
-        .ok_or_else(|| ClientError::message(format!("The {RESOURCE_PROFILE} resource has no username field.")))?;
-    let tools = keeper.with_mcp(client, |c| async move { c.list_tools().await }).await?;
-    let resources = keeper.with_mcp(client, |c| async move { c.list_resources().await }).await?;
-    Ok(Overview { info, whoami, tools, resources })
+    let tools = list_if(keeper, client, &info, "tools", "tools/list").await?;
+    let resources = list_if(keeper, client, &info, "resources", "resources/list").await?;
+    let prompts = list_if(keeper, client, &info, "prompts", "prompts/list").await?;
+    // Who is logged in, when the server offers it the way this project's server does: a
+    // `user://profile` resource with a `username`. Other servers simply do not say.
+    let whoami = if resources.iter().any(|r| r["uri"] == RESOURCE_PROFILE) {
+        let profile = keeper.with_mcp(client, |c| async move { c.read_resource(RESOURCE_PROFILE).await }).await?;
+        serde_json::from_str::<Value>(&profile).ok().and_then(|v| v["username"].as_str().map(str::to_owned))
+    } else {
+        None
+    };
+    Ok(Overview { info, whoami, tools, resources, prompts })
 }
 
 /// Reports an error: a 401 (or a refused refresh) ends the session, anything else goes to the
@@ -84,43 +107,12 @@ impl Reporter {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Op {
-    UserData,
-    Profile,
-    Stats,
-}
-
-/// An action that runs one MCP operation and puts its text into `out`.
-fn op_action(op: Op, mcp: Mcp, out: RwSignal<Option<String>>, reporter: Reporter) -> Action<(), ()> {
-    Action::new_local(move |(): &()| {
-        let client = mcp.client.get_value();
-        let keeper = mcp.keeper.get_value();
-        async move {
-            reporter.error.set(None);
-            let result = keeper
-                .with_mcp(&client, |c| async move {
-                    match op {
-                        Op::UserData => c.call_tool(TOOL_GET_USER_DATA, json!({ "user_id": "current" })).await,
-                        Op::Profile => c.read_resource(RESOURCE_PROFILE).await,
-                        Op::Stats => c.read_resource(RESOURCE_STATS).await,
-                    }
-                })
-                .await;
-            match result {
-                Ok(text) => out.set(Some(text)),
-                Err(e) => reporter.report(&e),
-            }
-        }
-    })
-}
-
-/// Runs a `tools/call` from the profile form. A 403 `insufficient_scope` on a first attempt starts
+/// Runs a `tools/call` from a tool's form; the whole result goes to `out`. A 403 `insufficient_scope` on a first attempt starts
 /// the step-up (the page leaves for the authorization server); on the retry after it (`retry`),
 /// any failure is only reported, so the user is never sent round in a loop.
 fn tool_call_action(
     mcp: Mcp,
-    out: RwSignal<Option<String>>,
+    out: RwSignal<Option<Value>>,
     reporter: Reporter,
     t: Timeline,
 ) -> Action<(PendingCall, bool), ()> {
@@ -137,7 +129,7 @@ fn tool_call_action(
             let result = keeper
                 .with_mcp(&client, |c| {
                     let (tool, arguments) = (tool.clone(), arguments.clone());
-                    async move { c.call_tool(&tool, arguments).await }
+                    async move { calls::call_tool(&c, &tool, arguments).await }
                 })
                 .await;
             match result {
@@ -281,85 +273,49 @@ struct StepUp {
 
 #[component]
 fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> impl IntoView {
-    let user_data = RwSignal::new(None::<String>);
-    let profile = RwSignal::new(None::<String>);
-    let stats = RwSignal::new(None::<String>);
-    let run_user_data = op_action(Op::UserData, mcp, user_data, reporter);
-    let run_profile = op_action(Op::Profile, mcp, profile, reporter);
-    let run_stats = op_action(Op::Stats, mcp, stats, reporter);
-    let updated = RwSignal::new(None::<String>);
-    let run_update = tool_call_action(mcp, updated, reporter, step_up.timeline);
-    if let Some(call) = step_up.resumed.try_update_value(Option::take).flatten() {
-        run_update.dispatch((call, true));
-    }
-    let submit_update = Callback::new(move |display_name: String| {
-        let call = PendingCall {
-            tool: TOOL_UPDATE_PROFILE.to_owned(),
-            arguments: json!({ "display_name": display_name }),
-            scope: String::new(),
-        };
-        run_update.dispatch((call, false));
-    });
-    let needs = shared::scopes::required_for_tool(TOOL_UPDATE_PROFILE).join(" ");
-    let info = overview.info;
-    let tools = overview.tools.into_iter().map(|t| (t.name, t.description)).collect();
-    // For a resource, `name` is its URI and `description` its name.
-    let resources = overview.resources.into_iter().map(|r| (r.name, r.description)).collect();
+    let Overview { info, whoami, tools, resources, prompts } = overview;
+    let resumed = step_up.resumed.try_update_value(Option::take).flatten();
+    let no_tools = tools.is_empty();
+    let tools = tools
+        .into_iter()
+        .map(|tool| {
+            let out = RwSignal::new(None::<Value>);
+            let run = tool_call_action(mcp, out, reporter, step_up.timeline);
+            // The call refused before a step-up login is retried once, in its own tool's card.
+            if let Some(call) = resumed.as_ref().filter(|c| tool["name"].as_str() == Some(c.tool.as_str())) {
+                run.dispatch((call.clone(), true));
+            }
+            view! { <catalog::ToolCard tool run out /> }
+        })
+        .collect_view();
+    let op = catalog::op_action(mcp, reporter);
+    let no_resources = resources.is_empty();
+    let resources =
+        resources.into_iter().map(|resource| view! { <catalog::ResourceCard resource op /> }).collect_view();
+    let has_prompts = info.capabilities.get("prompts").is_some_and(|p| !p.is_null());
+    let prompts = prompts.into_iter().map(|prompt| view! { <catalog::PromptCard prompt op /> }).collect_view();
+    let connected = format!(
+        "Connected to {} {} (protocol {}){}.",
+        info.name,
+        info.version,
+        info.protocol_version,
+        info.session_id.map(|id| format!(", MCP session {id}")).unwrap_or_default(),
+    );
     view! {
         <section class="card">
-            <p class="whoami">"Logged in as " <span data-testid="whoami">{overview.whoami}</span></p>
-            <p class="muted">
-                {format!(
-                    "Connected to {} {} (protocol {}){}.",
-                    info.name,
-                    info.version,
-                    info.protocol_version,
-                    info.session_id.map(|id| format!(", MCP session {id}")).unwrap_or_default(),
-                )}
-            </p>
+            {whoami.map(|who| view! { <p class="whoami">"Logged in as " <span data-testid="whoami">{who}</span></p> })}
+            <p class="muted" data-testid="server-info">{connected}</p>
         </section>
-        <div class="grid">
-            <ResultPanel
-                title="Tool: get_user_data"
-                description="tools/call get_user_data {\"user_id\": \"current\"}"
-                button_label="Call get_user_data"
-                button_testid="call-get-user-data"
-                result_testid="user-data-result"
-                result=user_data
-                busy=run_user_data.pending()
-                on_run=Callback::new(move |()| { run_user_data.dispatch(()); })
-            />
-            <ResultPanel
-                title="Resource: user://profile"
-                description="resources/read user://profile"
-                button_label="Read profile"
-                button_testid="read-profile"
-                result_testid="profile-result"
-                result=profile
-                busy=run_profile.pending()
-                on_run=Callback::new(move |()| { run_profile.dispatch(()); })
-            />
-            <ResultPanel
-                title="Resource: user://stats"
-                description="resources/read user://stats"
-                button_label="Read stats"
-                button_testid="read-stats"
-                result_testid="stats-result"
-                result=stats
-                busy=run_stats.pending()
-                on_run=Callback::new(move |()| { run_stats.dispatch(()); })
-            />
+        <div data-testid="step-up-timeline">
+            <FlowTimeline steps=step_up.timeline.signal() />
         </div>
-        <ProfileForm
-            needs
-            result=updated
-            busy=run_update.pending()
-            steps=step_up.timeline.signal()
-            on_submit=submit_update
-        />
-        <div class="grid">
-            <ItemList title="Tools" item_testid="tool" items=tools />
-            <ItemList title="Resources" item_testid="resource" items=resources />
-        </div>
+        <h2>"Tools"</h2>
+        {no_tools.then(|| view! { <p class="card muted">"None listed by the server."</p> })}
+        <div class="grid">{tools}</div>
+        <h2>"Resources"</h2>
+        {no_resources.then(|| view! { <p class="card muted">"None listed by the server."</p> })}
+        <div class="grid">{resources}</div>
+        {has_prompts.then(|| view! { <h2>"Prompts"</h2> })}
+        <div class="grid">{prompts}</div>
     }
 }

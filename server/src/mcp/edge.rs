@@ -20,7 +20,10 @@ use tower::{Layer as _, Service};
 use tower_http::cors::Cors;
 use tracing::Instrument as _;
 
+use rmcp::ServerHandler;
+
 use super::guard::{self, GuardState, McpService};
+use super::service::UserDataServer;
 use crate::metrics::{self, Metrics};
 
 type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
@@ -30,13 +33,18 @@ const VARY: HeaderValue =
     HeaderValue::from_static("origin, access-control-request-method, access-control-request-headers");
 
 /// The guard in front of rmcp, with rmcp's and the guard's own 413s in the RFC 6749 §5.2 shape.
-#[derive(Clone)]
-struct Guarded {
+struct Guarded<H> {
     guard: Arc<GuardState>,
-    mcp: McpService,
+    mcp: McpService<H>,
 }
 
-impl Service<Request> for Guarded {
+impl<H> Clone for Guarded<H> {
+    fn clone(&self) -> Self {
+        Self { guard: self.guard.clone(), mcp: self.mcp.clone() }
+    }
+}
+
+impl<H: ServerHandler + Send + 'static> Service<Request> for Guarded<H> {
     type Response = Response;
     type Error = Infallible;
     type Future = Answer;
@@ -61,22 +69,27 @@ impl Service<Request> for Guarded {
 }
 
 /// The `/mcp` endpoint (or its trailing-slash twin, `route`): CORS, span, guard, rmcp, metrics.
-#[derive(Clone)]
-pub struct McpEdge {
-    edge: Arc<Edge>,
+pub struct McpEdge<H = UserDataServer> {
+    edge: Arc<Edge<H>>,
 }
 
-struct Edge {
-    guarded: Guarded,
-    cors: Cors<Guarded>,
+impl<H> Clone for McpEdge<H> {
+    fn clone(&self) -> Self {
+        Self { edge: self.edge.clone() }
+    }
+}
+
+struct Edge<H> {
+    guarded: Guarded<H>,
+    cors: Cors<Guarded<H>>,
     metrics: Arc<Metrics>,
     route: &'static str,
 }
 
-impl McpEdge {
+impl<H: ServerHandler + Send + 'static> McpEdge<H> {
     pub fn new(
         guard: Arc<GuardState>,
-        mcp: McpService,
+        mcp: McpService<H>,
         allowed_origins: &[String],
         metrics: Arc<Metrics>,
         route: &'static str,
@@ -87,7 +100,7 @@ impl McpEdge {
     }
 }
 
-impl Service<Request> for McpEdge {
+impl<H: ServerHandler + Send + 'static> Service<Request> for McpEdge<H> {
     type Response = Response;
     type Error = Infallible;
     type Future = Answer;

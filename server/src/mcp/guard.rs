@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{SessionId, SessionManager as _, StreamableHttpService};
+use rmcp::ServerHandler;
 use shared::challenge::{BearerChallenge, INSUFFICIENT_SCOPE, INVALID_REQUEST, INVALID_TOKEN};
 use shared::oauth::{ErrorCode, OAuthErrorBody};
 use tower::Service as _;
@@ -27,8 +28,9 @@ use crate::config::Settings;
 const SESSION_HEADER: &str = "mcp-session-id";
 use crate::store::now;
 
-/// The rmcp service behind the guard.
-pub type McpService = StreamableHttpService<UserDataServer, LocalSessionManager>;
+/// The rmcp service behind the guard: the user-data tools (`H` = [`UserDataServer`]; test builds
+/// also serve a fixture service).
+pub type McpService<H = UserDataServer> = StreamableHttpService<H, LocalSessionManager>;
 
 pub struct GuardState {
     pub settings: Arc<Settings>,
@@ -40,7 +42,11 @@ pub struct GuardState {
     pub manager: Arc<LocalSessionManager>,
 }
 
-pub async fn require_bearer(guard: &GuardState, req: Request, next: McpService) -> Response {
+pub async fn require_bearer<H: ServerHandler + Send + 'static>(
+    guard: &GuardState,
+    req: Request,
+    next: McpService<H>,
+) -> Response {
     let settings = &guard.settings;
     if req.method() == axum::http::Method::OPTIONS {
         return run(next, req).await;
@@ -105,7 +111,12 @@ pub async fn require_bearer(guard: &GuardState, req: Request, next: McpService) 
 }
 
 /// Runs the request as `ctx`'s user, keeping MCP sessions bound to the user who opened them.
-async fn serve_as(guard: &GuardState, ctx: Arc<AuthContext>, mut req: Request, next: McpService) -> Response {
+async fn serve_as<H: ServerHandler + Send + 'static>(
+    guard: &GuardState,
+    ctx: Arc<AuthContext>,
+    mut req: Request,
+    next: McpService<H>,
+) -> Response {
     let sessions = &guard.sessions;
     let user_id = ctx.user_id.clone();
     let named = req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -140,7 +151,7 @@ async fn serve_as(guard: &GuardState, ctx: Arc<AuthContext>, mut req: Request, n
     resp
 }
 
-async fn run(mut mcp: McpService, req: Request) -> Response {
+async fn run<H: ServerHandler + Send + 'static>(mut mcp: McpService<H>, req: Request) -> Response {
     match mcp.call(req).await {
         Ok(resp) => resp.map(Body::new),
         Err(never) => match never {},

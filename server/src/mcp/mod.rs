@@ -4,6 +4,8 @@
 pub mod conformance;
 pub mod denylist;
 pub mod edge;
+#[cfg(feature = "test-fixtures")]
+pub mod fixture_server;
 pub mod guard;
 pub mod introspection_cache;
 pub mod jwks;
@@ -45,7 +47,7 @@ pub fn routes(
     let mcp = StreamableHttpService::new(
         move || Ok(service::UserDataServer::new(store.clone(), router.clone(), users.clone())),
         manager.clone(),
-        config,
+        config.clone(),
     );
     let guard = Arc::new(guard::GuardState {
         settings: settings.clone(),
@@ -59,7 +61,16 @@ pub fn routes(
     };
     // `…/mcp/` too: RFC 8707 lets a client name the resource with a trailing slash (the AS
     // accepts it as `…/mcp`), and such a client then sends its requests there; same guard.
-    Router::new().route_service(MCP_ROUTE, edge(MCP_ROUTE)).route_service(MCP_SLASH_ROUTE, edge(MCP_SLASH_ROUTE))
+    let endpoints =
+        Router::new().route_service(MCP_ROUTE, edge(MCP_ROUTE)).route_service(MCP_SLASH_ROUTE, edge(MCP_SLASH_ROUTE));
+    // TEST-ONLY: another shape of MCP service behind the same guard, for the SPA console's specs.
+    #[cfg(feature = "test-fixtures")]
+    if settings.fixture_mcp {
+        let fixture = StreamableHttpService::new(|| Ok(fixture_server::FixtureServer), guard.manager.clone(), config);
+        let edge = edge::McpEdge::new(guard, fixture, &settings.allowed_origins, state.metrics.clone(), MCP_ROUTE);
+        return Router::new().route_service(MCP_ROUTE, edge);
+    }
+    endpoints
 }
 
 /// The routes (and metrics labels) of the MCP endpoint.

@@ -177,12 +177,14 @@ export class SpaConsole extends SpaPage {
     this.whoami = page.getByTestId('whoami');
     this.tools = page.getByTestId('tool');
     this.resources = page.getByTestId('resource');
-    this.callGetUserData = page.getByTestId('call-get-user-data');
-    this.readProfile = page.getByTestId('read-profile');
-    this.readStats = page.getByTestId('read-stats');
-    this.userDataResult = page.getByTestId('user-data-result');
-    this.profileResult = page.getByTestId('profile-result');
-    this.statsResult = page.getByTestId('stats-result');
+    // The console is generic: this server's tools and resources are cards like any server's.
+    this.callGetUserData = this.tool('get_user_data').getByTestId('call-tool');
+    this.readProfile = this.resource('user://profile').getByTestId('read-resource');
+    this.readStats = this.resource('user://stats').getByTestId('read-resource');
+    // get_user_data returns structuredContent; the resources return JSON text.
+    this.userDataResult = this.tool('get_user_data').getByTestId('structured');
+    this.profileResult = this.resource('user://profile').getByTestId('content-text');
+    this.statsResult = this.resource('user://stats').getByTestId('content-text');
     this.logoutButton = page.getByTestId('logout');
     this.loginRequired = page.getByTestId('login-required');
     this.loginAgain = page.getByTestId('login-again');
@@ -191,13 +193,33 @@ export class SpaConsole extends SpaPage {
     this.refreshNowButton = page.getByTestId('refresh-now');
     this.refreshStatus = page.getByTestId('refresh-status');
     this.sessionScope = page.getByTestId('session-scope');
-    this.displayName = page.getByTestId('display-name');
-    this.updateProfileButton = page.getByTestId('update-profile');
-    this.updateProfileResult = page.getByTestId('update-profile-result');
+    this.displayName = this.field('update_profile', 'display_name');
+    this.updateProfileButton = this.tool('update_profile').getByTestId('call-tool');
+    this.updateProfileResult = this.tool('update_profile').getByTestId('structured');
     this.stepUpTimeline = page.getByTestId('step-up-timeline');
   }
 
-  /** A step of the profile form's timeline. */
+  /** The card of the tool `name` (form, Call button, latest result). */
+  tool(name: string): Locator {
+    return this.page.locator(`[data-testid="tool"][data-tool="${name}"]`);
+  }
+
+  /** The input for argument `field` in the form of tool `tool`. */
+  field(tool: string, field: string): Locator {
+    return this.tool(tool).locator(`[data-field="${field}"]`);
+  }
+
+  /** The card of the resource `uri`. */
+  resource(uri: string): Locator {
+    return this.page.locator(`[data-testid="resource"][data-resource="${uri}"]`);
+  }
+
+  /** The card of the prompt `name`. */
+  prompt(name: string): Locator {
+    return this.page.locator(`[data-testid="prompt"][data-prompt="${name}"]`);
+  }
+
+  /** A step of the step-up timeline (tool calls refused for lack of scope). */
   stepUpStep(id: StepUpStepId): Locator {
     return this.stepUpTimeline.locator(`li[data-testid="flow-step"][data-step="${id}"]`);
   }

@@ -6,8 +6,12 @@ import { jsonContains, SESSION_KEY } from '../pages/spa';
 /** Longest access-token lifetime this spec is willing to sit out. */
 const MAX_TTL_S = 120;
 
-/** Test ids of the three console buttons that each send one MCP request. */
-const CALL_BUTTONS = ['call-get-user-data', 'read-profile', 'read-stats'];
+/** Selectors of the three console buttons that each send one MCP request. */
+const CALL_BUTTONS = [
+  '[data-tool="get_user_data"] [data-testid="call-tool"]',
+  '[data-resource="user://profile"] [data-testid="read-resource"]',
+  '[data-resource="user://stats"] [data-testid="read-resource"]',
+];
 
 const isRefresh = (r: Request, asUrl: string): boolean =>
   r.url() === `${asUrl}/token` &&
@@ -67,7 +71,7 @@ test('refused with 401, the console renews once for all the calls in flight and 
   await test.step('three calls leave together; each is refused, one refresh serves them all', async () => {
     // One task clicks all three, so all three requests leave before any answer is handled.
     await page.evaluate((ids) => {
-      for (const id of ids) (document.querySelector(`[data-testid="${id}"]`) as HTMLButtonElement).click();
+      for (const selector of ids) (document.querySelector(selector) as HTMLButtonElement).click();
     }, CALL_BUTTONS);
 
     for (const result of [mcpConsole.userDataResult, mcpConsole.profileResult, mcpConsole.statsResult]) {

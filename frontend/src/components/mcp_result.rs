@@ -1,0 +1,85 @@
+//! Shows an MCP result in full: `isError` as a visible banner, every content block (text —
+//! pretty-printed when it is JSON —, image as an `<img>` with a data URL, embedded resource,
+//! resource link), `resources/read` contents, `prompts/get` messages, and `structuredContent` as
+//! pretty JSON. Long values wrap (`pre.result` in style.css).
+
+use leptos::prelude::*;
+use serde_json::Value;
+
+use client_core::mcp::pretty;
+
+fn pretty_value(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+fn text_view(text: &str) -> AnyView {
+    view! { <pre class="result" data-testid="content-text">{pretty(text)}</pre> }.into_any()
+}
+
+/// One text or binary item: a content block, or an entry of `resources/read` `contents`.
+fn block_view(block: &Value) -> AnyView {
+    let mime = block["mimeType"].as_str().unwrap_or_default();
+    if let Some(text) = block["text"].as_str() {
+        return text_view(text);
+    }
+    match (block["type"].as_str(), block["data"].as_str().or_else(|| block["blob"].as_str())) {
+        (Some("resource"), _) => {
+            let uri = block["resource"]["uri"].as_str().unwrap_or_default().to_owned();
+            view! {
+                <div class="block" data-testid="content-resource">
+                    <code>{uri}</code>
+                    {block_view(&block["resource"])}
+                </div>
+            }
+            .into_any()
+        }
+        (Some("resource_link"), _) => {
+            let uri = block["uri"].as_str().unwrap_or_default().to_owned();
+            view! { <p data-testid="content-link">"Resource link: " <code>{uri}</code></p> }.into_any()
+        }
+        (_, Some(data)) if mime.starts_with("image/") => {
+            let src = format!("data:{mime};base64,{data}");
+            view! { <img class="content-image" data-testid="content-image" src=src alt=mime.to_owned() /> }.into_any()
+        }
+        (_, Some(data)) => {
+            let note = format!("({mime} data, {} base64 characters)", data.len());
+            view! { <p class="muted" data-testid="content-binary">{note}</p> }.into_any()
+        }
+        _ => text_view(&block.to_string()),
+    }
+}
+
+fn blocks(list: &Value) -> Vec<AnyView> {
+    list.as_array().into_iter().flatten().map(block_view).collect()
+}
+
+/// A `tools/call`, `resources/read` or `prompts/get` result.
+#[component]
+pub fn McpResult(result: Value, testid: &'static str) -> impl IntoView {
+    let is_error = result["isError"].as_bool() == Some(true);
+    let structured = result.get("structuredContent").filter(|v| !v.is_null()).map(pretty_value);
+    let messages: Vec<AnyView> = result["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            let role = m["role"].as_str().unwrap_or_default().to_owned();
+            view! { <div class="block" data-testid="prompt-message"><span class="muted">{role}</span>{block_view(&m["content"])}</div> }
+                .into_any()
+        })
+        .collect();
+    view! {
+        <div class="mcp-result" data-testid=testid data-is-error=is_error.to_string()>
+            {is_error.then(|| view! {
+                <p class="banner banner-error" data-testid="is-error">"The server reported an error (isError: true)."</p>
+            })}
+            {structured.map(|json| view! {
+                <p class="muted">"structuredContent"</p>
+                <pre class="result" data-testid="structured">{json}</pre>
+            })}
+            {blocks(&result["content"])}
+            {blocks(&result["contents"])}
+            {messages}
+        </div>
+    }
+}

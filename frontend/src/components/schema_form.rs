@@ -1,0 +1,158 @@
+//! A form built from a tool's input JSON Schema (or a prompt's argument list): a text field per
+//! string, a number field per number or integer, a checkbox per boolean, a select per enum, and
+//! a raw-JSON text area for anything else (objects, arrays, unions). Required fields are marked;
+//! [`collect`] turns what was typed into the JSON `arguments`, or says which field is wrong.
+
+use leptos::prelude::*;
+use serde_json::{Map, Value};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Text,
+    Number,
+    Integer,
+    Boolean,
+    Enum(Vec<String>),
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    pub kind: Kind,
+    pub required: bool,
+    pub description: String,
+    /// What the field starts with: the schema's `default`, as typed text.
+    pub initial: String,
+}
+
+/// The fields of an object schema's `properties`, in the schema's order.
+#[must_use]
+pub fn fields_of_schema(schema: &Value) -> Vec<Field> {
+    let required: Vec<&str> = schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let Some(properties) = schema["properties"].as_object() else { return Vec::new() };
+    properties
+        .iter()
+        .map(|(name, prop)| {
+            let enums: Option<Vec<String>> = prop["enum"]
+                .as_array()
+                .map(|values| values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect());
+            let kind = match (enums, prop["type"].as_str()) {
+                (Some(values), Some("string") | None) => Kind::Enum(values),
+                (_, Some("string")) => Kind::Text,
+                (_, Some("number")) => Kind::Number,
+                (_, Some("integer")) => Kind::Integer,
+                (_, Some("boolean")) => Kind::Boolean,
+                _ => Kind::Json,
+            };
+            let initial = match &prop["default"] {
+                Value::Null => String::new(),
+                Value::String(s) if kind != Kind::Json => s.clone(),
+                other => other.to_string(),
+            };
+            Field {
+                name: name.clone(),
+                kind,
+                required: required.contains(&name.as_str()),
+                description: prop["description"].as_str().unwrap_or_default().to_owned(),
+                initial,
+            }
+        })
+        .collect()
+}
+
+/// A prompt's `arguments` (`name`, `description`, `required`): all strings.
+#[must_use]
+pub fn fields_of_prompt(prompt: &Value) -> Vec<Field> {
+    prompt["arguments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| Field {
+            name: a["name"].as_str().unwrap_or_default().to_owned(),
+            kind: Kind::Text,
+            required: a["required"].as_bool().unwrap_or(false),
+            description: a["description"].as_str().unwrap_or_default().to_owned(),
+            initial: String::new(),
+        })
+        .collect()
+}
+
+/// The `arguments` object from the typed values (same order as `fields`). Empty optional fields
+/// are left out; an empty required one, a bad number or bad JSON is an error naming the field.
+pub fn collect(fields: &[Field], values: &[String]) -> Result<Value, String> {
+    let mut args = Map::new();
+    for (field, raw) in fields.iter().zip(values) {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            if field.required {
+                return Err(format!("{} is required.", field.name));
+            }
+            continue;
+        }
+        let value = match &field.kind {
+            Kind::Text | Kind::Enum(_) => Value::String(raw.to_owned()),
+            Kind::Boolean => Value::Bool(raw == "true"),
+            Kind::Integer => {
+                raw.parse::<i64>().map(Value::from).map_err(|_| format!("{} must be a whole number.", field.name))?
+            }
+            Kind::Number => raw
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .ok_or_else(|| format!("{} must be a number.", field.name))?,
+            Kind::Json => serde_json::from_str(raw).map_err(|e| format!("{} is not valid JSON ({e}).", field.name))?,
+        };
+        args.insert(field.name.clone(), value);
+    }
+    Ok(Value::Object(args))
+}
+
+/// The inputs for `fields`; `values[i]` holds what field `i` currently says.
+#[component]
+pub fn SchemaFields(fields: Vec<Field>, values: Vec<RwSignal<String>>) -> impl IntoView {
+    fields.into_iter().zip(values).map(|(field, value)| field_view(field, value)).collect_view()
+}
+
+fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
+    let label = if field.required { format!("{} *", field.name) } else { field.name.clone() };
+    let name = field.name.clone();
+    let input = match field.kind {
+        Kind::Boolean => view! {
+            <input type="checkbox" data-field=name prop:checked=move || value.get() == "true"
+                on:change=move |ev| value.set(event_target_checked(&ev).to_string()) />
+        }
+        .into_any(),
+        Kind::Enum(options) => view! {
+            <select data-field=name prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
+                <option value="">"—"</option>
+                {options.into_iter().map(|o| { let label = o.clone(); view! { <option value=o>{label}</option> } }).collect_view()}
+            </select>
+        }
+        .into_any(),
+        Kind::Json => view! {
+            <textarea data-field=name rows="3" placeholder="JSON" prop:value=value
+                on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+        }
+        .into_any(),
+        kind => {
+            let type_ = if matches!(kind, Kind::Text) { "text" } else { "number" };
+            let step = if matches!(kind, Kind::Number) { "any" } else { "1" };
+            view! {
+                <input type=type_ step=step data-field=name prop:value=value
+                    on:input=move |ev| value.set(event_target_value(&ev)) />
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            " "
+            <span class="muted">{field.description}</span>
+            {input}
+        </label>
+    }
+    .into_any()
+}

@@ -1,0 +1,151 @@
+//! The console's cards for what a server offers: a tool (form from its input schema, call,
+//! result), a resource (read, contents) and a prompt (form from its arguments, messages). One
+//! action serves every resource read and prompt: each card passes its own output signal.
+
+use leptos::prelude::*;
+use serde_json::Value;
+
+use super::{calls, Mcp, Reporter};
+use crate::components::mcp_result::McpResult;
+use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, Field, SchemaFields};
+use crate::storage::PendingCall;
+
+/// Where a card's latest result goes.
+type Out = RwSignal<Option<Value>>;
+
+#[derive(Clone)]
+pub(super) enum Op {
+    Read(String),
+    Prompt(String, Value),
+}
+
+/// Runs a `resources/read` or `prompts/get` and puts the result into the card's signal.
+pub(super) fn op_action(mcp: Mcp, reporter: Reporter) -> Action<(Op, Out), ()> {
+    Action::new_local(move |(op, out): &(Op, Out)| {
+        let (client, keeper) = (mcp.client.get_value(), mcp.keeper.get_value());
+        let (op, out) = (op.clone(), *out);
+        async move {
+            reporter.error.set(None);
+            let result = keeper
+                .with_mcp(&client, |c| {
+                    let op = op.clone();
+                    async move {
+                        match op {
+                            Op::Read(uri) => calls::read_resource(&c, &uri).await,
+                            Op::Prompt(name, arguments) => calls::get_prompt(&c, &name, arguments).await,
+                        }
+                    }
+                })
+                .await;
+            match result {
+                Ok(value) => out.set(Some(value)),
+                Err(e) => reporter.report(&e),
+            }
+        }
+    })
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_owned()
+}
+
+/// The signals behind a form's fields, each starting with the field's default.
+fn signals(fields: &[Field]) -> Vec<RwSignal<String>> {
+    fields.iter().map(|f| RwSignal::new(f.initial.clone())).collect()
+}
+
+fn typed(values: &[RwSignal<String>]) -> Vec<String> {
+    values.iter().map(|v| v.get_untracked()).collect()
+}
+
+fn result_view(out: Out, testid: &'static str) -> impl IntoView {
+    move || out.get().map(|result| view! { <McpResult result testid /> })
+}
+
+fn form_error(message: RwSignal<Option<String>>) -> impl IntoView {
+    move || message.get().map(|m| view! { <p class="banner banner-error" data-testid="form-error">{m}</p> })
+}
+
+#[component]
+pub(super) fn ToolCard(tool: Value, run: Action<(PendingCall, bool), ()>, out: Out) -> impl IntoView {
+    let name = text(&tool, "name");
+    let fields = fields_of_schema(&tool["inputSchema"]);
+    let values = signals(&fields);
+    let invalid = RwSignal::new(None::<String>);
+    let (submit_fields, submit_values, tool_name, title) = (fields.clone(), values.clone(), name.clone(), name.clone());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match collect(&submit_fields, &typed(&submit_values)) {
+            Ok(arguments) => {
+                invalid.set(None);
+                run.dispatch((PendingCall { tool: tool_name.clone(), arguments, scope: String::new() }, false));
+            }
+            Err(why) => invalid.set(Some(why)),
+        }
+    };
+    view! {
+        <section class="card" data-testid="tool" data-tool=name>
+            <h3><code>{title}</code></h3>
+            <p class="muted">{text(&tool, "description")}</p>
+            <form on:submit=submit>
+                <SchemaFields fields values />
+                <button type="submit" data-testid="call-tool" disabled=move || run.pending().get()>"Call"</button>
+                <Show when=move || run.pending().get()>
+                    <span class="muted working">" Working…"</span>
+                </Show>
+            </form>
+            {form_error(invalid)}
+            {result_view(out, "tool-result")}
+        </section>
+    }
+}
+
+#[component]
+pub(super) fn ResourceCard(resource: Value, op: Action<(Op, Out), ()>) -> impl IntoView {
+    let uri = text(&resource, "uri");
+    let out = RwSignal::new(None::<Value>);
+    let (read_uri, title) = (uri.clone(), uri.clone());
+    view! {
+        <section class="card" data-testid="resource" data-resource=uri>
+            <h3><code>{title}</code></h3>
+            <p class="muted">{text(&resource, "name")} " " {text(&resource, "description")}</p>
+            <button data-testid="read-resource" on:click=move |_| { op.dispatch((Op::Read(read_uri.clone()), out)); }>
+                "Read"
+            </button>
+            {result_view(out, "resource-result")}
+        </section>
+    }
+}
+
+#[component]
+pub(super) fn PromptCard(prompt: Value, op: Action<(Op, Out), ()>) -> impl IntoView {
+    let name = text(&prompt, "name");
+    let fields = fields_of_prompt(&prompt);
+    let values = signals(&fields);
+    let out = RwSignal::new(None::<Value>);
+    let invalid = RwSignal::new(None::<String>);
+    let (submit_fields, submit_values, prompt_name, title) =
+        (fields.clone(), values.clone(), name.clone(), name.clone());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match collect(&submit_fields, &typed(&submit_values)) {
+            Ok(arguments) => {
+                invalid.set(None);
+                op.dispatch((Op::Prompt(prompt_name.clone(), arguments), out));
+            }
+            Err(why) => invalid.set(Some(why)),
+        }
+    };
+    view! {
+        <section class="card" data-testid="prompt" data-prompt=name>
+            <h3><code>{title}</code></h3>
+            <p class="muted">{text(&prompt, "description")}</p>
+            <form on:submit=submit>
+                <SchemaFields fields values />
+                <button type="submit" data-testid="get-prompt">"Get prompt"</button>
+            </form>
+            {form_error(invalid)}
+            {result_view(out, "prompt-result")}
+        </section>
+    }
+}
