@@ -17,6 +17,7 @@ pub mod http;
 pub mod identity;
 pub mod keeper;
 pub mod mcp;
+mod results;
 pub mod scope;
 mod stateless;
 pub mod step;

@@ -28,7 +28,6 @@ use crate::flow::{step_up, Timeline};
 use crate::http::{mcp_client, Fetch, McpClient};
 use crate::storage::{self, PendingCall, Session};
 
-mod calls;
 mod catalog;
 
 type Local<T> = StoredValue<T, LocalStorage>;
@@ -69,7 +68,7 @@ async fn list_if(
         return Ok(Vec::new());
     }
     let key = capability;
-    keeper.with_mcp(client, |c| async move { calls::list_all(&c, method, key).await }).await
+    keeper.with_mcp(client, |c| async move { c.list_all(method, key).await }).await
 }
 
 async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overview, ClientError> {
@@ -129,7 +128,7 @@ fn tool_call_action(
             let result = keeper
                 .with_mcp(&client, |c| {
                     let (tool, arguments) = (tool.clone(), arguments.clone());
-                    async move { calls::call_tool(&c, &tool, arguments).await }
+                    async move { c.call_tool_result(&tool, arguments).await }
                 })
                 .await;
             match result {

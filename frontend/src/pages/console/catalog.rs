@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::{calls, Mcp, Reporter};
+use super::{Mcp, Reporter};
 use crate::components::mcp_result::McpResult;
 use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, Field, SchemaFields};
 use crate::storage::PendingCall;
@@ -31,8 +31,8 @@ pub(super) fn op_action(mcp: Mcp, reporter: Reporter) -> Action<(Op, Out), ()> {
                     let op = op.clone();
                     async move {
                         match op {
-                            Op::Read(uri) => calls::read_resource(&c, &uri).await,
-                            Op::Prompt(name, arguments) => calls::get_prompt(&c, &name, arguments).await,
+                            Op::Read(uri) => c.read_resource_result(&uri).await,
+                            Op::Prompt(name, arguments) => c.get_prompt_result(&name, arguments).await,
                         }
                     }
                 })
