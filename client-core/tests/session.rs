@@ -207,3 +207,20 @@ async fn the_exchange_record_holds_every_request_but_no_secret() {
     }
     assert!(record.contains("[redacted]"));
 }
+
+#[tokio::test]
+async fn whole_results_follow_every_page_and_keep_what_the_server_said() {
+    let fake = Fake::start(Config::default()).await;
+    let session = login_with(&fake, None, &Steps::default()).await;
+    let mcp = McpClient::new(Rc::new(Reqwest::new()), &session.mcp_url, &session.access_token);
+    let tools = mcp.list_all("tools/list", "tools").await.unwrap();
+    let names: Vec<_> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["echo", "reverse"], "both pages, in order");
+    assert_eq!(mcp.list_tools().await.unwrap().len(), 1, "the plain list is one page");
+    let result = mcp.call_tool_result("echo", serde_json::json!({})).await.unwrap();
+    assert_eq!(result["content"][0]["type"], "text", "{result}");
+    let read = mcp.read_resource_result("user://profile").await.unwrap();
+    assert_eq!(read["contents"][0]["uri"], "user://profile");
+    let prompt = mcp.get_prompt_result("greet", serde_json::json!({})).await.unwrap();
+    assert_eq!(prompt["messages"][0]["role"], "user");
+}

@@ -246,7 +246,9 @@ impl Fake {
                     .into_response();
             }
             m if m.starts_with("notifications/") => return StatusCode::ACCEPTED.into_response(),
-            "tools/list" => json!({"tools": [{"name": "echo", "description": "says it back"}]}),
+            // Two pages: clients that want everything follow `nextCursor`.
+            "tools/list" if msg["params"]["cursor"] == "p2" => json!({"tools": [{"name": "reverse"}]}),
+            "tools/list" => json!({"tools": [{"name": "echo", "description": "says it back"}], "nextCursor": "p2"}),
             "tools/call" => {
                 if let Some(needed) = &self.config.tool_scope {
                     if !scope.split(' ').any(|s| s == needed) {
