@@ -88,6 +88,11 @@ pub async fn run(url: &str, trace: bool) -> Result<(), CliError> {
     if stateless {
         mcp = mcp.stateless(&version);
     }
+    // No one to ask: elicitations (and SEP-2322 input requests) are accepted with the schema's
+    // defaults. The authorization scenarios' servers ask for nothing.
+    if !scenario.starts_with("auth/") {
+        mcp = mcp.with_elicitation(Rc::new(client_core::elicit::accept_defaults));
+    }
     let mut keeper: Option<TokenKeeper<Http>> = None;
 
     if !stateless {
@@ -98,9 +103,16 @@ pub async fn run(url: &str, trace: bool) -> Result<(), CliError> {
         return Ok(());
     }
     // The calls the scenario asks for in its context, else one: the auth scenarios' servers have
-    // `test-tool`, the basic ones take the first tool listed.
+    // `test-tool`, the basic ones take the first tool listed; the SEP-2322 scenario checks one
+    // multi-round-trip case per tool, so every tool is called there.
     let calls: Vec<Value> = match context["toolCalls"].as_array() {
         Some(calls) => calls.clone(),
+        None if scenario == "sep-2322-client-request-state" => tools["tools"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| json!({ "name": t["name"], "arguments": {} }))
+            .collect(),
         None => {
             let name = tools["tools"][0]["name"].as_str().unwrap_or("test-tool").to_owned();
             let arguments = if scenario.starts_with("auth/") { json!({}) } else { json!({"a": 2, "b": 3}) };

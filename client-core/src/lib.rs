@@ -11,6 +11,7 @@
 
 pub mod authorize;
 pub mod discovery;
+pub mod elicit;
 pub mod error;
 pub mod flow;
 pub mod http;

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use shared::challenge::{BearerChallenge, INSUFFICIENT_SCOPE};
 use shared::mcp::{messages_from_body, JsonRpcRequest, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
 
+use crate::elicit::{self, ElicitationHandler};
 use crate::error::CoreError;
 use crate::http::{HttpClient, HttpRequest, HttpResponse, Method};
 use crate::wire::{self, excerpt, JSON};
@@ -20,6 +21,8 @@ pub const CLIENT_NAME: &str = "mcp-auth-client";
 pub const CLIENT_VERSION: &str = "0.1.0";
 const ACCEPT: &str = "application/json, text/event-stream";
 const WHAT: &str = "the MCP server";
+/// SEP-2322 rounds of input requests one call may take before the client gives up.
+const MAX_INPUT_ROUNDS: usize = 8;
 pub use crate::stateless::STATELESS_VERSIONS;
 use crate::stateless::{with_standard_headers, UNSUPPORTED_VERSION};
 
@@ -55,6 +58,8 @@ struct Connection {
     next_version: Option<String>,
     /// From the last `tools/list`: which parameters of which tool are mirrored into headers.
     header_params: std::collections::HashMap<String, Vec<(String, String)>>,
+    /// Answers the server's `elicitation/create`; with one, the client declares elicitation.
+    elicitation: Option<ElicitationHandler>,
 }
 
 /// One MCP connection. Cheap to clone (shared state, single thread).
@@ -81,6 +86,7 @@ impl<H: HttpClient> McpClient<H> {
             last_challenge: None,
             next_version: None,
             header_params: std::collections::HashMap::new(),
+            elicitation: None,
         };
         Self { http, conn: Rc::new(RefCell::new(conn)) }
     }
@@ -101,6 +107,23 @@ impl<H: HttpClient> McpClient<H> {
             conn.protocol_version = Some(version.to_owned());
         }
         self
+    }
+
+    /// Declares the elicitation capability (form mode) and answers the server's
+    /// `elicitation/create` requests, and SEP-2322 input requests, with `handler`.
+    #[must_use]
+    pub fn with_elicitation(self, handler: ElicitationHandler) -> Self {
+        self.conn.borrow_mut().elicitation = Some(handler);
+        self
+    }
+
+    /// The client capabilities this client declares.
+    fn capabilities(&self) -> Value {
+        if self.conn.borrow().elicitation.is_some() {
+            json!({ "elicitation": { "form": {} } })
+        } else {
+            json!({})
+        }
     }
 
     /// The `WWW-Authenticate` value of the last 401 (see [`crate::discovery::challenge_from`]).
@@ -215,8 +238,9 @@ impl<H: HttpClient> McpClient<H> {
 
     /// In the stateless lifecycle, adds the per-request `_meta` (SEP-2575).
     fn with_meta(&self, params: Value) -> Value {
+        let capabilities = self.capabilities();
         match self.conn.borrow().stateless.as_deref() {
-            Some(version) => crate::stateless::with_meta(params, version),
+            Some(version) => crate::stateless::with_meta(params, version, &capabilities),
             None => params,
         }
     }
@@ -230,7 +254,7 @@ impl<H: HttpClient> McpClient<H> {
         }
         let params = json!({
             "protocolVersion": PROTOCOL_VERSION,
-            "capabilities": {},
+            "capabilities": self.capabilities(),
             "clientInfo": { "name": CLIENT_NAME, "version": CLIENT_VERSION },
         });
         let (result, res) = self.call_once("initialize", params).await?;
@@ -251,7 +275,31 @@ impl<H: HttpClient> McpClient<H> {
     }
 
     /// Sends a request; if the server forgot our session (404), re-initializes once and retries.
+    /// An `input_required` result (SEP-2322) is answered and the request sent again, with a new
+    /// id, `inputResponses` and the server's `requestState`, until the result is complete.
     pub async fn call(&self, method: &str, params: Value) -> Result<Value, CoreError> {
+        let mut result = self.call_in_session(method, params.clone()).await?;
+        let handler = self.conn.borrow().elicitation.clone();
+        for _ in 0..MAX_INPUT_ROUNDS {
+            let Some(requests) = elicit::input_requests(&result) else { return Ok(result) };
+            let mut responses = serde_json::Map::new();
+            for (key, request) in requests {
+                let request_method = request["method"].as_str().unwrap_or_default();
+                let answer = elicit::answer(request_method, &request["params"], handler.as_ref()).map_err(
+                    |(code, message)| CoreError::JsonRpc { method: request_method.to_owned(), code, message },
+                )?;
+                responses.insert(key.clone(), answer);
+            }
+            result = self.call_in_session(method, elicit::retry_params(&params, responses, &result)).await?;
+        }
+        Err(CoreError::Invalid {
+            what: WHAT.into(),
+            url: self.url(),
+            reason: format!("{method} still asked for input after {MAX_INPUT_ROUNDS} rounds"),
+        })
+    }
+
+    async fn call_in_session(&self, method: &str, params: Value) -> Result<Value, CoreError> {
         let result = match self.call_once(method, params.clone()).await {
             Err(CoreError::SessionGone) => {
                 self.initialize().await?;
