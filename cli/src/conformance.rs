@@ -33,14 +33,6 @@ const REDIRECT_URI: &str = "http://127.0.0.1:3000/callback";
 /// Logins per run (the first, then step-ups): the suite's retry-limit scenario allows 3.
 const MAX_LOGINS: u32 = 3;
 
-/// Scenarios that exercise what the CLI does not implement; they fail at once instead of leaving
-/// the suite's server waiting a minute for an answer that never comes (listed in
-/// tests/conformance/client-expected-failures.yaml).
-const UNSUPPORTED: &[(&str, &str)] = &[(
-    "elicitation-sep1034-client-defaults",
-    "mcp-auth declares no elicitation capability and answers no server requests",
-)];
-
 struct Driver {
     http: Rc<Http>,
     url: String,
@@ -60,9 +52,6 @@ impl KeeperHooks for NoHooks {
 
 pub async fn run(url: &str, trace: bool) -> Result<(), CliError> {
     let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").unwrap_or_default();
-    if let Some((_, why)) = UNSUPPORTED.iter().find(|(name, _)| *name == scenario) {
-        return Err(CliError::Other(format!("scenario {scenario} is not supported: {why}")));
-    }
     let version = std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION").unwrap_or_default();
     let context: Value = std::env::var("MCP_CONFORMANCE_CONTEXT")
         .ok()

@@ -94,10 +94,10 @@ mod tests {
     #[test]
     fn elicitation_needs_a_handler_and_unknown_requests_are_refused() {
         let handler: ElicitationHandler = Rc::new(accept_defaults);
-        assert_eq!(answer("elicitation/create", &json!({}), Some(&handler)).unwrap()["action"], "accept");
-        assert_eq!(answer("elicitation/create", &json!({}), None).unwrap_err().0, METHOD_NOT_FOUND);
-        assert_eq!(answer("sampling/createMessage", &json!({}), Some(&handler)).unwrap_err().0, METHOD_NOT_FOUND);
-        assert_eq!(answer("ping", &json!({}), None).unwrap(), json!({}));
+        assert!(matches!(answer("elicitation/create", &json!({}), Some(&handler)), Ok(r) if r["action"] == "accept"));
+        assert!(matches!(answer("elicitation/create", &json!({}), None), Err((METHOD_NOT_FOUND, _))));
+        assert!(matches!(answer("sampling/createMessage", &json!({}), Some(&handler)), Err((METHOD_NOT_FOUND, _))));
+        assert_eq!(answer("ping", &json!({}), None), Ok(json!({})));
     }
 
     #[test]
@@ -105,7 +105,7 @@ mod tests {
         assert!(input_requests(&json!({"content": []})).is_none(), "no resultType means complete");
         assert!(input_requests(&json!({"resultType": "complete", "inputRequests": {}})).is_none());
         let r = json!({"resultType": "input_required", "inputRequests": {"confirm": {"method": "elicitation/create"}}});
-        assert_eq!(input_requests(&r).unwrap().len(), 1);
+        assert_eq!(input_requests(&r).map(Map::len), Some(1));
     }
 
     #[test]

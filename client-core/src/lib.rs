@@ -19,6 +19,7 @@ pub mod identity;
 pub mod keeper;
 pub mod mcp;
 pub mod scope;
+pub mod sse;
 mod stateless;
 pub mod step;
 pub mod token;

@@ -14,8 +14,11 @@ use shared::mcp::{messages_from_body, JsonRpcRequest, PROTOCOL_VERSION, PROTOCOL
 
 use crate::elicit::{self, ElicitationHandler};
 use crate::error::CoreError;
-use crate::http::{HttpClient, HttpRequest, HttpResponse, Method};
-use crate::wire::{self, excerpt, JSON};
+use crate::http::{HttpClient, HttpRequest, HttpResponse, Method, StreamingResponse};
+use crate::wire::{excerpt, JSON};
+
+mod reply;
+use reply::unreachable;
 
 pub const CLIENT_NAME: &str = "mcp-auth-client";
 pub const CLIENT_VERSION: &str = "0.1.0";
@@ -60,6 +63,8 @@ struct Connection {
     header_params: std::collections::HashMap<String, Vec<(String, String)>>,
     /// Answers the server's `elicitation/create`; with one, the client declares elicitation.
     elicitation: Option<ElicitationHandler>,
+    /// The session's standing GET stream, on which the server sends its own requests.
+    listener: Option<crate::sse::EventStream>,
 }
 
 /// One MCP connection. Cheap to clone (shared state, single thread).
@@ -87,6 +92,7 @@ impl<H: HttpClient> McpClient<H> {
             next_version: None,
             header_params: std::collections::HashMap::new(),
             elicitation: None,
+            listener: None,
         };
         Self { http, conn: Rc::new(RefCell::new(conn)) }
     }
@@ -156,17 +162,20 @@ impl<H: HttpClient> McpClient<H> {
         (req, conn.session_id.is_some())
     }
 
-    async fn post(&self, message: &JsonRpcRequest) -> Result<HttpResponse, CoreError> {
+    /// POSTs a message; a 2xx is returned with its body still arriving, anything else becomes
+    /// the matching error.
+    async fn post(&self, message: &JsonRpcRequest) -> Result<StreamingResponse, CoreError> {
         let body = serde_json::to_string(message).map_err(|e| CoreError::message(e.to_string()))?;
         let (mut req, had_session) = self.request(Method::Post, Some(body));
         if self.conn.borrow().stateless.is_some() {
             req = with_standard_headers(req, message, &self.conn.borrow().header_params);
         }
         let url = req.url.clone();
-        let res = wire::send(&*self.http, WHAT, req).await?;
-        if res.is_success() {
+        let res = self.http.open(req).await.map_err(|cause| unreachable("POST", &url, cause))?;
+        if (200..300).contains(&res.status) {
             return Ok(res);
         }
+        let res = res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
         if res.status == 400 {
             self.note_supported_versions(&res);
         }
@@ -219,21 +228,12 @@ impl<H: HttpClient> McpClient<H> {
         };
         let params = self.with_meta(params);
         let res = self.post(&JsonRpcRequest::call(id, method, params)).await?;
-        let messages = messages_from_body(res.content_type(), &res.text());
-        let Some(message) = messages.into_iter().find(|m| m.get("id") == Some(&Value::from(id))) else {
-            return Err(CoreError::Invalid {
-                what: WHAT.into(),
-                url: self.url(),
-                reason: format!(
-                    "the reply to {method} has no JSON-RPC response with id {id} ({})",
-                    excerpt(&res.text())
-                ),
-            });
-        };
+        let head = res.head();
+        let message = self.response_to(id, method, res).await?;
         if let Some(err) = message.get("error") {
             return Err(json_rpc_error(method, err));
         }
-        Ok((message.get("result").cloned().unwrap_or(Value::Null), res))
+        Ok((message.get("result").cloned().unwrap_or(Value::Null), head))
     }
 
     /// In the stateless lifecycle, adds the per-request `_meta` (SEP-2575).
@@ -265,7 +265,10 @@ impl<H: HttpClient> McpClient<H> {
             conn.session_id.clone_from(&session_id);
             conn.protocol_version = Some(protocol_version.clone());
         }
-        self.post(&JsonRpcRequest::notification("notifications/initialized")).await?;
+        let url = self.url();
+        let ack = self.post(&JsonRpcRequest::notification("notifications/initialized")).await?;
+        ack.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
+        self.listen().await;
         Ok(ServerInfo {
             protocol_version,
             name: result["serverInfo"]["name"].as_str().unwrap_or("(unnamed)").to_owned(),
@@ -359,6 +362,7 @@ impl<H: HttpClient> McpClient<H> {
         let mut conn = self.conn.borrow_mut();
         conn.session_id = None;
         conn.protocol_version = None;
+        conn.listener = None;
     }
 }
 

@@ -39,6 +39,10 @@ impl HttpClient for Reqwest {
         let body = res.bytes().await.map_err(|e| TransportError(e.to_string()))?.to_vec();
         Ok(HttpResponse { status, headers, body })
     }
+
+    async fn sleep(&self, ms: u64) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
 }
 
 /// Deterministic "randomness" for PKCE and state (the core takes it from the caller).
