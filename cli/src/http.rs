@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use client_core::http::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
+use client_core::http::{BodyStream, HttpClient, HttpRequest, HttpResponse, Method, StreamingResponse, TransportError};
 
 pub struct ReqwestHttp {
     client: reqwest::Client,
@@ -22,8 +22,9 @@ impl ReqwestHttp {
     }
 }
 
-impl HttpClient for ReqwestHttp {
-    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
+impl ReqwestHttp {
+    /// Sends `req`; returns the response with its body unread.
+    async fn start(&self, req: HttpRequest) -> Result<reqwest::Response, TransportError> {
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -36,15 +37,49 @@ impl HttpClient for ReqwestHttp {
         if let Some(body) = req.body {
             builder = builder.body(body);
         }
-        let resp = builder.send().await.map_err(|e| TransportError(describe(&req.url, &e)))?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let body = resp.bytes().await.map_err(|e| TransportError(describe(&req.url, &e)))?.to_vec();
+        builder.send().await.map_err(|e| TransportError(describe(&req.url, &e)))
+    }
+}
+
+fn head(resp: &reqwest::Response) -> (u16, Vec<(String, String)>) {
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    (resp.status().as_u16(), headers)
+}
+
+impl HttpClient for ReqwestHttp {
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let url = req.url.clone();
+        let resp = self.start(req).await?;
+        let (status, headers) = head(&resp);
+        let body = resp.bytes().await.map_err(|e| TransportError(describe(&url, &e)))?.to_vec();
         Ok(HttpResponse { status, headers, body })
+    }
+
+    /// The body as reqwest's chunks, read as they arrive (an SSE stream that stays open).
+    async fn open(&self, req: HttpRequest) -> Result<StreamingResponse, TransportError> {
+        let url = req.url.clone();
+        let resp = self.start(req).await?;
+        let (status, headers) = head(&resp);
+        let body: BodyStream = Box::pin(futures::stream::unfold(Some(resp), move |resp| {
+            let url = url.clone();
+            async move {
+                let mut resp = resp?;
+                match resp.chunk().await {
+                    Ok(Some(chunk)) => Some((Ok(chunk.to_vec()), Some(resp))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(TransportError(describe(&url, &e))), None)),
+                }
+            }
+        }));
+        Ok(StreamingResponse { status, headers, body })
+    }
+
+    async fn sleep(&self, ms: u64) {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use client_core::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+use client_core::http::{HttpClient, HttpRequest, HttpResponse, StreamingResponse, TransportError};
 use client_core::keeper::{Change, KeeperHooks};
 use client_core::{CredentialStore, Credentials, Exchange, Session};
 use serde::{Deserialize, Serialize};
@@ -116,6 +116,22 @@ impl HttpClient for Http {
         eprint!("{}", Exchange::new(&req, res.as_ref()).render());
         eprintln!();
         res
+    }
+
+    /// With `--trace`, a stream is shown by its head (its events are not printed).
+    async fn open(&self, req: HttpRequest) -> Result<StreamingResponse, TransportError> {
+        if !self.trace {
+            return self.inner.open(req).await;
+        }
+        let res = self.inner.open(req.clone()).await;
+        let head = res.as_ref().map(StreamingResponse::head).map_err(Clone::clone);
+        eprint!("{}", Exchange::new(&req, head.as_ref()).render());
+        eprintln!();
+        res
+    }
+
+    async fn sleep(&self, ms: u64) {
+        self.inner.sleep(ms).await;
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod authorize;
 pub mod discovery;
+pub mod elicit;
 pub mod error;
 pub mod flow;
 pub mod http;
@@ -19,6 +20,7 @@ pub mod keeper;
 pub mod mcp;
 mod results;
 pub mod scope;
+pub mod sse;
 mod stateless;
 pub mod step;
 pub mod token;

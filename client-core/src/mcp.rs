@@ -9,17 +9,25 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::{json, Value};
-use shared::challenge::{BearerChallenge, INSUFFICIENT_SCOPE};
 use shared::mcp::{messages_from_body, JsonRpcRequest, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
 
+use crate::elicit::{self, ElicitationHandler};
 use crate::error::CoreError;
-use crate::http::{HttpClient, HttpRequest, HttpResponse, Method};
-use crate::wire::{self, excerpt, JSON};
+use crate::http::{HttpClient, HttpRequest, HttpResponse, Method, StreamingResponse};
+use crate::wire::JSON;
+
+mod reply;
+mod results;
+use reply::unreachable;
+pub use results::pretty;
+use results::{failure, insufficient_scope, item, items, json_rpc_error, tool_output};
 
 pub const CLIENT_NAME: &str = "mcp-auth-client";
 pub const CLIENT_VERSION: &str = "0.1.0";
 const ACCEPT: &str = "application/json, text/event-stream";
 const WHAT: &str = "the MCP server";
+/// SEP-2322 rounds of input requests one call may take before the client gives up.
+const MAX_INPUT_ROUNDS: usize = 8;
 pub use crate::stateless::STATELESS_VERSIONS;
 use crate::stateless::{with_standard_headers, UNSUPPORTED_VERSION};
 
@@ -57,6 +65,10 @@ struct Connection {
     next_version: Option<String>,
     /// From the last `tools/list`: which parameters of which tool are mirrored into headers.
     header_params: std::collections::HashMap<String, Vec<(String, String)>>,
+    /// Answers the server's `elicitation/create`; with one, the client declares elicitation.
+    elicitation: Option<ElicitationHandler>,
+    /// The session's standing GET stream, on which the server sends its own requests.
+    listener: Option<crate::sse::EventStream>,
 }
 
 /// One MCP connection. Cheap to clone (shared state, single thread).
@@ -83,6 +95,8 @@ impl<H: HttpClient> McpClient<H> {
             last_challenge: None,
             next_version: None,
             header_params: std::collections::HashMap::new(),
+            elicitation: None,
+            listener: None,
         };
         Self { http, conn: Rc::new(RefCell::new(conn)) }
     }
@@ -103,6 +117,23 @@ impl<H: HttpClient> McpClient<H> {
             conn.protocol_version = Some(version.to_owned());
         }
         self
+    }
+
+    /// Declares the elicitation capability (form mode) and answers the server's
+    /// `elicitation/create` requests, and SEP-2322 input requests, with `handler`.
+    #[must_use]
+    pub fn with_elicitation(self, handler: ElicitationHandler) -> Self {
+        self.conn.borrow_mut().elicitation = Some(handler);
+        self
+    }
+
+    /// The client capabilities this client declares.
+    fn capabilities(&self) -> Value {
+        if self.conn.borrow().elicitation.is_some() {
+            json!({ "elicitation": { "form": {} } })
+        } else {
+            json!({})
+        }
     }
 
     /// The `WWW-Authenticate` value of the last 401 (see [`crate::discovery::challenge_from`]).
@@ -135,17 +166,20 @@ impl<H: HttpClient> McpClient<H> {
         (req, conn.session_id.is_some())
     }
 
-    async fn post(&self, message: &JsonRpcRequest) -> Result<HttpResponse, CoreError> {
+    /// POSTs a message; a 2xx is returned with its body still arriving, anything else becomes
+    /// the matching error.
+    async fn post(&self, message: &JsonRpcRequest) -> Result<StreamingResponse, CoreError> {
         let body = serde_json::to_string(message).map_err(|e| CoreError::message(e.to_string()))?;
         let (mut req, had_session) = self.request(Method::Post, Some(body));
         if self.conn.borrow().stateless.is_some() {
             req = with_standard_headers(req, message, &self.conn.borrow().header_params);
         }
         let url = req.url.clone();
-        let res = wire::send(&*self.http, WHAT, req).await?;
-        if res.is_success() {
+        let res = self.http.open(req).await.map_err(|cause| unreachable("POST", &url, cause))?;
+        if (200..300).contains(&res.status) {
             return Ok(res);
         }
+        let res = res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
         if res.status == 400 {
             self.note_supported_versions(&res);
         }
@@ -198,27 +232,19 @@ impl<H: HttpClient> McpClient<H> {
         };
         let params = self.with_meta(params);
         let res = self.post(&JsonRpcRequest::call(id, method, params)).await?;
-        let messages = messages_from_body(res.content_type(), &res.text());
-        let Some(message) = messages.into_iter().find(|m| m.get("id") == Some(&Value::from(id))) else {
-            return Err(CoreError::Invalid {
-                what: WHAT.into(),
-                url: self.url(),
-                reason: format!(
-                    "the reply to {method} has no JSON-RPC response with id {id} ({})",
-                    excerpt(&res.text())
-                ),
-            });
-        };
+        let head = res.head();
+        let message = self.response_to(id, method, res).await?;
         if let Some(err) = message.get("error") {
             return Err(json_rpc_error(method, err));
         }
-        Ok((message.get("result").cloned().unwrap_or(Value::Null), res))
+        Ok((message.get("result").cloned().unwrap_or(Value::Null), head))
     }
 
     /// In the stateless lifecycle, adds the per-request `_meta` (SEP-2575).
     fn with_meta(&self, params: Value) -> Value {
+        let capabilities = self.capabilities();
         match self.conn.borrow().stateless.as_deref() {
-            Some(version) => crate::stateless::with_meta(params, version),
+            Some(version) => crate::stateless::with_meta(params, version, &capabilities),
             None => params,
         }
     }
@@ -232,7 +258,7 @@ impl<H: HttpClient> McpClient<H> {
         }
         let params = json!({
             "protocolVersion": PROTOCOL_VERSION,
-            "capabilities": {},
+            "capabilities": self.capabilities(),
             "clientInfo": { "name": CLIENT_NAME, "version": CLIENT_VERSION },
         });
         let (result, res) = self.call_once("initialize", params).await?;
@@ -243,7 +269,10 @@ impl<H: HttpClient> McpClient<H> {
             conn.session_id.clone_from(&session_id);
             conn.protocol_version = Some(protocol_version.clone());
         }
-        self.post(&JsonRpcRequest::notification("notifications/initialized")).await?;
+        let url = self.url();
+        let ack = self.post(&JsonRpcRequest::notification("notifications/initialized")).await?;
+        ack.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
+        self.listen().await;
         Ok(ServerInfo {
             protocol_version,
             name: result["serverInfo"]["name"].as_str().unwrap_or("(unnamed)").to_owned(),
@@ -254,7 +283,31 @@ impl<H: HttpClient> McpClient<H> {
     }
 
     /// Sends a request; if the server forgot our session (404), re-initializes once and retries.
+    /// An `input_required` result (SEP-2322) is answered and the request sent again, with a new
+    /// id, `inputResponses` and the server's `requestState`, until the result is complete.
     pub async fn call(&self, method: &str, params: Value) -> Result<Value, CoreError> {
+        let mut result = self.call_in_session(method, params.clone()).await?;
+        let handler = self.conn.borrow().elicitation.clone();
+        for _ in 0..MAX_INPUT_ROUNDS {
+            let Some(requests) = elicit::input_requests(&result) else { return Ok(result) };
+            let mut responses = serde_json::Map::new();
+            for (key, request) in requests {
+                let request_method = request["method"].as_str().unwrap_or_default();
+                let answer = elicit::answer(request_method, &request["params"], handler.as_ref()).map_err(
+                    |(code, message)| CoreError::JsonRpc { method: request_method.to_owned(), code, message },
+                )?;
+                responses.insert(key.clone(), answer);
+            }
+            result = self.call_in_session(method, elicit::retry_params(&params, responses, &result)).await?;
+        }
+        Err(CoreError::Invalid {
+            what: WHAT.into(),
+            url: self.url(),
+            reason: format!("{method} still asked for input after {MAX_INPUT_ROUNDS} rounds"),
+        })
+    }
+
+    async fn call_in_session(&self, method: &str, params: Value) -> Result<Value, CoreError> {
         let result = match self.call_once(method, params.clone()).await {
             Err(CoreError::SessionGone) => {
                 self.initialize().await?;
@@ -314,78 +367,6 @@ impl<H: HttpClient> McpClient<H> {
         let mut conn = self.conn.borrow_mut();
         conn.session_id = None;
         conn.protocol_version = None;
-    }
-}
-
-fn items<'a>(result: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
-    result.get(key).and_then(Value::as_array).into_iter().flatten()
-}
-
-fn item(v: &Value, name: &str, description: &str) -> Item {
-    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-    Item { name: text(name), description: text(description) }
-}
-
-fn json_rpc_error(method: &str, err: &Value) -> CoreError {
-    CoreError::JsonRpc {
-        method: method.to_owned(),
-        code: err["code"].as_i64().unwrap_or_default(),
-        message: err["message"].as_str().unwrap_or("(no message)").to_owned(),
-    }
-}
-
-/// A 403 whose Bearer challenge says `insufficient_scope` and names the scopes needed.
-fn insufficient_scope(method: &str, res: &HttpResponse) -> Option<CoreError> {
-    let challenge = res.header("www-authenticate").and_then(BearerChallenge::parse)?;
-    if challenge.error.as_deref() != Some(INSUFFICIENT_SCOPE) {
-        return None;
-    }
-    Some(CoreError::InsufficientScope {
-        method: method.to_owned(),
-        scope: challenge.scope.filter(|s| !s.trim().is_empty())?,
-        description: challenge.error_description,
-    })
-}
-
-fn failure(url: &str, method: &str, res: &HttpResponse) -> CoreError {
-    let messages = messages_from_body(res.content_type(), &res.text());
-    if let Some(err) = messages.iter().find_map(|m| m.get("error")) {
-        return json_rpc_error(method, err);
-    }
-    let challenge = res.header("www-authenticate").and_then(BearerChallenge::parse);
-    let detail = match challenge.and_then(|c| c.error.map(|e| (e, c.error_description))) {
-        Some((error, Some(description))) => format!("{error}: {description}"),
-        Some((error, None)) => error,
-        None => excerpt(&res.text()),
-    };
-    CoreError::Status {
-        what: WHAT.into(),
-        method: "POST".into(),
-        url: url.to_owned(),
-        expected: "a 2xx response".into(),
-        got: res.status,
-        detail: Some(detail).filter(|d| !d.is_empty()),
-    }
-}
-
-/// Pretty-prints JSON text; other text is returned as it is.
-#[must_use]
-pub fn pretty(text: &str) -> String {
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| text.to_owned())
-}
-
-/// A `tools/call` result as text: `isError` becomes an error; `structuredContent` is preferred.
-fn tool_output(tool: &str, result: &Value) -> Result<String, CoreError> {
-    let texts: Vec<&str> = items(result, "content").filter_map(|c| c.get("text").and_then(Value::as_str)).collect();
-    let text = texts.join("\n");
-    if result["isError"].as_bool() == Some(true) {
-        return Err(CoreError::ToolFailed { tool: tool.to_owned(), message: text });
-    }
-    match result.get("structuredContent") {
-        Some(s) if !s.is_null() => Ok(serde_json::to_string_pretty(s).unwrap_or_default()),
-        _ => Ok(pretty(&text)),
+        conn.listener = None;
     }
 }

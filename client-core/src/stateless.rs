@@ -18,11 +18,11 @@ pub const STATELESS_VERSIONS: &[&str] = &["2026-07-28"];
 pub(crate) const UNSUPPORTED_VERSION: i64 = -32022;
 
 /// `params` with `_meta` holding the protocol version, client capabilities and client info.
-pub(crate) fn with_meta(params: Value, version: &str) -> Value {
+pub(crate) fn with_meta(params: Value, version: &str, capabilities: &Value) -> Value {
     let mut params = if params.is_object() { params } else { json!({}) };
     let meta = json!({
         "io.modelcontextprotocol/protocolVersion": version,
-        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
         "io.modelcontextprotocol/clientInfo": { "name": CLIENT_NAME, "version": CLIENT_VERSION },
     });
     if let Some(obj) = params.as_object_mut() {
@@ -131,11 +131,11 @@ mod tests {
 
     #[test]
     fn meta_is_added_to_every_request_and_keeps_the_params() {
-        let p = with_meta(json!({"name": "t"}), "2026-07-28");
+        let p = with_meta(json!({"name": "t"}), "2026-07-28", &json!({}));
         assert_eq!(p["name"], "t");
         assert_eq!(p["_meta"]["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
         assert!(p["_meta"]["io.modelcontextprotocol/clientCapabilities"].is_object());
-        assert!(with_meta(Value::Null, "2026-07-28")["_meta"].is_object());
+        assert!(with_meta(Value::Null, "2026-07-28", &json!({}))["_meta"].is_object());
     }
 
     #[test]

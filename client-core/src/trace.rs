@@ -7,7 +7,7 @@ use std::cell::RefCell;
 
 use serde::{Deserialize, Serialize};
 
-use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
+use crate::http::{HttpClient, HttpRequest, HttpResponse, StreamingResponse, TransportError};
 
 /// Body fields whose values are credentials (form fields or JSON keys, at any depth).
 pub const SECRET_FIELDS: &[&str] =
@@ -209,6 +209,15 @@ impl<H: HttpClient> HttpClient for Recorder<H> {
         let res = self.inner.send(req.clone()).await;
         self.log.borrow_mut().push(Exchange::new(&req, res.as_ref()));
         res
+    }
+    async fn open(&self, req: HttpRequest) -> Result<StreamingResponse, TransportError> {
+        let res = self.inner.open(req.clone()).await;
+        let head = res.as_ref().map(StreamingResponse::head).map_err(Clone::clone);
+        self.log.borrow_mut().push(Exchange::new(&req, head.as_ref()));
+        res
+    }
+    async fn sleep(&self, ms: u64) {
+        self.inner.sleep(ms).await;
     }
 }
 

@@ -1,7 +1,8 @@
 //! The browser's [`HttpClient`] for the core: `fetch` through gloo-net. The only code in the
 //! SPA that sends requests; what they mean is `client_core`'s business. The browser handles
 //! redirects itself (the core never needs to see one here), and CORS decides which response
-//! headers are visible.
+//! headers are visible. Bodies are read whole (the trait's default `open`): the console never
+//! holds a stream open.
 
 use std::rc::Rc;
 
@@ -30,6 +31,19 @@ impl HttpClient for Fetch {
         let headers = response.headers().entries().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
         let body = response.binary().await.map_err(|e| TransportError(e.to_string()))?;
         Ok(HttpResponse { status: response.status(), headers, body })
+    }
+
+    /// `setTimeout` as a future (the SSE `retry` delay); at once outside a window.
+    async fn sleep(&self, ms: u64) {
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            let delay = i32::try_from(ms).unwrap_or(i32::MAX);
+            let set = web_sys::window()
+                .map(|w| w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, delay).is_ok());
+            if set != Some(true) {
+                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
     }
 }
 

@@ -5,7 +5,7 @@
 
 pub mod fake;
 
-use client_core::http::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
+use client_core::http::{BodyStream, HttpClient, HttpRequest, HttpResponse, Method, StreamingResponse, TransportError};
 
 pub struct Reqwest(reqwest::Client);
 
@@ -38,6 +38,42 @@ impl HttpClient for Reqwest {
             .collect();
         let body = res.bytes().await.map_err(|e| TransportError(e.to_string()))?.to_vec();
         Ok(HttpResponse { status, headers, body })
+    }
+
+    /// The body as reqwest's chunks, as they arrive.
+    async fn open(&self, req: HttpRequest) -> Result<StreamingResponse, TransportError> {
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut b = self.0.request(method, &req.url);
+        for (n, v) in &req.headers {
+            b = b.header(n, v);
+        }
+        if let Some(body) = req.body {
+            b = b.body(body);
+        }
+        let res = b.send().await.map_err(|e| TransportError(e.to_string()))?;
+        let status = res.status().as_u16();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let body: BodyStream = Box::pin(futures::stream::unfold(Some(res), |res| async move {
+            let mut res = res?;
+            match res.chunk().await {
+                Ok(Some(c)) => Some((Ok(c.to_vec()), Some(res))),
+                Ok(None) => None,
+                Err(e) => Some((Err(TransportError(e.to_string())), None)),
+            }
+        }));
+        Ok(StreamingResponse { status, headers, body })
+    }
+
+    async fn sleep(&self, ms: u64) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 }
 
