@@ -18,7 +18,6 @@ pub mod http;
 pub mod identity;
 pub mod keeper;
 pub mod mcp;
-mod results;
 pub mod scope;
 pub mod sse;
 mod stateless;

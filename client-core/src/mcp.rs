@@ -18,6 +18,7 @@ use crate::wire::JSON;
 
 mod reply;
 mod results;
+mod whole;
 use reply::unreachable;
 pub use results::pretty;
 use results::{failure, insufficient_scope, item, items, json_rpc_error, tool_output};

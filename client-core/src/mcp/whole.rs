@@ -5,9 +5,9 @@
 
 use serde_json::{json, Value};
 
+use super::McpClient;
 use crate::error::CoreError;
 use crate::http::HttpClient;
-use crate::mcp::McpClient;
 
 /// Most pages a `*/list` call follows (`nextCursor`) before it stops.
 const MAX_PAGES: usize = 20;
