@@ -15,8 +15,9 @@ impl Reqwest {
     }
 }
 
-impl HttpClient for Reqwest {
-    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
+impl Reqwest {
+    /// Sends `req` and returns the response with its headers read, its body not yet.
+    async fn start(&self, req: HttpRequest) -> Result<(u16, Vec<(String, String)>, reqwest::Response), TransportError> {
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -30,37 +31,25 @@ impl HttpClient for Reqwest {
             b = b.body(body);
         }
         let res = b.send().await.map_err(|e| TransportError(e.to_string()))?;
-        let status = res.status().as_u16();
         let headers = res
             .headers()
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
             .collect();
+        Ok((res.status().as_u16(), headers, res))
+    }
+}
+
+impl HttpClient for Reqwest {
+    async fn send(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let (status, headers, res) = self.start(req).await?;
         let body = res.bytes().await.map_err(|e| TransportError(e.to_string()))?.to_vec();
         Ok(HttpResponse { status, headers, body })
     }
 
     /// The body as reqwest's chunks, as they arrive.
     async fn open(&self, req: HttpRequest) -> Result<StreamingResponse, TransportError> {
-        let method = match req.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Post => reqwest::Method::POST,
-            Method::Delete => reqwest::Method::DELETE,
-        };
-        let mut b = self.0.request(method, &req.url);
-        for (n, v) in &req.headers {
-            b = b.header(n, v);
-        }
-        if let Some(body) = req.body {
-            b = b.body(body);
-        }
-        let res = b.send().await.map_err(|e| TransportError(e.to_string()))?;
-        let status = res.status().as_u16();
-        let headers = res
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
-            .collect();
+        let (status, headers, res) = self.start(req).await?;
         let body: BodyStream = Box::pin(futures::stream::unfold(Some(res), |res| async move {
             let mut res = res?;
             match res.chunk().await {
