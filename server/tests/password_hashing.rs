@@ -56,9 +56,15 @@ async fn other_endpoints_answer_while_sign_ins_are_hashing() {
         };
         app.store.create_user(user, server::store::now()).await.unwrap();
     }
+    // Every login form first, then every sign-in at once: a sign-in sent while later forms were
+    // still being fetched could finish hashing before the checks below begin (seen on a loaded
+    // machine), and prove nothing either way.
+    let mut forms = Vec::new();
+    for _ in 0..LOGINS {
+        forms.push(app.open_login(&app.authorize_url(&client, &new_verifier(), &[])).await);
+    }
     let mut logins = Vec::new();
-    for i in 0..LOGINS {
-        let form = app.open_login(&app.authorize_url(&client, &new_verifier(), &[])).await;
+    for (i, form) in forms.into_iter().enumerate() {
         let fields = [
             ("request_id", form.request_id),
             ("csrf", form.csrf),
