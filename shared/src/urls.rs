@@ -34,9 +34,6 @@ pub enum UrlError {
     SchemeNotReverseDomain,
     /// Whitespace, a control character or a backslash, which URL parsers drop or rewrite.
     UnsafeCharacters,
-    /// A host name with non-ASCII letters: the IDNA tables are left out of every build (they were
-    /// a third of the SPA's size), so such names must be given in their ASCII `xn--` form.
-    UnicodeHost,
 }
 
 impl std::fmt::Display for UrlError {
@@ -52,17 +49,8 @@ impl std::fmt::Display for UrlError {
                  containing a dot, like com.example.app:/callback"
             }
             Self::UnsafeCharacters => "must not contain whitespace, control characters or backslashes",
-            Self::UnicodeHost => "must spell a non-ASCII host name in its ASCII (punycode, xn--) form",
         })
     }
-}
-
-/// `Url::parse`, with a refused internationalised host name told apart from a malformed URL.
-fn parse(raw: &str) -> Result<Url, UrlError> {
-    Url::parse(raw).map_err(|e| match e {
-        url::ParseError::IdnaError => UrlError::UnicodeHost,
-        _ => UrlError::NotAbsolute,
-    })
 }
 
 /// True for `localhost`, `127.0.0.0/8` and `[::1]`.
@@ -100,7 +88,7 @@ pub fn validate_allow_listed_private_use(raw: &str, allowed: &[String]) -> Resul
     if raw.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
         return Err(UrlError::UnsafeCharacters);
     }
-    let url = parse(raw)?;
+    let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
     let listed = allowed.iter().any(|s| s.eq_ignore_ascii_case(url.scheme()));
     if !listed || !is_allowable_private_use_scheme(url.scheme()) {
         return Err(UrlError::SchemeNotReverseDomain);
@@ -115,7 +103,7 @@ pub fn validate_allow_listed_private_use(raw: &str, allowed: &[String]) -> Resul
 }
 
 pub fn validate_redirect_uri(raw: &str) -> Result<Url, UrlError> {
-    let url = parse(raw)?;
+    let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
     web_url_rules(&url)?;
     Ok(url)
 }
@@ -124,7 +112,7 @@ pub fn validate_redirect_uri(raw: &str) -> Result<Url, UrlError> {
 /// loopback http on any port), or a private-use scheme named after a reverse domain, which must
 /// contain a dot (§7.1) so it cannot be a generic scheme like `javascript:` or `myapp:`.
 pub fn validate_native_redirect_uri(raw: &str) -> Result<Url, UrlError> {
-    let url = parse(raw)?;
+    let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
     match url.scheme() {
         "https" | "http" => web_url_rules(&url)?,
         scheme if scheme.contains('.') && !scheme.starts_with('.') && !scheme.ends_with('.') => {
@@ -151,7 +139,7 @@ pub fn validate_network_url(raw: &str) -> Result<Url, UrlError> {
     if raw.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') {
         return Err(UrlError::UnsafeCharacters);
     }
-    let url = parse(raw)?;
+    let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
     web_url_rules(&url)?;
     Ok(url)
 }
@@ -244,7 +232,7 @@ fn web_url_rules(url: &Url) -> Result<(), UrlError> {
 /// lowercase scheme and host, default port dropped, no fragment or query, no trailing slash
 /// (`HTTPS://A.example:443/mcp/` → `https://a.example/mcp`).
 pub fn canonical_resource(raw: &str) -> Result<String, UrlError> {
-    let url = parse(raw)?;
+    let url = Url::parse(raw).map_err(|_| UrlError::NotAbsolute)?;
     web_url_rules(&url)?;
     // `Url` already lowercases scheme and host and drops default ports.
     let mut out = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
