@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use client_core::authorize::CallbackParams;
-use client_core::flow::{self, LoginContext, Observer, Step, StepStatus};
+use client_core::flow::{self, LoginContext, Step, StepStatus};
 use client_core::identity::{ClientConfig, CredentialSource, CredentialStore, Credentials, PreRegistered};
 use client_core::{CoreError, Session};
 use common::fake::{Config, Fake, Iss};
-use common::{counter_random, Reqwest};
+use common::{config, counter_random, Reqwest, Steps};
 
 #[derive(Default)]
 struct MemStore(RefCell<HashMap<String, Credentials>>);
@@ -34,28 +34,9 @@ impl CredentialStore for MemStore {
     }
 }
 
-#[derive(Default)]
-struct Steps(RefCell<Vec<Step>>);
-
-impl Observer for Steps {
-    fn step(&self, step: &Step) {
-        self.0.borrow_mut().push(step.clone());
-    }
-}
-
 impl Steps {
     fn last(&self, id: &str) -> Step {
         self.0.borrow().iter().rev().find(|s| s.id == id).cloned().unwrap()
-    }
-}
-
-fn config() -> ClientConfig {
-    ClientConfig {
-        client_name: "core test".into(),
-        redirect_uri: "http://127.0.0.1:1/callback".into(),
-        application_type: Some("native".into()),
-        pre_registered: None,
-        metadata_document_url: None,
     }
 }
 

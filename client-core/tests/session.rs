@@ -10,31 +10,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use client_core::authorize::CallbackParams;
-use client_core::flow::{self, LoginContext, Observer, Step};
-use client_core::identity::{ClientConfig, NoStore};
+use client_core::flow::{self, LoginContext};
+use client_core::identity::NoStore;
 use client_core::keeper::{Change, KeeperHooks};
 use client_core::{CoreError, McpClient, Session, TokenKeeper};
 use common::fake::{Config, Fake};
-use common::{counter_random, Reqwest};
-
-fn config() -> ClientConfig {
-    ClientConfig {
-        client_name: "core test".into(),
-        redirect_uri: "http://127.0.0.1:1/callback".into(),
-        application_type: Some("native".into()),
-        pre_registered: None,
-        metadata_document_url: None,
-    }
-}
-
-#[derive(Default)]
-struct Steps(RefCell<Vec<Step>>);
-
-impl Observer for Steps {
-    fn step(&self, step: &Step) {
-        self.0.borrow_mut().push(step.clone());
-    }
-}
+use common::{config, counter_random, Reqwest, Steps};
 
 async fn login_with(fake: &Fake, scope_override: Option<&str>, steps: &Steps) -> Session {
     let http = Reqwest::new();

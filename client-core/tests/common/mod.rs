@@ -5,7 +5,11 @@
 
 pub mod fake;
 
+use std::cell::RefCell;
+
+use client_core::flow::{Observer, Step};
 use client_core::http::{BodyStream, HttpClient, HttpRequest, HttpResponse, Method, StreamingResponse, TransportError};
+use client_core::identity::ClientConfig;
 
 pub struct Reqwest(reqwest::Client);
 
@@ -63,6 +67,27 @@ impl HttpClient for Reqwest {
 
     async fn sleep(&self, ms: u64) {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+}
+
+/// The client the tests log in as: a native app with a loopback redirect URI.
+pub fn config() -> ClientConfig {
+    ClientConfig {
+        client_name: "core test".into(),
+        redirect_uri: "http://127.0.0.1:1/callback".into(),
+        application_type: Some("native".into()),
+        pre_registered: None,
+        metadata_document_url: None,
+    }
+}
+
+/// Every step a login reports, in order.
+#[derive(Default)]
+pub struct Steps(pub RefCell<Vec<Step>>);
+
+impl Observer for Steps {
+    fn step(&self, step: &Step) {
+        self.0.borrow_mut().push(step.clone());
     }
 }
 
