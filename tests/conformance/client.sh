@@ -14,8 +14,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
-case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+fail() { printf '[conformance-client] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=tests/harness.sh
+. "$here/../harness.sh"
+target_dir="$CARGO_TARGET"  # from scripts/lib.sh (via harness.sh)
 cli_bin="${CONF_CLI_BIN:-$target_dir/debug/mcp-auth}"
 node22="${CONF_NODE:-$root/target/tools/node22/bin/node}"
 suite_bin="$here/node_modules/@modelcontextprotocol/conformance/dist/index.js"
@@ -23,9 +25,6 @@ revisions=(2026-07-28 2025-11-25)
 # Per client run; the CLI needs well under a second per scenario, a hung one is cut short.
 timeout_ms="${CONF_CLIENT_TIMEOUT_MS:-10000}"
 
-fail() { printf '[conformance-client] error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=tests/harness.sh
-. "$here/../harness.sh"
 say() { printf '[conformance-client] %s\n' "$*" >&2; }
 [ -x "$cli_bin" ] || fail "$cli_bin missing: run cargo build -p cli"
 [ -x "$node22" ] || fail "Node 22 missing at $node22: run scripts/setup.sh --conformance"

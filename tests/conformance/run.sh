@@ -21,16 +21,15 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
-case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+fail() { printf '[conformance] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=tests/harness.sh
+. "$here/../harness.sh"
+target_dir="$CARGO_TARGET"  # from scripts/lib.sh (via harness.sh)
 server_bin="${CONF_SERVER_BIN:-$target_dir/debug/server}"
 node22="${CONF_NODE:-$root/target/tools/node22/bin/node}"
 suite_bin="$here/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 chromium="${CONF_CHROMIUM:-/usr/bin/chromium}"
 
-fail() { printf '[conformance] error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=tests/harness.sh
-. "$here/../harness.sh"
 say() { printf '[conformance] %s\n' "$*" >&2; }
 [ -x "$server_bin" ] || fail "$server_bin missing: run cargo build -p server --features test-fixtures"
 case "$("$server_bin" serve --help 2>/dev/null || true)" in

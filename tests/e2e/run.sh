@@ -13,14 +13,13 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
-case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
-server_bin="${E2E_SERVER_BIN:-$target_dir/debug/server}"
-dist_dir="${E2E_DIST_DIR:-$root/dist}"
-
 fail() { printf '[e2e] error: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=tests/harness.sh
 . "$here/../harness.sh"
+target_dir="$CARGO_TARGET"  # from scripts/lib.sh (via harness.sh)
+server_bin="${E2E_SERVER_BIN:-$target_dir/debug/server}"
+dist_dir="${E2E_DIST_DIR:-$root/dist}"
+
 [ -x "$server_bin" ] || fail "$server_bin missing: run cargo build -p server"
 [ -f "$dist_dir/index.html" ] || fail "$dist_dir/index.html missing: run trunk build --release"
 "$server_bin" serve --help 2>/dev/null | grep -q -- '--fixture-mcp' \

@@ -12,15 +12,14 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
-case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+fail() { printf '[interop] error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=tests/harness.sh
+. "$here/../harness.sh"
+target_dir="$CARGO_TARGET"  # from scripts/lib.sh (via harness.sh)
 server_bin="${INTEROP_SERVER_BIN:-$target_dir/debug/server}"
 venv="${INTEROP_VENV:-$root/target/tools/interop-venv}"
 chromium="${INTEROP_CHROMIUM:-/usr/bin/chromium}"
 
-fail() { printf '[interop] error: %s\n' "$*" >&2; exit 1; }
-# shellcheck source=tests/harness.sh
-. "$here/../harness.sh"
 clients=("$@")
 [ ${#clients[@]} -gt 0 ] || clients=(ts python)
 for c in "${clients[@]}"; do
