@@ -108,7 +108,7 @@ logged() {
 
 start_test_postgres() {
   pg_start
-  export TEST_POSTGRES_URL="$PG_ADMIN_URL" REQUIRE_POSTGRES=1
+  export TEST_POSTGRES_URL="$PG_ADMIN_URL" TEST_POSTGRES_CA="$PG_CA_FILE" REQUIRE_POSTGRES=1
   log "PostgreSQL at $PG_ADMIN_URL (its log is kept in $logs/postgres.log)"
 }
 

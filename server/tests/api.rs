@@ -26,6 +26,7 @@ mod loopback_redirects;
 mod mcp_guard;
 mod metrics;
 mod password_hashing;
+mod postgres_tls;
 mod properties;
 mod protocol_versions;
 mod ready_file;
