@@ -1,6 +1,7 @@
 //! Three replicas on one PostgreSQL database behave as one server: a flow may hop between them
 //! at every step, and what one replica learns (a revocation, a failed sign-in, a registration, a
-//! new signing key, an MCP session) binds the others. Skipped, with a note, without PostgreSQL.
+//! new signing key, an MCP session) binds the others, introspection included. Skipped, with a
+//! note, without PostgreSQL.
 
 mod cluster;
 
@@ -44,6 +45,13 @@ async fn a_flow_hops_between_replicas_and_a_revocation_reaches_all_of_them() {
     for r in &cl.replicas {
         tool_call_works(r, &newer, &alice).await;
     }
+    // Introspection (RFC 7662) on any replica knows the tokens any other issued.
+    for r in &cl.replicas {
+        for token in [&access, &newer] {
+            let answer = r.introspect(token).await;
+            assert_eq!((&answer["active"], &answer["sub"]), (&json!(true), &json!(alice)), "{answer}");
+        }
+    }
 
     // Revoke the grant's refresh token on B: both access tokens are refused at every replica.
     let mut sessions = Vec::new();
@@ -65,6 +73,11 @@ async fn a_flow_hops_between_replicas_and_a_revocation_reaches_all_of_them() {
         refused_within(c, &newer, Some(c2), deadline),
     );
     eprintln!("revocation on B reached A, B, C (two tokens each) after {waits:?}");
+    for r in &cl.replicas {
+        for token in [&access, &newer] {
+            assert_eq!(r.introspect(token).await, json!({"active": false}), "revoked on B, introspected elsewhere");
+        }
+    }
 }
 
 /// The per-username lock-out (five free failures) counts failures made on any replica.
