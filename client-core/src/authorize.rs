@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use shared::oauth::AuthorizationServerMetadata;
 use shared::pkce::{self, constant_time_eq};
-use url::Url;
+use shared::urls::Url;
 
 use crate::error::CoreError;
 use crate::identity::Credentials;
@@ -52,19 +52,18 @@ pub fn start(
         url: asm.authorization_endpoint.clone(),
         reason: e.to_string(),
     })?;
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("response_type", shared::oauth::RESPONSE_TYPE_CODE)
-            .append_pair("client_id", &credentials.client_id)
-            .append_pair("redirect_uri", &credentials.redirect_uri);
-        if let Some(scope) = &scope {
-            q.append_pair("scope", scope);
-        }
-        q.append_pair("state", &state)
-            .append_pair("code_challenge", &pkce::challenge_s256(&code_verifier))
-            .append_pair("code_challenge_method", pkce::METHOD_S256)
-            .append_pair("resource", resource);
-    }
+    let challenge = pkce::challenge_s256(&code_verifier);
+    let pairs = [
+        ("response_type", Some(shared::oauth::RESPONSE_TYPE_CODE)),
+        ("client_id", Some(credentials.client_id.as_str())),
+        ("redirect_uri", Some(credentials.redirect_uri.as_str())),
+        ("scope", scope.as_deref()),
+        ("state", Some(state.as_str())),
+        ("code_challenge", Some(challenge.as_str())),
+        ("code_challenge_method", Some(pkce::METHOD_S256)),
+        ("resource", Some(resource)),
+    ];
+    url.append_query_pairs(pairs.into_iter().filter_map(|(k, v)| Some((k, v?))));
     Ok(PendingAuthorization {
         state,
         code_verifier,
@@ -96,7 +95,7 @@ impl CallbackParams {
     #[must_use]
     pub fn from_query(query: &str) -> Self {
         let mut p = Self::default();
-        for (k, v) in url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+        for (k, v) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
             let v = Some(v.into_owned());
             match k.as_ref() {
                 "code" => p.code = v,

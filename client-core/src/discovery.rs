@@ -9,8 +9,7 @@ use shared::challenge::BearerChallenge;
 use shared::mcp::{JsonRpcRequest, PROTOCOL_VERSION};
 use shared::oauth::{AuthorizationServerMetadata, ProtectedResourceMetadata};
 use shared::pkce;
-use shared::urls::{self, NetworkUrls};
-use url::Url;
+use shared::urls::{self, NetworkUrls, Url};
 
 use crate::error::CoreError;
 use crate::http::{HttpClient, HttpRequest, HttpResponse};
@@ -84,7 +83,7 @@ pub fn prm_urls(mcp: &Url, challenge: &Challenge) -> Vec<String> {
         return vec![url.clone()];
     }
     let path_aware = urls::protected_resource_metadata_url(mcp);
-    let root = format!("{}{}", mcp.origin().ascii_serialization(), urls::PROTECTED_RESOURCE_METADATA);
+    let root = format!("{}{}", mcp.origin(), urls::PROTECTED_RESOURCE_METADATA);
     if path_aware == root {
         vec![root]
     } else {
@@ -98,7 +97,7 @@ pub fn prm_urls(mcp: &Url, challenge: &Challenge) -> Vec<String> {
 /// without: `/.well-known/oauth-authorization-server`, `/.well-known/openid-configuration`.
 #[must_use]
 pub fn as_metadata_urls(issuer: &Url) -> Vec<String> {
-    let origin = issuer.origin().ascii_serialization();
+    let origin = issuer.origin();
     let path = issuer.path().trim_end_matches('/');
     if path.is_empty() {
         vec![format!("{origin}{}", urls::AS_METADATA), format!("{origin}{}", urls::OPENID_CONFIGURATION)]
@@ -170,7 +169,7 @@ pub fn resource_covers(resource: &str, mcp: &str) -> bool {
         return true;
     }
     let (Ok(r), Ok(m)) = (Url::parse(resource), Url::parse(mcp)) else { return false };
-    if r.origin() != m.origin() || r.query().is_some() {
+    if !r.same_origin(&m) || r.query().is_some() {
         return false;
     }
     let base = r.path().trim_end_matches('/');

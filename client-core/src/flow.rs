@@ -4,7 +4,7 @@
 //! step is reported to an [`Observer`] as pending, then ok (with a sentence naming the HTTP
 //! status and URL) or error, with the HTTP exchanges it made; the first failure stops the flow.
 
-use url::Url;
+use shared::urls::Url;
 
 use crate::authorize::{self, CallbackParams, PendingAuthorization};
 use crate::discovery::{self, Challenge};

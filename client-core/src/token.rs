@@ -83,7 +83,7 @@ impl Session {
 fn authenticate(creds: &Credentials, form: &mut Vec<(&'static str, String)>, req: HttpRequest) -> HttpRequest {
     match (creds.token_endpoint_auth_method.as_str(), &creds.client_secret) {
         (AUTH_METHOD_CLIENT_SECRET_BASIC, Some(secret)) => {
-            let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
             let pair = format!("{}:{}", enc(&creds.client_id), enc(secret));
             let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
             req.header("authorization", &value)

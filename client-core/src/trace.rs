@@ -124,14 +124,13 @@ fn is_secret(name: &str) -> bool {
 /// A callback or authorization URL may carry a code in its query.
 #[must_use]
 pub fn redact_url(raw: &str) -> String {
-    let Ok(mut url) = url::Url::parse(raw) else { return raw.to_owned() };
+    let Ok(mut url) = shared::urls::Url::parse(raw) else { return raw.to_owned() };
     if url.query().is_none() || !url.query_pairs().any(|(k, _)| is_secret(&k)) {
         return raw.to_owned();
     }
     let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    url.query_pairs_mut()
-        .clear()
-        .extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), if is_secret(k) { REDACTED } else { v.as_str() })));
+    url.set_query(Some(""));
+    url.append_query_pairs(pairs.iter().map(|(k, v)| (k.as_str(), if is_secret(k) { REDACTED } else { v.as_str() })));
     url.to_string()
 }
 
@@ -141,8 +140,8 @@ pub fn redact_url(raw: &str) -> String {
 pub fn redact_body(content_type: &str, body: &str) -> String {
     let ct = content_type.to_ascii_lowercase();
     if ct.starts_with("application/x-www-form-urlencoded") {
-        let mut out = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in form_urlencoded::parse(body.as_bytes()) {
             out.append_pair(&k, if is_secret(&k) { REDACTED } else { &v });
         }
         return out.finish();

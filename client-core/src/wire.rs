@@ -51,7 +51,7 @@ pub fn excerpt(body: &str) -> String {
 }
 
 pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
-    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    let mut out = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
         out.append_pair(k, v);
     }

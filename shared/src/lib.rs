@@ -3,6 +3,8 @@
 //! This crate compiles for `wasm32-unknown-unknown` and native targets. It must never do I/O,
 //! read the clock or draw random numbers: callers pass those in, so every function here is
 //! deterministic and unit-testable.
+//! On wasm32 it parses URLs with the browser's own `URL` (see [`urls::Url`]), so there it
+//! needs a JavaScript host.
 
 pub mod challenge;
 pub mod mcp;

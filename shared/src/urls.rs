@@ -1,9 +1,11 @@
 //! Route paths (one place for both sides) and the URL rules of RFC 8414, RFC 9728 and RFC 8707.
 
-use url::Url;
-
 use crate::challenge::BearerChallenge;
 use crate::oauth::{AuthorizationServerMetadata, ProtectedResourceMetadata};
+
+mod parsed;
+
+pub use parsed::{Host, ParseError, Url};
 
 pub const AS_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
@@ -57,9 +59,9 @@ impl std::fmt::Display for UrlError {
 #[must_use]
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
 }
@@ -285,8 +287,8 @@ impl LoopbackPorts {
 pub fn is_loopback_ip_http(url: &Url) -> bool {
     url.scheme() == "http"
         && match url.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
             _ => false,
         }
 }
@@ -332,7 +334,7 @@ pub fn authorization_server_metadata_url(issuer: &Url) -> String {
 }
 
 fn well_known_for(base: &Url, well_known: &str) -> String {
-    let origin = base.origin().ascii_serialization();
+    let origin = base.origin();
     let path = base.path().trim_end_matches('/');
     format!("{origin}{well_known}{path}")
 }
@@ -340,7 +342,7 @@ fn well_known_for(base: &Url, well_known: &str) -> String {
 /// The origin of a URL as a browser writes it in the `Origin` header.
 #[must_use]
 pub fn origin_of(url: &Url) -> String {
-    url.origin().ascii_serialization()
+    url.origin()
 }
 
 #[cfg(test)]

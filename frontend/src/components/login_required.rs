@@ -11,7 +11,7 @@ pub fn LoginRequired(
 ) -> impl IntoView {
     let href = match mcp_url {
         Some(url) => {
-            let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("mcp", &url).finish();
+            let query: String = form_urlencoded::Serializer::new(String::new()).append_pair("mcp", &url).finish();
             format!("/?{query}")
         }
         None => "/".to_owned(),

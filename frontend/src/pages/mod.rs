@@ -8,7 +8,7 @@ pub mod home;
 /// Builds `path?name=value` with proper query encoding.
 #[must_use]
 pub fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, value) in pairs {
         query.append_pair(name, value);
     }

@@ -208,7 +208,7 @@ fn challenge_for(
     description: &str,
     scope: &str,
 ) -> Response {
-    let metadata = url::Url::parse(&settings.resource)
+    let metadata = shared::urls::Url::parse(&settings.resource)
         .map(|u| shared::urls::protected_resource_metadata_url(&u))
         .unwrap_or_default();
     let value = BearerChallenge {

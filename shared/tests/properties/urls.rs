@@ -4,9 +4,8 @@
 use proptest::prelude::*;
 use shared::urls::{
     canonical_resource, is_loopback, names_resource, redirect_uri_matches, validate_native_redirect_uri,
-    validate_redirect_uri, LoopbackPorts,
+    validate_redirect_uri, Host, LoopbackPorts, Url,
 };
-use url::Url;
 
 use super::{config, messy_string};
 
@@ -85,6 +84,32 @@ fn build((scheme, host, port, path, query): &Parts) -> String {
 proptest! {
     #![proptest_config(config(2000))]
 
+    /// The facade reads its query and fragment off the serialised URL (so the browser build
+    /// can too); natively every accessor must still say what `url::Url` says.
+    #[test]
+    fn the_url_facade_agrees_with_the_url_crate(s in any_url_input(), q in "[a-z&=%+ ]{0,6}") {
+        let (ours, theirs) = (Url::parse(&s), url::Url::parse(&s));
+        prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "{}", s);
+        let (Ok(mut ours), Ok(mut theirs)) = (ours, theirs) else { return Ok(()) };
+        prop_assert_eq!(ours.as_str(), theirs.as_str());
+        prop_assert_eq!((ours.scheme(), ours.username(), ours.password()), (theirs.scheme(), theirs.username(), theirs.password()));
+        prop_assert_eq!((ours.host_str(), ours.port(), ours.path()), (theirs.host_str(), theirs.port(), theirs.path()));
+        prop_assert_eq!((ours.query(), ours.fragment()), (theirs.query(), theirs.fragment()), "{}", s);
+        prop_assert_eq!(ours.origin(), theirs.origin().ascii_serialization());
+        let host = ours.host().map(|h| match h {
+            Host::Domain(d) => url::Host::Domain(d),
+            Host::Ipv4(ip) => url::Host::Ipv4(ip),
+            Host::Ipv6(ip) => url::Host::Ipv6(ip),
+        });
+        prop_assert_eq!(host, theirs.host());
+        ours.append_query_pairs([("k", q.as_str()), ("x", "y z")]);
+        theirs.query_pairs_mut().append_pair("k", &q).append_pair("x", "y z");
+        prop_assert_eq!(ours.as_str(), theirs.as_str(), "{}", s);
+        ours.set_query(None);
+        theirs.set_query(None);
+        prop_assert_eq!(ours.as_str(), theirs.as_str(), "{}", s);
+    }
+
     #[test]
     fn arbitrary_strings_never_panic(a in any_url_input(), b in any_url_input()) {
         let _ = validate_redirect_uri(&a);
@@ -138,7 +163,7 @@ proptest! {
             // Only the port differs: allowed for native apps on a loopback IP literal over http
             // (RFC 8252 §7.3), nowhere else (`localhost` included).
             let parsed = Url::parse(&reg).expect("built url");
-            let ip_literal = matches!(parsed.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)));
+            let ip_literal = matches!(parsed.host(), Some(Host::Ipv4(_) | Host::Ipv6(_)));
             let loopback_http = a.0 == "http" && ip_literal && is_loopback(&parsed);
             prop_assert_eq!(matched, loopback_http, "{} vs {}", reg, req);
         }
@@ -149,7 +174,7 @@ proptest! {
         prop_assert_eq!(redirect_uri_matches(&reg, &req, LoopbackPorts::Exact), reg == req);
         if reg != req && redirect_uri_matches(&reg, &req, LoopbackPorts::Any) {
             let (r, q) = (Url::parse(&reg).expect("parsed"), Url::parse(&req).expect("parsed"));
-            prop_assert!(matches!(q.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))), "{}", req);
+            prop_assert!(matches!(q.host(), Some(Host::Ipv4(_) | Host::Ipv6(_))), "{}", req);
             prop_assert!(r.scheme() == "http" && q.scheme() == "http" && is_loopback(&q));
             prop_assert_eq!((r.host_str(), r.path(), r.query()), (q.host_str(), q.path(), q.query()));
             prop_assert!(q.fragment().is_none() && q.username().is_empty() && q.password().is_none());
