@@ -10,6 +10,7 @@ mod error;
 mod flow;
 mod http;
 mod pages;
+mod router;
 mod storage;
 
 fn main() {

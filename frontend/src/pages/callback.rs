@@ -3,23 +3,21 @@
 //! `/console` so the code leaves the address bar and history.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 
 use crate::components::{ErrorBanner, FlowTimeline};
 use crate::flow::callback::{self, CallbackParams};
 use crate::flow::Timeline;
+use crate::router::{query, use_router};
 use crate::storage;
 
 #[component]
 pub fn CallbackPage() -> impl IntoView {
-    let query = use_query_map().get_untracked();
     let params = CallbackParams {
-        code: query.get("code"),
-        state: query.get("state"),
-        error: query.get("error"),
-        error_description: query.get("error_description"),
-        iss: query.get("iss"),
+        code: query("code"),
+        state: query("state"),
+        error: query("error"),
+        error_description: query("error_description"),
+        iss: query("iss"),
     };
     let error = RwSignal::new(None::<String>);
     let pending = storage::load_pending().unwrap_or_else(|e| {
@@ -31,15 +29,14 @@ pub fn CallbackPage() -> impl IntoView {
         None => "/".to_owned(),
     };
     let timeline = Timeline::new(pending.as_ref().map(|p| p.timeline.clone()).unwrap_or_default());
-    let navigate = use_navigate();
+    let router = use_router();
 
     let finish = Action::new_local(move |(): &()| {
         let params = params.clone();
         let pending = pending.clone();
-        let navigate = navigate.clone();
         async move {
             match callback::complete(params, pending, timeline).await {
-                Ok(()) => navigate("/console", NavigateOptions { replace: true, ..NavigateOptions::default() }),
+                Ok(()) => router.navigate("/console", true),
                 Err(e) => error.set(Some(e.to_string())),
             }
         }

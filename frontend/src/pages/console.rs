@@ -11,8 +11,6 @@
 //! access token, when the server offers revocation, and forgets every record.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 use serde_json::Value;
 use shared::mcp::RESOURCE_PROFILE;
 
@@ -26,6 +24,7 @@ use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
 use crate::flow::{step_up, Timeline};
 use crate::http::{mcp_client, Fetch, McpClient};
+use crate::router::{self, use_router};
 use crate::storage::{self, PendingCall, Session};
 
 mod catalog;
@@ -40,7 +39,7 @@ pub fn ConsolePage() -> impl IntoView {
         Some(session) if session.is_usable(browser::now_ms()) => view! { <Console session /> }.into_any(),
         other => {
             storage::clear_session();
-            let mcp_url = other.map(|s| s.tokens.mcp_url).or_else(|| use_query_map().get_untracked().get("mcp"));
+            let mcp_url = other.map(|s| s.tokens.mcp_url).or_else(|| router::query("mcp"));
             view! { <LoginRequired reason=None mcp_url /> }.into_any()
         }
     }
@@ -198,15 +197,14 @@ fn Console(session: Session) -> impl IntoView {
             }
         }
     });
-    let navigate = use_navigate();
+    let router = use_router();
     let home = super::with_query("/", &[("logged_out", "1"), ("mcp", &session.mcp_url)]);
     let logout = Action::new_local(move |(): &()| {
         let (keeper, client) = (mcp.keeper.get_value(), mcp.client.get_value());
-        let navigate = navigate.clone();
         let home = home.clone();
         async move {
             log_out(&keeper, &client).await;
-            navigate(&home, NavigateOptions::default());
+            router.navigate(&home, false);
         }
     });
     let mcp_url = session.mcp_url.clone();

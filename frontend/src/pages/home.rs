@@ -4,21 +4,20 @@
 //! says the app is not registered (e.g. after its data was reset), since that page cannot tell us.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::browser;
 use crate::components::{ErrorBanner, FlowTimeline};
 use crate::flow::{discovery, Timeline};
+use crate::router;
 use crate::storage;
 
 pub const DEFAULT_MCP_URL: &str = "http://127.0.0.1:8000/mcp";
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let query = use_query_map().get_untracked();
     let mcp_url =
-        RwSignal::new(query.get("mcp").filter(|u| !u.trim().is_empty()).unwrap_or_else(|| DEFAULT_MCP_URL.into()));
-    let logged_out = query.get("logged_out").is_some();
+        RwSignal::new(router::query("mcp").filter(|u| !u.trim().is_empty()).unwrap_or_else(|| DEFAULT_MCP_URL.into()));
+    let logged_out = router::query("logged_out").is_some();
     let has_session = storage::valid_session(browser::now_ms()).is_some();
     let timeline = Timeline::new(Vec::new());
     let error = RwSignal::new(None::<String>);
