@@ -12,6 +12,7 @@ mod http;
 mod pages;
 mod router;
 mod storage;
+mod task;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::storage::Session;
+use crate::task::Busy;
 
 #[component]
 pub fn SessionCard(
@@ -12,7 +13,7 @@ pub fn SessionCard(
     /// Refreshes that succeeded since the console opened.
     #[prop(into)]
     renewals: Signal<u32>,
-    #[prop(into)] refreshing: Signal<bool>,
+    refreshing: Busy,
     on_refresh: Callback<()>,
     on_logout: Callback<()>,
 ) -> impl IntoView {

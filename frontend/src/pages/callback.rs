@@ -9,6 +9,7 @@ use crate::flow::callback::{self, CallbackParams};
 use crate::flow::Timeline;
 use crate::router::{query, use_router};
 use crate::storage;
+use crate::task::{run, Busy};
 
 #[component]
 pub fn CallbackPage() -> impl IntoView {
@@ -31,22 +32,18 @@ pub fn CallbackPage() -> impl IntoView {
     let timeline = Timeline::new(pending.as_ref().map(|p| p.timeline.clone()).unwrap_or_default());
     let router = use_router();
 
-    let finish = Action::new_local(move |(): &()| {
-        let params = params.clone();
-        let pending = pending.clone();
-        async move {
-            match callback::complete(params, pending, timeline).await {
-                Ok(()) => router.navigate("/console", true),
-                Err(e) => error.set(Some(e.to_string())),
-            }
+    let finishing = Busy::new();
+    run(Some(finishing), async move {
+        match callback::complete(params, pending, timeline).await {
+            Ok(()) => router.navigate("/console", true),
+            Err(e) => error.set(Some(e.to_string())),
         }
     });
-    finish.dispatch(());
 
     view! {
         <section class="card">
             <h1>"Finishing the login"</h1>
-            <Show when=move || finish.pending().get()>
+            <Show when=move || finishing.get()>
                 <p class="muted">"Checking the response from the authorization server…"</p>
             </Show>
         </section>

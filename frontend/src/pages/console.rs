@@ -26,6 +26,7 @@ use crate::flow::{step_up, Timeline};
 use crate::http::{mcp_client, Fetch, McpClient};
 use crate::router::{self, use_router};
 use crate::storage::{self, PendingCall, Session};
+use crate::task::{run, Busy};
 
 mod catalog;
 
@@ -105,57 +106,64 @@ impl Reporter {
     }
 }
 
-/// Runs a `tools/call` from a tool's form; the whole result goes to `out`. A 403 `insufficient_scope` on a first attempt starts
-/// the step-up (the page leaves for the authorization server); on the retry after it (`retry`),
-/// any failure is only reported, so the user is never sent round in a loop.
-fn tool_call_action(
+/// Runs `tools/call`s from one tool's form; each whole result goes to `out`. A 403
+/// `insufficient_scope` on a first attempt starts the step-up (the page leaves for the
+/// authorization server); on the retry after it (`retry`), any failure is only reported, so the
+/// user is never sent round in a loop.
+#[derive(Clone, Copy)]
+struct ToolRunner {
     mcp: Mcp,
     out: RwSignal<Option<Value>>,
     reporter: Reporter,
-    t: Timeline,
-) -> Action<(PendingCall, bool), ()> {
-    Action::new_local(move |(call, retry): &(PendingCall, bool)| {
-        let (client, keeper) = (mcp.client.get_value(), mcp.keeper.get_value());
-        let (call, retry) = (call.clone(), *retry);
-        async move {
-            reporter.error.set(None);
-            if retry {
-                let pending = format!("tools/call {} again with the new access token (once)…", call.tool);
-                t.start(RETRY, "Retry the refused call", pending);
+    timeline: Timeline,
+    busy: Busy,
+}
+
+impl ToolRunner {
+    fn call(self, call: PendingCall, retry: bool) {
+        run(Some(self.busy), self.tool_call(call, retry));
+    }
+
+    async fn tool_call(self, call: PendingCall, retry: bool) {
+        let (client, keeper) = (self.mcp.client.get_value(), self.mcp.keeper.get_value());
+        let (t, reporter) = (self.timeline, self.reporter);
+        reporter.error.set(None);
+        if retry {
+            let pending = format!("tools/call {} again with the new access token (once)…", call.tool);
+            t.start(RETRY, "Retry the refused call", pending);
+        }
+        let (tool, arguments) = (call.tool.clone(), call.arguments.clone());
+        let result = keeper
+            .with_mcp(&client, |c| {
+                let (tool, arguments) = (tool.clone(), arguments.clone());
+                async move { c.call_tool_result(&tool, arguments).await }
+            })
+            .await;
+        match result {
+            Ok(text) => {
+                if retry {
+                    let scope = keeper.session().tokens.scope.unwrap_or_default();
+                    t.ok(
+                        RETRY,
+                        format!("tools/call {} → 200 with scope \"{scope}\": the call went through.", call.tool),
+                    );
+                }
+                self.out.set(Some(text));
             }
-            let (tool, arguments) = (call.tool.clone(), call.arguments.clone());
-            let result = keeper
-                .with_mcp(&client, |c| {
-                    let (tool, arguments) = (tool.clone(), arguments.clone());
-                    async move { c.call_tool_result(&tool, arguments).await }
-                })
-                .await;
-            match result {
-                Ok(text) => {
-                    if retry {
-                        let scope = keeper.session().tokens.scope.unwrap_or_default();
-                        t.ok(
-                            RETRY,
-                            format!("tools/call {} → 200 with scope \"{scope}\": the call went through.", call.tool),
-                        );
-                    }
-                    out.set(Some(text));
-                }
-                Err(ClientError::InsufficientScope { scope, .. }) if !retry => {
-                    let call = PendingCall { scope, ..call };
-                    if let Err(e) = step_up::reauthorize(&keeper.session(), call, t).await {
-                        reporter.report(&e);
-                    }
-                }
-                Err(e) => {
-                    if retry {
-                        t.fail(RETRY, format!("Refused again after the step-up; not retrying. {e}"));
-                    }
+            Err(ClientError::InsufficientScope { scope, .. }) if !retry => {
+                let call = PendingCall { scope, ..call };
+                if let Err(e) = step_up::reauthorize(&keeper.session(), call, t).await {
                     reporter.report(&e);
                 }
             }
+            Err(e) => {
+                if retry {
+                    t.fail(RETRY, format!("Refused again after the step-up; not retrying. {e}"));
+                }
+                reporter.report(&e);
+            }
         }
-    })
+    }
 }
 
 /// The MCP client and the session keeper every operation goes through.
@@ -176,36 +184,37 @@ fn Console(session: Session) -> impl IntoView {
     let resumed = storage::take_pending_call();
     let steps = if resumed.is_some() { session.timeline.clone() } else { Vec::new() };
     let step_up = StepUp { timeline: Timeline::new(steps), resumed: StoredValue::new_local(resumed) };
-    let overview = LocalResource::new(move || {
-        let client = mcp.client.get_value();
-        let keeper = mcp.keeper.get_value();
-        async move {
-            let result = load_overview(&keeper, &client).await;
-            if let Err(ClientError::Unauthorized) = &result {
-                storage::clear_session();
-                reporter.revoked.set(Some(ClientError::Unauthorized.to_string()));
-            }
-            result
+    // The overview once loaded: `None` while the MCP session opens.
+    let overview = RwSignal::new(None::<Result<Overview, ClientError>>);
+    run(None, async move {
+        let (client, keeper) = (mcp.client.get_value(), mcp.keeper.get_value());
+        let result = load_overview(&keeper, &client).await;
+        if let Err(ClientError::Unauthorized) = &result {
+            storage::clear_session();
+            reporter.revoked.set(Some(ClientError::Unauthorized.to_string()));
         }
+        overview.set(Some(result));
     });
-    let refresh_now = Action::new_local(move |(): &()| {
+    let refreshing = Busy::new();
+    let refresh_now = move |()| {
         let keeper = mcp.keeper.get_value();
-        async move {
+        run(Some(refreshing), async move {
             reporter.error.set(None);
             if let Err(e) = keeper.refresh().await {
                 reporter.report(&e);
             }
-        }
-    });
+        });
+    };
     let router = use_router();
     let home = super::with_query("/", &[("logged_out", "1"), ("mcp", &session.mcp_url)]);
-    let logout = Action::new_local(move |(): &()| {
+    let on_refresh = Callback::new(refresh_now);
+    let on_logout = Callback::new(move |()| {
         let (keeper, client) = (mcp.keeper.get_value(), mcp.client.get_value());
         let home = home.clone();
-        async move {
+        run(None, async move {
             log_out(&keeper, &client).await;
             router.navigate(&home, false);
-        }
+        });
     });
     let mcp_url = session.mcp_url.clone();
 
@@ -215,24 +224,16 @@ fn Console(session: Session) -> impl IntoView {
             <SessionCard
                 session=shown
                 renewals
-                refreshing=refresh_now.pending()
-                on_refresh=Callback::new(move |()| { refresh_now.dispatch(()); })
-                on_logout=Callback::new(move |()| { logout.dispatch(()); })
+                refreshing
+                on_refresh
+                on_logout
             />
             <ErrorBanner message=reporter.error />
-            <Transition fallback=|| view! { <p class="card muted">"Opening an MCP session…"</p> }>
-                <ErrorBoundary fallback=|errors| {
-                    let message = Signal::derive(move || {
-                        let texts: Vec<String> = errors.get().into_iter().map(|(_, e)| e.to_string()).collect();
-                        (!texts.is_empty()).then(|| texts.join(" "))
-                    });
-                    view! { <ErrorBanner message /> }
-                }>
-                    {move || Suspend::new(async move {
-                        overview.await.map(|ov| view! { <OverviewView overview=ov mcp reporter step_up /> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {move || match overview.get() {
+                None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
+                Some(Ok(overview)) => view! { <OverviewView overview mcp reporter step_up /> }.into_any(),
+                Some(Err(e)) => view! { <ErrorBanner message=Signal::stored(Some(e.to_string())) /> }.into_any(),
+            }}
             <details class="card">
                 <summary>"How this session was obtained"</summary>
                 <FlowTimeline steps=Signal::stored(session.timeline.clone()) />
@@ -277,15 +278,15 @@ fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepU
         .into_iter()
         .map(|tool| {
             let out = RwSignal::new(None::<Value>);
-            let run = tool_call_action(mcp, out, reporter, step_up.timeline);
+            let runner = ToolRunner { mcp, out, reporter, timeline: step_up.timeline, busy: Busy::new() };
             // The call refused before a step-up login is retried once, in its own tool's card.
             if let Some(call) = resumed.as_ref().filter(|c| tool["name"].as_str() == Some(c.tool.as_str())) {
-                run.dispatch((call.clone(), true));
+                runner.call(call.clone(), true);
             }
-            view! { <catalog::ToolCard tool run out /> }
+            view! { <catalog::ToolCard tool runner /> }
         })
         .collect_view();
-    let op = catalog::op_action(mcp, reporter);
+    let op = catalog::Ops { mcp, reporter };
     let no_resources = resources.is_empty();
     let resources =
         resources.into_iter().map(|resource| view! { <catalog::ResourceCard resource op /> }).collect_view();

@@ -10,6 +10,7 @@ use crate::components::{ErrorBanner, FlowTimeline};
 use crate::flow::{discovery, Timeline};
 use crate::router;
 use crate::storage;
+use crate::task::{run, Busy};
 
 pub const DEFAULT_MCP_URL: &str = "http://127.0.0.1:8000/mcp";
 
@@ -29,15 +30,15 @@ pub fn HomePage() -> impl IntoView {
         forgotten.set(true);
     };
 
-    let connect = Action::new_local(move |url: &String| {
-        let url = url.clone();
-        async move {
+    let connecting = Busy::new();
+    let connect = move |url: String| {
+        run(Some(connecting), async move {
             error.set(None);
             if let Err(e) = discovery::connect(&url, timeline).await {
                 error.set(Some(e.to_string()));
             }
-        }
-    });
+        });
+    };
 
     view! {
         <section class="card">
@@ -57,7 +58,7 @@ pub fn HomePage() -> impl IntoView {
                 class="connect"
                 on:submit=move |ev| {
                     ev.prevent_default();
-                    connect.dispatch(mcp_url.get_untracked());
+                    connect(mcp_url.get_untracked());
                 }
             >
                 <label for="mcp-url">"MCP server URL"</label>
@@ -71,7 +72,7 @@ pub fn HomePage() -> impl IntoView {
                         prop:value=mcp_url
                         on:input=move |ev| mcp_url.set(event_target_value(&ev))
                     />
-                    <button data-testid="connect" type="submit" disabled=move || connect.pending().get()>
+                    <button data-testid="connect" type="submit" disabled=move || connecting.get()>
                         "Connect"
                     </button>
                 </div>

@@ -1,14 +1,15 @@
 //! The console's cards for what a server offers: a tool (form from its input schema, call,
 //! result), a resource (read, contents) and a prompt (form from its arguments, messages). One
-//! action serves every resource read and prompt: each card passes its own output signal.
+//! runner serves every resource read and prompt: each card passes its own output signal.
 
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::{Mcp, Reporter};
+use super::{Mcp, Reporter, ToolRunner};
 use crate::components::mcp_result::McpResult;
 use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, Field, SchemaFields};
 use crate::storage::PendingCall;
+use crate::task::run;
 
 /// Where a card's latest result goes.
 type Out = RwSignal<Option<Value>>;
@@ -19,12 +20,18 @@ pub(super) enum Op {
     Prompt(String, Value),
 }
 
-/// Runs a `resources/read` or `prompts/get` and puts the result into the card's signal.
-pub(super) fn op_action(mcp: Mcp, reporter: Reporter) -> Action<(Op, Out), ()> {
-    Action::new_local(move |(op, out): &(Op, Out)| {
-        let (client, keeper) = (mcp.client.get_value(), mcp.keeper.get_value());
-        let (op, out) = (op.clone(), *out);
-        async move {
+/// Runs `resources/read`s and `prompts/get`s; each card passes the signal its result goes to.
+#[derive(Clone, Copy)]
+pub(super) struct Ops {
+    pub mcp: Mcp,
+    pub reporter: Reporter,
+}
+
+impl Ops {
+    fn run(self, op: Op, out: Out) {
+        let (client, keeper) = (self.mcp.client.get_value(), self.mcp.keeper.get_value());
+        let reporter = self.reporter;
+        run(None, async move {
             reporter.error.set(None);
             let result = keeper
                 .with_mcp(&client, |c| {
@@ -41,8 +48,8 @@ pub(super) fn op_action(mcp: Mcp, reporter: Reporter) -> Action<(Op, Out), ()> {
                 Ok(value) => out.set(Some(value)),
                 Err(e) => reporter.report(&e),
             }
-        }
-    })
+        });
+    }
 }
 
 fn text(v: &Value, key: &str) -> String {
@@ -67,7 +74,7 @@ fn form_error(message: RwSignal<Option<String>>) -> impl IntoView {
 }
 
 #[component]
-pub(super) fn ToolCard(tool: Value, run: Action<(PendingCall, bool), ()>, out: Out) -> impl IntoView {
+pub(super) fn ToolCard(tool: Value, runner: ToolRunner) -> impl IntoView {
     let name = text(&tool, "name");
     let fields = fields_of_schema(&tool["inputSchema"]);
     let values = signals(&fields);
@@ -78,7 +85,7 @@ pub(super) fn ToolCard(tool: Value, run: Action<(PendingCall, bool), ()>, out: O
         match collect(&submit_fields, &typed(&submit_values)) {
             Ok(arguments) => {
                 invalid.set(None);
-                run.dispatch((PendingCall { tool: tool_name.clone(), arguments, scope: String::new() }, false));
+                runner.call(PendingCall { tool: tool_name.clone(), arguments, scope: String::new() }, false);
             }
             Err(why) => invalid.set(Some(why)),
         }
@@ -89,19 +96,19 @@ pub(super) fn ToolCard(tool: Value, run: Action<(PendingCall, bool), ()>, out: O
             <p class="muted">{text(&tool, "description")}</p>
             <form on:submit=submit>
                 <SchemaFields fields values />
-                <button type="submit" data-testid="call-tool" disabled=move || run.pending().get()>"Call"</button>
-                <Show when=move || run.pending().get()>
+                <button type="submit" data-testid="call-tool" disabled=move || runner.busy.get()>"Call"</button>
+                <Show when=move || runner.busy.get()>
                     <span class="muted working">" Working…"</span>
                 </Show>
             </form>
             {form_error(invalid)}
-            {result_view(out, "tool-result")}
+            {result_view(runner.out, "tool-result")}
         </section>
     }
 }
 
 #[component]
-pub(super) fn ResourceCard(resource: Value, op: Action<(Op, Out), ()>) -> impl IntoView {
+pub(super) fn ResourceCard(resource: Value, op: Ops) -> impl IntoView {
     let uri = text(&resource, "uri");
     let out = RwSignal::new(None::<Value>);
     let (read_uri, title) = (uri.clone(), uri.clone());
@@ -109,7 +116,7 @@ pub(super) fn ResourceCard(resource: Value, op: Action<(Op, Out), ()>) -> impl I
         <section class="card" data-testid="resource" data-resource=uri>
             <h3><code>{title}</code></h3>
             <p class="muted">{text(&resource, "name")} " " {text(&resource, "description")}</p>
-            <button data-testid="read-resource" on:click=move |_| { op.dispatch((Op::Read(read_uri.clone()), out)); }>
+            <button data-testid="read-resource" on:click=move |_| { op.run(Op::Read(read_uri.clone()), out); }>
                 "Read"
             </button>
             {result_view(out, "resource-result")}
@@ -118,7 +125,7 @@ pub(super) fn ResourceCard(resource: Value, op: Action<(Op, Out), ()>) -> impl I
 }
 
 #[component]
-pub(super) fn PromptCard(prompt: Value, op: Action<(Op, Out), ()>) -> impl IntoView {
+pub(super) fn PromptCard(prompt: Value, op: Ops) -> impl IntoView {
     let name = text(&prompt, "name");
     let fields = fields_of_prompt(&prompt);
     let values = signals(&fields);
@@ -131,7 +138,7 @@ pub(super) fn PromptCard(prompt: Value, op: Action<(Op, Out), ()>) -> impl IntoV
         match collect(&submit_fields, &typed(&submit_values)) {
             Ok(arguments) => {
                 invalid.set(None);
-                op.dispatch((Op::Prompt(prompt_name.clone(), arguments), out));
+                op.run(Op::Prompt(prompt_name.clone(), arguments), out);
             }
             Err(why) => invalid.set(Some(why)),
         }
