@@ -3,20 +3,24 @@
 
 use leptos::prelude::*;
 
-use crate::pages::callback::CallbackPage;
-use crate::pages::console::ConsolePage;
-use crate::pages::home::HomePage;
+use crate::pages::callback::callback_page;
+use crate::pages::console::console_page;
+use crate::pages::home::home_page;
 use crate::router::Router;
 
 #[component]
 pub fn App() -> impl IntoView {
     let router = Router::start();
     provide_context(router);
-    let page = move || match router.path().trim_end_matches('/') {
-        "" => HomePage().into_any(),
-        "/callback" => CallbackPage().into_any(),
-        "/console" => ConsolePage().into_any(),
-        _ => view! { <section class="card"><h1>"Page not found"</h1><a href="/">"Home"</a></section> }.into_any(),
+    // Pages are built untracked: only a change of path rebuilds them.
+    let page = move || {
+        let path = router.path();
+        untrack(|| match path.trim_end_matches('/') {
+            "" => home_page(),
+            "/callback" => callback_page(),
+            "/console" => console_page(),
+            _ => view! { <section class="card"><h1>"Page not found"</h1><a href="/">"Home"</a></section> }.into_any(),
+        })
     };
     view! {
         <header class="topbar">

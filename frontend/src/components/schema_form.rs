@@ -110,8 +110,7 @@ pub fn collect(fields: &[Field], values: &[String]) -> Result<Value, String> {
 }
 
 /// The inputs for `fields`; `values[i]` holds what field `i` currently says.
-#[component]
-pub fn SchemaFields(fields: Vec<Field>, values: Vec<RwSignal<String>>) -> impl IntoView {
+pub fn schema_fields(fields: Vec<Field>, values: Vec<RwSignal<String>>) -> impl IntoView {
     fields.into_iter().zip(values).map(|(field, value)| field_view(field, value)).collect_view()
 }
 

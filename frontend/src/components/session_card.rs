@@ -7,11 +7,9 @@ use leptos::prelude::*;
 use crate::storage::Session;
 use crate::task::Busy;
 
-#[component]
-pub fn SessionCard(
-    #[prop(into)] session: Signal<Session>,
-    /// Refreshes that succeeded since the console opened.
-    #[prop(into)]
+/// `renewals`: refreshes that succeeded since the console opened.
+pub fn session_card(
+    session: Signal<Session>,
     renewals: Signal<u32>,
     refreshing: Busy,
     on_refresh: Callback<()>,
@@ -58,11 +56,14 @@ pub fn SessionCard(
                 >
                     "Refresh token now"
                 </button>
-                <Show when=move || refreshing.get()>
-                    <span class="muted working">" Working…"</span>
-                </Show>
+                {working(refreshing)}
                 <span class="muted" data-testid="refresh-status">{status}</span>
             </p>
         </section>
     }
+}
+
+/// " Working…" while `busy`.
+pub fn working(busy: Busy) -> impl IntoView {
+    move || busy.get().then(|| view! { <span class="muted working">" Working…"</span> })
 }

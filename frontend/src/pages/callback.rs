@@ -4,15 +4,14 @@
 
 use leptos::prelude::*;
 
-use crate::components::{ErrorBanner, FlowTimeline};
+use crate::components::{error_banner, flow_timeline};
 use crate::flow::callback::{self, CallbackParams};
 use crate::flow::Timeline;
 use crate::router::{query, use_router};
 use crate::storage;
 use crate::task::{run, Busy};
 
-#[component]
-pub fn CallbackPage() -> impl IntoView {
+pub fn callback_page() -> AnyView {
     let params = CallbackParams {
         code: query("code"),
         state: query("state"),
@@ -43,14 +42,15 @@ pub fn CallbackPage() -> impl IntoView {
     view! {
         <section class="card">
             <h1>"Finishing the login"</h1>
-            <Show when=move || finishing.get()>
+            {move || finishing.get().then(|| view! {
                 <p class="muted">"Checking the response from the authorization server…"</p>
-            </Show>
+            })}
         </section>
-        <ErrorBanner message=error />
-        <FlowTimeline steps=timeline.signal() />
+        {error_banner(error.into())}
+        {flow_timeline(timeline.signal())}
         <p>
             <a class="button secondary" href=home data-testid="start-over">"Start over"</a>
         </p>
     }
+    .into_any()
 }

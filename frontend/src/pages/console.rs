@@ -18,7 +18,7 @@ use client_core::mcp::ServerInfo;
 use client_core::token::{self, TokenKind};
 
 use crate::browser;
-use crate::components::{ErrorBanner, FlowTimeline, LoginRequired, SessionCard};
+use crate::components::{banner, error_banner, flow_timeline, login_required, session_card};
 use crate::error::ClientError;
 use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
@@ -32,16 +32,15 @@ mod catalog;
 
 type Local<T> = StoredValue<T, LocalStorage>;
 
-#[component]
-pub fn ConsolePage() -> impl IntoView {
+pub fn console_page() -> AnyView {
     let stored = storage::load_session().ok().flatten();
     match stored {
         // An expired access token is fine while a refresh token can renew it.
-        Some(session) if session.is_usable(browser::now_ms()) => view! { <Console session /> }.into_any(),
+        Some(session) if session.is_usable(browser::now_ms()) => console(session),
         other => {
             storage::clear_session();
             let mcp_url = other.map(|s| s.tokens.mcp_url).or_else(|| router::query("mcp"));
-            view! { <LoginRequired reason=None mcp_url /> }.into_any()
+            login_required(None, mcp_url)
         }
     }
 }
@@ -173,8 +172,7 @@ struct Mcp {
     keeper: Local<TokenKeeper>,
 }
 
-#[component]
-fn Console(session: Session) -> impl IntoView {
+fn console(session: Session) -> AnyView {
     let keeper = TokenKeeper::new(session.clone());
     let (shown, renewals) = (keeper.session_signal(), keeper.renewals());
     let client = mcp_client(&session.mcp_url, &session.access_token);
@@ -218,29 +216,24 @@ fn Console(session: Session) -> impl IntoView {
     });
     let mcp_url = session.mcp_url.clone();
 
-    move || match reporter.revoked.get() {
-        Some(reason) => view! { <LoginRequired reason=Some(reason) mcp_url=Some(mcp_url.clone()) /> }.into_any(),
+    let page = move || match reporter.revoked.get() {
+        Some(reason) => login_required(Some(reason), Some(mcp_url.clone())),
         None => view! {
-            <SessionCard
-                session=shown
-                renewals
-                refreshing
-                on_refresh
-                on_logout
-            />
-            <ErrorBanner message=reporter.error />
+            {session_card(shown, renewals, refreshing, on_refresh, on_logout)}
+            {error_banner(reporter.error.into())}
             {move || match overview.get() {
                 None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
-                Some(Ok(overview)) => view! { <OverviewView overview mcp reporter step_up /> }.into_any(),
-                Some(Err(e)) => view! { <ErrorBanner message=Signal::stored(Some(e.to_string())) /> }.into_any(),
+                Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
+                Some(Err(e)) => banner(true, "error", e.to_string()),
             }}
             <details class="card">
                 <summary>"How this session was obtained"</summary>
-                <FlowTimeline steps=Signal::stored(session.timeline.clone()) />
+                {flow_timeline(Signal::stored(session.timeline.clone()))}
             </details>
         }
         .into_any(),
-    }
+    };
+    page.into_any()
 }
 
 /// Best effort, like any logout: ends the MCP session, revokes the grant, forgets every record.
@@ -269,8 +262,7 @@ struct StepUp {
     resumed: Local<Option<PendingCall>>,
 }
 
-#[component]
-fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> impl IntoView {
+fn overview_view(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> AnyView {
     let Overview { info, whoami, tools, resources, prompts } = overview;
     let resumed = step_up.resumed.try_update_value(Option::take).flatten();
     let no_tools = tools.is_empty();
@@ -283,15 +275,14 @@ fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepU
             if let Some(call) = resumed.as_ref().filter(|c| tool["name"].as_str() == Some(c.tool.as_str())) {
                 runner.call(call.clone(), true);
             }
-            view! { <catalog::ToolCard tool runner /> }
+            catalog::tool_card(&tool, runner)
         })
-        .collect_view();
+        .collect::<Vec<AnyView>>();
     let op = catalog::Ops { mcp, reporter };
     let no_resources = resources.is_empty();
-    let resources =
-        resources.into_iter().map(|resource| view! { <catalog::ResourceCard resource op /> }).collect_view();
+    let resources: Vec<AnyView> = resources.iter().map(|resource| catalog::resource_card(resource, op)).collect();
     let has_prompts = info.capabilities.get("prompts").is_some_and(|p| !p.is_null());
-    let prompts = prompts.into_iter().map(|prompt| view! { <catalog::PromptCard prompt op /> }).collect_view();
+    let prompts: Vec<AnyView> = prompts.iter().map(|prompt| catalog::prompt_card(prompt, op)).collect();
     let connected = format!(
         "Connected to {} {} (protocol {}){}.",
         info.name,
@@ -305,15 +296,20 @@ fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepU
             <p class="muted" data-testid="server-info">{connected}</p>
         </section>
         <div data-testid="step-up-timeline">
-            <FlowTimeline steps=step_up.timeline.signal() />
+            {flow_timeline(step_up.timeline.signal())}
         </div>
         <h2>"Tools"</h2>
-        {no_tools.then(|| view! { <p class="card muted">"None listed by the server."</p> })}
+        {none_listed(no_tools)}
         <div class="grid">{tools}</div>
         <h2>"Resources"</h2>
-        {no_resources.then(|| view! { <p class="card muted">"None listed by the server."</p> })}
+        {none_listed(no_resources)}
         <div class="grid">{resources}</div>
         {has_prompts.then(|| view! { <h2>"Prompts"</h2> })}
         <div class="grid">{prompts}</div>
     }
+    .into_any()
+}
+
+fn none_listed(empty: bool) -> Option<AnyView> {
+    empty.then(|| view! { <p class="card muted">"None listed by the server."</p> }.into_any())
 }

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::components::{ErrorBanner, FlowTimeline};
+use crate::components::{banner, error_banner, flow_timeline};
 use crate::flow::{discovery, Timeline};
 use crate::router;
 use crate::storage;
@@ -14,8 +14,7 @@ use crate::task::{run, Busy};
 
 pub const DEFAULT_MCP_URL: &str = "http://127.0.0.1:8000/mcp";
 
-#[component]
-pub fn HomePage() -> impl IntoView {
+pub fn home_page() -> AnyView {
     let mcp_url =
         RwSignal::new(router::query("mcp").filter(|u| !u.trim().is_empty()).unwrap_or_else(|| DEFAULT_MCP_URL.into()));
     let logged_out = router::query("logged_out").is_some();
@@ -47,7 +46,7 @@ pub fn HomePage() -> impl IntoView {
                 "This client discovers how the MCP server wants you to log in, registers itself with the "
                 "authorization server and sends you there to sign in. Each step is shown below."
             </p>
-            {logged_out.then(|| view! { <div class="banner banner-info" data-testid="notice">"You have been logged out."</div> })}
+            {logged_out.then(|| banner(false, "notice", "You have been logged out.".into()))}
             {has_session.then(|| view! {
                 <p class="banner banner-info">
                     "You already have a session in this tab. "
@@ -77,7 +76,7 @@ pub fn HomePage() -> impl IntoView {
                     </button>
                 </div>
             </form>
-            <Show when=move || { stored_registrations.get() > 0 }>
+            {move || (stored_registrations.get() > 0).then(|| view! {
                 <p class="muted" data-testid="stored-registration">
                     "This browser keeps the client registration of an earlier login, so Connect reuses it and "
                     "consent you already gave applies again. If the authorization server says this app is not "
@@ -87,14 +86,15 @@ pub fn HomePage() -> impl IntoView {
                     </button>
                     " and connect again."
                 </p>
-            </Show>
-            <Show when=move || forgotten.get()>
-                <div class="banner banner-info" data-testid="registration-notice">
-                    "The stored client registration was forgotten; press Connect to register again."
-                </div>
-            </Show>
+            })}
+            {move || forgotten.get().then(|| banner(
+                false,
+                "registration-notice",
+                "The stored client registration was forgotten; press Connect to register again.".into(),
+            ))}
         </section>
-        <ErrorBanner message=error />
-        <FlowTimeline steps=timeline.signal() />
+        {error_banner(error.into())}
+        {flow_timeline(timeline.signal())}
     }
+    .into_any()
 }

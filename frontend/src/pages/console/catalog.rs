@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use super::{Mcp, Reporter, ToolRunner};
-use crate::components::mcp_result::McpResult;
-use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, Field, SchemaFields};
+use crate::components::mcp_result::mcp_result;
+use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, schema_fields, Field};
+use crate::components::working;
 use crate::storage::PendingCall;
 use crate::task::run;
 
@@ -66,16 +67,15 @@ fn typed(values: &[RwSignal<String>]) -> Vec<String> {
 }
 
 fn result_view(out: Out, testid: &'static str) -> impl IntoView {
-    move || out.get().map(|result| view! { <McpResult result testid /> })
+    move || out.with(|result| result.as_ref().map(|result| mcp_result(result, testid)))
 }
 
 fn form_error(message: RwSignal<Option<String>>) -> impl IntoView {
     move || message.get().map(|m| view! { <p class="banner banner-error" data-testid="form-error">{m}</p> })
 }
 
-#[component]
-pub(super) fn ToolCard(tool: Value, runner: ToolRunner) -> impl IntoView {
-    let name = text(&tool, "name");
+pub(super) fn tool_card(tool: &Value, runner: ToolRunner) -> AnyView {
+    let name = text(tool, "name");
     let fields = fields_of_schema(&tool["inputSchema"]);
     let values = signals(&fields);
     let invalid = RwSignal::new(None::<String>);
@@ -93,41 +93,39 @@ pub(super) fn ToolCard(tool: Value, runner: ToolRunner) -> impl IntoView {
     view! {
         <section class="card" data-testid="tool" data-tool=name>
             <h3><code>{title}</code></h3>
-            <p class="muted">{text(&tool, "description")}</p>
+            <p class="muted">{text(tool, "description")}</p>
             <form on:submit=submit>
-                <SchemaFields fields values />
+                {schema_fields(fields, values)}
                 <button type="submit" data-testid="call-tool" disabled=move || runner.busy.get()>"Call"</button>
-                <Show when=move || runner.busy.get()>
-                    <span class="muted working">" Working…"</span>
-                </Show>
+                {working(runner.busy)}
             </form>
             {form_error(invalid)}
             {result_view(runner.out, "tool-result")}
         </section>
     }
+    .into_any()
 }
 
-#[component]
-pub(super) fn ResourceCard(resource: Value, op: Ops) -> impl IntoView {
-    let uri = text(&resource, "uri");
+pub(super) fn resource_card(resource: &Value, op: Ops) -> AnyView {
+    let uri = text(resource, "uri");
     let out = RwSignal::new(None::<Value>);
     let (read_uri, title) = (uri.clone(), uri.clone());
     view! {
         <section class="card" data-testid="resource" data-resource=uri>
             <h3><code>{title}</code></h3>
-            <p class="muted">{text(&resource, "name")} " " {text(&resource, "description")}</p>
+            <p class="muted">{text(resource, "name")} " " {text(resource, "description")}</p>
             <button data-testid="read-resource" on:click=move |_| { op.run(Op::Read(read_uri.clone()), out); }>
                 "Read"
             </button>
             {result_view(out, "resource-result")}
         </section>
     }
+    .into_any()
 }
 
-#[component]
-pub(super) fn PromptCard(prompt: Value, op: Ops) -> impl IntoView {
-    let name = text(&prompt, "name");
-    let fields = fields_of_prompt(&prompt);
+pub(super) fn prompt_card(prompt: &Value, op: Ops) -> AnyView {
+    let name = text(prompt, "name");
+    let fields = fields_of_prompt(prompt);
     let values = signals(&fields);
     let out = RwSignal::new(None::<Value>);
     let invalid = RwSignal::new(None::<String>);
@@ -146,13 +144,14 @@ pub(super) fn PromptCard(prompt: Value, op: Ops) -> impl IntoView {
     view! {
         <section class="card" data-testid="prompt" data-prompt=name>
             <h3><code>{title}</code></h3>
-            <p class="muted">{text(&prompt, "description")}</p>
+            <p class="muted">{text(prompt, "description")}</p>
             <form on:submit=submit>
-                <SchemaFields fields values />
+                {schema_fields(fields, values)}
                 <button type="submit" data-testid="get-prompt">"Get prompt"</button>
             </form>
             {form_error(invalid)}
             {result_view(out, "prompt-result")}
         </section>
     }
+    .into_any()
 }
