@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::flow::{Step, StepStatus};
 
 /// The steps, or nothing while there are none.
-pub fn flow_timeline(steps: Signal<Vec<Step>>) -> impl IntoView {
+pub fn flow_timeline(steps: RwSignal<Vec<Step>>) -> impl IntoView {
     let shown = Memo::new(move |_| !steps.with(Vec::is_empty));
     move || {
         shown.get().then(|| {

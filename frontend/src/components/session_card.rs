@@ -9,8 +9,8 @@ use crate::task::Busy;
 
 /// `renewals`: refreshes that succeeded since the console opened.
 pub fn session_card(
-    session: Signal<Session>,
-    renewals: Signal<u32>,
+    session: ReadSignal<Session>,
+    renewals: ReadSignal<u32>,
     refreshing: Busy,
     on_refresh: Callback<()>,
     on_logout: Callback<()>,

@@ -46,7 +46,7 @@ pub fn callback_page() -> AnyView {
                 <p class="muted">"Checking the response from the authorization server…"</p>
             })}
         </section>
-        {error_banner(error.into())}
+        {error_banner(error)}
         {flow_timeline(timeline.signal())}
         <p>
             <a class="button secondary" href=home data-testid="start-over">"Start over"</a>

@@ -220,7 +220,7 @@ fn console(session: Session) -> AnyView {
         Some(reason) => login_required(Some(reason), Some(mcp_url.clone())),
         None => view! {
             {session_card(shown, renewals, refreshing, on_refresh, on_logout)}
-            {error_banner(reporter.error.into())}
+            {error_banner(reporter.error)}
             {move || match overview.get() {
                 None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
                 Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
@@ -228,7 +228,7 @@ fn console(session: Session) -> AnyView {
             }}
             <details class="card">
                 <summary>"How this session was obtained"</summary>
-                {flow_timeline(Signal::stored(session.timeline.clone()))}
+                {flow_timeline(RwSignal::new(session.timeline.clone()))}
             </details>
         }
         .into_any(),

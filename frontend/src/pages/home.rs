@@ -93,7 +93,7 @@ pub fn home_page() -> AnyView {
                 "The stored client registration was forgotten; press Connect to register again.".into(),
             ))}
         </section>
-        {error_banner(error.into())}
+        {error_banner(error)}
         {flow_timeline(timeline.signal())}
     }
     .into_any()
