@@ -9,12 +9,12 @@ use crate::flow::{Step, StepStatus};
 
 /// The steps, or nothing while there are none.
 pub fn flow_timeline(steps: RwSignal<Vec<Step>>) -> impl IntoView {
-    let shown = Memo::new(move |_| !steps.with(Vec::is_empty));
     move || {
-        shown.get().then(|| {
+        let steps = steps.get();
+        (!steps.is_empty()).then(|| {
             view! {
                 <ol class="timeline" data-testid="flow-timeline">
-                    {move || steps.get().into_iter().map(step_view).collect_view()}
+                    {steps.into_iter().map(step_view).collect_view()}
                 </ol>
             }
         })
