@@ -12,8 +12,8 @@ pub fn session_card(
     session: ReadSignal<Session>,
     renewals: ReadSignal<u32>,
     refreshing: Busy,
-    on_refresh: Callback<()>,
-    on_logout: Callback<()>,
+    on_refresh: impl Fn() + 'static,
+    on_logout: impl Fn() + 'static,
 ) -> impl IntoView {
     let field = move |f: fn(&Session) -> String| move || session.with(f);
     #[allow(clippy::cast_precision_loss)] // milliseconds since the epoch; f64 holds them exactly
@@ -29,7 +29,7 @@ pub fn session_card(
         <section class="card">
             <div class="row spread">
                 <h1>"MCP console"</h1>
-                <button class="secondary" data-testid="logout" on:click=move |_| on_logout.run(())>
+                <button class="secondary" data-testid="logout" on:click=move |_| on_logout()>
                     "Log out"
                 </button>
             </div>
@@ -52,7 +52,7 @@ pub fn session_card(
                     class="secondary"
                     data-testid="refresh-now"
                     disabled=move || refreshing.get()
-                    on:click=move |_| on_refresh.run(())
+                    on:click=move |_| on_refresh()
                 >
                     "Refresh token now"
                 </button>

@@ -194,7 +194,7 @@ fn console(session: Session) -> AnyView {
         overview.set(Some(result));
     });
     let refreshing = Busy::new();
-    let refresh_now = move |()| {
+    let on_refresh = move || {
         let keeper = mcp.keeper.get_value();
         run(Some(refreshing), async move {
             reporter.error.set(None);
@@ -204,16 +204,13 @@ fn console(session: Session) -> AnyView {
         });
     };
     let router = use_router();
-    let home = super::with_query("/", &[("logged_out", "1"), ("mcp", &session.mcp_url)]);
-    let on_refresh = Callback::new(refresh_now);
-    let on_logout = Callback::new(move |()| {
+    let on_logout = move || {
         let (keeper, client) = (mcp.keeper.get_value(), mcp.client.get_value());
-        let home = home.clone();
         run(None, async move {
-            log_out(&keeper, &client).await;
-            router.navigate(&home, false);
+            let mcp_url = log_out(&keeper, &client).await;
+            router.navigate(&super::with_query("/", &[("logged_out", "1"), ("mcp", &mcp_url)]), false);
         });
-    });
+    };
     let mcp_url = session.mcp_url.clone();
 
     let page = move || match reporter.revoked.get() {
@@ -237,7 +234,8 @@ fn console(session: Session) -> AnyView {
 }
 
 /// Best effort, like any logout: ends the MCP session, revokes the grant, forgets every record.
-async fn log_out(keeper: &TokenKeeper, client: &McpClient) {
+/// Returns the MCP server's URL, for the home page to offer again.
+async fn log_out(keeper: &TokenKeeper, client: &McpClient) -> String {
     // The newest tokens, once a refresh under way has landed; no refresh starts after this.
     let session = keeper.close().await;
     client.set_token(&session.access_token);
@@ -253,6 +251,7 @@ async fn log_out(keeper: &TokenKeeper, client: &McpClient) {
         }
     }
     storage::clear_all();
+    session.tokens.mcp_url
 }
 
 /// The step-up timeline and the call waiting for its one retry.
