@@ -1,28 +1,32 @@
-//! The application shell: header, router and the three routes. Pages do the work.
+//! The application shell: header, and the page for the current path (see `router`). Pages do
+//! the work.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
-use crate::pages::callback::CallbackPage;
-use crate::pages::console::ConsolePage;
-use crate::pages::home::HomePage;
+use crate::pages::callback::callback_page;
+use crate::pages::console::console_page;
+use crate::pages::home::home_page;
+use crate::router::Router;
 
 #[component]
 pub fn App() -> impl IntoView {
+    let router = Router::start();
+    provide_context(router);
+    // Pages are built untracked: only a change of path rebuilds them.
+    let page = move || {
+        let path = router.path();
+        untrack(|| match path.trim_end_matches('/') {
+            "" => home_page(),
+            "/callback" => callback_page(),
+            "/console" => console_page(),
+            _ => view! { <section class="card"><h1>"Page not found"</h1><a href="/">"Home"</a></section> }.into_any(),
+        })
+    };
     view! {
-        <Router>
-            <header class="topbar">
-                <a href="/" class="brand">"MCP Auth"</a>
-                <span class="muted">"OAuth 2.1 + PKCE browser client for protected MCP servers"</span>
-            </header>
-            <main>
-                <Routes fallback=|| view! { <section class="card"><h1>"Page not found"</h1><a href="/">"Home"</a></section> }>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/callback") view=CallbackPage />
-                    <Route path=path!("/console") view=ConsolePage />
-                </Routes>
-            </main>
-        </Router>
+        <header class="topbar">
+            <a href="/" class="brand">"MCP Auth"</a>
+            <span class="muted">"OAuth 2.1 + PKCE browser client for protected MCP servers"</span>
+        </header>
+        <main>{page}</main>
     }
 }

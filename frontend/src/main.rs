@@ -10,7 +10,9 @@ mod error;
 mod flow;
 mod http;
 mod pages;
+mod router;
 mod storage;
+mod task;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -7,14 +7,17 @@ use leptos::prelude::*;
 
 use crate::flow::{Step, StepStatus};
 
-#[component]
-pub fn FlowTimeline(#[prop(into)] steps: Signal<Vec<Step>>) -> impl IntoView {
-    view! {
-        <Show when=move || !steps.with(Vec::is_empty)>
-            <ol class="timeline" data-testid="flow-timeline">
-                {move || steps.get().into_iter().map(step_view).collect_view()}
-            </ol>
-        </Show>
+/// The steps, or nothing while there are none.
+pub fn flow_timeline(steps: RwSignal<Vec<Step>>) -> impl IntoView {
+    move || {
+        let steps = steps.get();
+        (!steps.is_empty()).then(|| {
+            view! {
+                <ol class="timeline" data-testid="flow-timeline">
+                    {steps.into_iter().map(step_view).collect_view()}
+                </ol>
+            }
+        })
     }
 }
 

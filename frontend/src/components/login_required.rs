@@ -2,13 +2,11 @@
 
 use leptos::prelude::*;
 
-#[component]
-pub fn LoginRequired(
-    /// Why the user must log in again (e.g. the token was revoked); a generic sentence if none.
-    reason: Option<String>,
-    /// The MCP server to prefill on the home page.
-    mcp_url: Option<String>,
-) -> impl IntoView {
+use super::banner;
+
+/// `reason`: why the user must log in again (e.g. the token was revoked); a generic sentence if
+/// none. `mcp_url`: the MCP server to prefill on the home page.
+pub fn login_required(reason: Option<String>, mcp_url: Option<String>) -> AnyView {
     let href = match mcp_url {
         Some(url) => {
             let query: String = form_urlencoded::Serializer::new(String::new()).append_pair("mcp", &url).finish();
@@ -18,11 +16,10 @@ pub fn LoginRequired(
     };
     view! {
         <section class="card">
-            {reason.map(|r| view! { <div class="banner banner-error" data-testid="error" role="alert">{r}</div> })}
-            <div class="banner banner-info" data-testid="login-required">
-                "You are not logged in (or your session expired). Connect again to log in."
-            </div>
+            {reason.map(|r| banner(true, "error", r))}
+            {banner(false, "login-required", "You are not logged in (or your session expired). Connect again to log in.".into())}
             <a class="button" href=href data-testid="login-again">"Log in again"</a>
         </section>
     }
+    .into_any()
 }

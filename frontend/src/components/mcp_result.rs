@@ -54,8 +54,7 @@ fn blocks(list: &Value) -> Vec<AnyView> {
 }
 
 /// A `tools/call`, `resources/read` or `prompts/get` result.
-#[component]
-pub fn McpResult(result: Value, testid: &'static str) -> impl IntoView {
+pub fn mcp_result(result: &Value, testid: &'static str) -> AnyView {
     let is_error = result["isError"].as_bool() == Some(true);
     let structured = result.get("structuredContent").filter(|v| !v.is_null()).map(pretty_value);
     let messages: Vec<AnyView> = result["messages"]
@@ -82,4 +81,5 @@ pub fn McpResult(result: Value, testid: &'static str) -> impl IntoView {
             {messages}
         </div>
     }
+    .into_any()
 }

@@ -8,7 +8,7 @@ pub mod mcp_result;
 pub mod schema_form;
 pub mod session_card;
 
-pub use error_banner::ErrorBanner;
-pub use flow_timeline::FlowTimeline;
-pub use login_required::LoginRequired;
-pub use session_card::SessionCard;
+pub use error_banner::{banner, error_banner};
+pub use flow_timeline::flow_timeline;
+pub use login_required::login_required;
+pub use session_card::{session_card, working};

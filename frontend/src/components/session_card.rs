@@ -5,16 +5,15 @@
 use leptos::prelude::*;
 
 use crate::storage::Session;
+use crate::task::Busy;
 
-#[component]
-pub fn SessionCard(
-    #[prop(into)] session: Signal<Session>,
-    /// Refreshes that succeeded since the console opened.
-    #[prop(into)]
-    renewals: Signal<u32>,
-    #[prop(into)] refreshing: Signal<bool>,
-    on_refresh: Callback<()>,
-    on_logout: Callback<()>,
+/// `renewals`: refreshes that succeeded since the console opened.
+pub fn session_card(
+    session: ReadSignal<Session>,
+    renewals: ReadSignal<u32>,
+    refreshing: Busy,
+    on_refresh: impl Fn() + 'static,
+    on_logout: impl Fn() + 'static,
 ) -> impl IntoView {
     let field = move |f: fn(&Session) -> String| move || session.with(f);
     #[allow(clippy::cast_precision_loss)] // milliseconds since the epoch; f64 holds them exactly
@@ -30,7 +29,7 @@ pub fn SessionCard(
         <section class="card">
             <div class="row spread">
                 <h1>"MCP console"</h1>
-                <button class="secondary" data-testid="logout" on:click=move |_| on_logout.run(())>
+                <button class="secondary" data-testid="logout" on:click=move |_| on_logout()>
                     "Log out"
                 </button>
             </div>
@@ -53,15 +52,18 @@ pub fn SessionCard(
                     class="secondary"
                     data-testid="refresh-now"
                     disabled=move || refreshing.get()
-                    on:click=move |_| on_refresh.run(())
+                    on:click=move |_| on_refresh()
                 >
                     "Refresh token now"
                 </button>
-                <Show when=move || refreshing.get()>
-                    <span class="muted working">" Working…"</span>
-                </Show>
+                {working(refreshing)}
                 <span class="muted" data-testid="refresh-status">{status}</span>
             </p>
         </section>
     }
+}
+
+/// " Working…" while `busy`.
+pub fn working(busy: Busy) -> impl IntoView {
+    move || busy.get().then(|| view! { <span class="muted working">" Working…"</span> })
 }

@@ -25,8 +25,8 @@ impl Timeline {
     }
 
     #[must_use]
-    pub fn signal(self) -> Signal<Vec<Step>> {
-        self.0.into()
+    pub fn signal(self) -> RwSignal<Vec<Step>> {
+        self.0
     }
 
     #[must_use]

@@ -73,14 +73,14 @@ impl TokenKeeper {
 
     /// The session as the page should show it (updated after every refresh).
     #[must_use]
-    pub fn session_signal(&self) -> Signal<Session> {
-        self.shown.into()
+    pub fn session_signal(&self) -> ReadSignal<Session> {
+        self.shown.read_only()
     }
 
     /// How many refreshes succeeded since the console opened.
     #[must_use]
-    pub fn renewals(&self) -> Signal<u32> {
-        self.renewals.into()
+    pub fn renewals(&self) -> ReadSignal<u32> {
+        self.renewals.read_only()
     }
 
     #[must_use]

@@ -3,23 +3,21 @@
 //! `/console` so the code leaves the address bar and history.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 
-use crate::components::{ErrorBanner, FlowTimeline};
+use crate::components::{error_banner, flow_timeline};
 use crate::flow::callback::{self, CallbackParams};
 use crate::flow::Timeline;
+use crate::router::{query, use_router};
 use crate::storage;
+use crate::task::{run, Busy};
 
-#[component]
-pub fn CallbackPage() -> impl IntoView {
-    let query = use_query_map().get_untracked();
+pub fn callback_page() -> AnyView {
     let params = CallbackParams {
-        code: query.get("code"),
-        state: query.get("state"),
-        error: query.get("error"),
-        error_description: query.get("error_description"),
-        iss: query.get("iss"),
+        code: query("code"),
+        state: query("state"),
+        error: query("error"),
+        error_description: query("error_description"),
+        iss: query("iss"),
     };
     let error = RwSignal::new(None::<String>);
     let pending = storage::load_pending().unwrap_or_else(|e| {
@@ -31,32 +29,28 @@ pub fn CallbackPage() -> impl IntoView {
         None => "/".to_owned(),
     };
     let timeline = Timeline::new(pending.as_ref().map(|p| p.timeline.clone()).unwrap_or_default());
-    let navigate = use_navigate();
+    let router = use_router();
 
-    let finish = Action::new_local(move |(): &()| {
-        let params = params.clone();
-        let pending = pending.clone();
-        let navigate = navigate.clone();
-        async move {
-            match callback::complete(params, pending, timeline).await {
-                Ok(()) => navigate("/console", NavigateOptions { replace: true, ..NavigateOptions::default() }),
-                Err(e) => error.set(Some(e.to_string())),
-            }
+    let finishing = Busy::new();
+    run(Some(finishing), async move {
+        match callback::complete(params, pending, timeline).await {
+            Ok(()) => router.navigate("/console", true),
+            Err(e) => error.set(Some(e.to_string())),
         }
     });
-    finish.dispatch(());
 
     view! {
         <section class="card">
             <h1>"Finishing the login"</h1>
-            <Show when=move || finish.pending().get()>
+            {move || finishing.get().then(|| view! {
                 <p class="muted">"Checking the response from the authorization server…"</p>
-            </Show>
+            })}
         </section>
-        <ErrorBanner message=error />
-        <FlowTimeline steps=timeline.signal() />
+        {error_banner(error)}
+        {flow_timeline(timeline.signal())}
         <p>
             <a class="button secondary" href=home data-testid="start-over">"Start over"</a>
         </p>
     }
+    .into_any()
 }

@@ -11,8 +11,6 @@
 //! access token, when the server offers revocation, and forgets every record.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 use serde_json::Value;
 use shared::mcp::RESOURCE_PROFILE;
 
@@ -20,28 +18,29 @@ use client_core::mcp::ServerInfo;
 use client_core::token::{self, TokenKind};
 
 use crate::browser;
-use crate::components::{ErrorBanner, FlowTimeline, LoginRequired, SessionCard};
+use crate::components::{banner, error_banner, flow_timeline, login_required, session_card};
 use crate::error::ClientError;
 use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
 use crate::flow::{step_up, Timeline};
 use crate::http::{mcp_client, Fetch, McpClient};
+use crate::router::{self, use_router};
 use crate::storage::{self, PendingCall, Session};
+use crate::task::{run, Busy};
 
 mod catalog;
 
 type Local<T> = StoredValue<T, LocalStorage>;
 
-#[component]
-pub fn ConsolePage() -> impl IntoView {
+pub fn console_page() -> AnyView {
     let stored = storage::load_session().ok().flatten();
     match stored {
         // An expired access token is fine while a refresh token can renew it.
-        Some(session) if session.is_usable(browser::now_ms()) => view! { <Console session /> }.into_any(),
+        Some(session) if session.is_usable(browser::now_ms()) => console(session),
         other => {
             storage::clear_session();
-            let mcp_url = other.map(|s| s.tokens.mcp_url).or_else(|| use_query_map().get_untracked().get("mcp"));
-            view! { <LoginRequired reason=None mcp_url /> }.into_any()
+            let mcp_url = other.map(|s| s.tokens.mcp_url).or_else(|| router::query("mcp"));
+            login_required(None, mcp_url)
         }
     }
 }
@@ -106,57 +105,64 @@ impl Reporter {
     }
 }
 
-/// Runs a `tools/call` from a tool's form; the whole result goes to `out`. A 403 `insufficient_scope` on a first attempt starts
-/// the step-up (the page leaves for the authorization server); on the retry after it (`retry`),
-/// any failure is only reported, so the user is never sent round in a loop.
-fn tool_call_action(
+/// Runs `tools/call`s from one tool's form; each whole result goes to `out`. A 403
+/// `insufficient_scope` on a first attempt starts the step-up (the page leaves for the
+/// authorization server); on the retry after it (`retry`), any failure is only reported, so the
+/// user is never sent round in a loop.
+#[derive(Clone, Copy)]
+struct ToolRunner {
     mcp: Mcp,
     out: RwSignal<Option<Value>>,
     reporter: Reporter,
-    t: Timeline,
-) -> Action<(PendingCall, bool), ()> {
-    Action::new_local(move |(call, retry): &(PendingCall, bool)| {
-        let (client, keeper) = (mcp.client.get_value(), mcp.keeper.get_value());
-        let (call, retry) = (call.clone(), *retry);
-        async move {
-            reporter.error.set(None);
-            if retry {
-                let pending = format!("tools/call {} again with the new access token (once)…", call.tool);
-                t.start(RETRY, "Retry the refused call", pending);
+    timeline: Timeline,
+    busy: Busy,
+}
+
+impl ToolRunner {
+    fn call(self, call: PendingCall, retry: bool) {
+        run(Some(self.busy), self.tool_call(call, retry));
+    }
+
+    async fn tool_call(self, call: PendingCall, retry: bool) {
+        let (client, keeper) = (self.mcp.client.get_value(), self.mcp.keeper.get_value());
+        let (t, reporter) = (self.timeline, self.reporter);
+        reporter.error.set(None);
+        if retry {
+            let pending = format!("tools/call {} again with the new access token (once)…", call.tool);
+            t.start(RETRY, "Retry the refused call", pending);
+        }
+        let (tool, arguments) = (call.tool.clone(), call.arguments.clone());
+        let result = keeper
+            .with_mcp(&client, |c| {
+                let (tool, arguments) = (tool.clone(), arguments.clone());
+                async move { c.call_tool_result(&tool, arguments).await }
+            })
+            .await;
+        match result {
+            Ok(text) => {
+                if retry {
+                    let scope = keeper.session().tokens.scope.unwrap_or_default();
+                    t.ok(
+                        RETRY,
+                        format!("tools/call {} → 200 with scope \"{scope}\": the call went through.", call.tool),
+                    );
+                }
+                self.out.set(Some(text));
             }
-            let (tool, arguments) = (call.tool.clone(), call.arguments.clone());
-            let result = keeper
-                .with_mcp(&client, |c| {
-                    let (tool, arguments) = (tool.clone(), arguments.clone());
-                    async move { c.call_tool_result(&tool, arguments).await }
-                })
-                .await;
-            match result {
-                Ok(text) => {
-                    if retry {
-                        let scope = keeper.session().tokens.scope.unwrap_or_default();
-                        t.ok(
-                            RETRY,
-                            format!("tools/call {} → 200 with scope \"{scope}\": the call went through.", call.tool),
-                        );
-                    }
-                    out.set(Some(text));
-                }
-                Err(ClientError::InsufficientScope { scope, .. }) if !retry => {
-                    let call = PendingCall { scope, ..call };
-                    if let Err(e) = step_up::reauthorize(&keeper.session(), call, t).await {
-                        reporter.report(&e);
-                    }
-                }
-                Err(e) => {
-                    if retry {
-                        t.fail(RETRY, format!("Refused again after the step-up; not retrying. {e}"));
-                    }
+            Err(ClientError::InsufficientScope { scope, .. }) if !retry => {
+                let call = PendingCall { scope, ..call };
+                if let Err(e) = step_up::reauthorize(&keeper.session(), call, t).await {
                     reporter.report(&e);
                 }
             }
+            Err(e) => {
+                if retry {
+                    t.fail(RETRY, format!("Refused again after the step-up; not retrying. {e}"));
+                }
+                reporter.report(&e);
+            }
         }
-    })
+    }
 }
 
 /// The MCP client and the session keeper every operation goes through.
@@ -166,8 +172,7 @@ struct Mcp {
     keeper: Local<TokenKeeper>,
 }
 
-#[component]
-fn Console(session: Session) -> impl IntoView {
+fn console(session: Session) -> AnyView {
     let keeper = TokenKeeper::new(session.clone());
     let (shown, renewals) = (keeper.session_signal(), keeper.renewals());
     let client = mcp_client(&session.mcp_url, &session.access_token);
@@ -177,75 +182,60 @@ fn Console(session: Session) -> impl IntoView {
     let resumed = storage::take_pending_call();
     let steps = if resumed.is_some() { session.timeline.clone() } else { Vec::new() };
     let step_up = StepUp { timeline: Timeline::new(steps), resumed: StoredValue::new_local(resumed) };
-    let overview = LocalResource::new(move || {
-        let client = mcp.client.get_value();
-        let keeper = mcp.keeper.get_value();
-        async move {
-            let result = load_overview(&keeper, &client).await;
-            if let Err(ClientError::Unauthorized) = &result {
-                storage::clear_session();
-                reporter.revoked.set(Some(ClientError::Unauthorized.to_string()));
-            }
-            result
+    // The overview once loaded: `None` while the MCP session opens.
+    let overview = RwSignal::new(None::<Result<Overview, ClientError>>);
+    run(None, async move {
+        let (client, keeper) = (mcp.client.get_value(), mcp.keeper.get_value());
+        let result = load_overview(&keeper, &client).await;
+        if let Err(ClientError::Unauthorized) = &result {
+            storage::clear_session();
+            reporter.revoked.set(Some(ClientError::Unauthorized.to_string()));
         }
+        overview.set(Some(result));
     });
-    let refresh_now = Action::new_local(move |(): &()| {
+    let refreshing = Busy::new();
+    let on_refresh = move || {
         let keeper = mcp.keeper.get_value();
-        async move {
+        run(Some(refreshing), async move {
             reporter.error.set(None);
             if let Err(e) = keeper.refresh().await {
                 reporter.report(&e);
             }
-        }
-    });
-    let navigate = use_navigate();
-    let home = super::with_query("/", &[("logged_out", "1"), ("mcp", &session.mcp_url)]);
-    let logout = Action::new_local(move |(): &()| {
+        });
+    };
+    let router = use_router();
+    let on_logout = move || {
         let (keeper, client) = (mcp.keeper.get_value(), mcp.client.get_value());
-        let navigate = navigate.clone();
-        let home = home.clone();
-        async move {
-            log_out(&keeper, &client).await;
-            navigate(&home, NavigateOptions::default());
-        }
-    });
+        run(None, async move {
+            let mcp_url = log_out(&keeper, &client).await;
+            router.navigate(&super::with_query("/", &[("logged_out", "1"), ("mcp", &mcp_url)]), false);
+        });
+    };
     let mcp_url = session.mcp_url.clone();
 
-    move || match reporter.revoked.get() {
-        Some(reason) => view! { <LoginRequired reason=Some(reason) mcp_url=Some(mcp_url.clone()) /> }.into_any(),
+    let page = move || match reporter.revoked.get() {
+        Some(reason) => login_required(Some(reason), Some(mcp_url.clone())),
         None => view! {
-            <SessionCard
-                session=shown
-                renewals
-                refreshing=refresh_now.pending()
-                on_refresh=Callback::new(move |()| { refresh_now.dispatch(()); })
-                on_logout=Callback::new(move |()| { logout.dispatch(()); })
-            />
-            <ErrorBanner message=reporter.error />
-            <Transition fallback=|| view! { <p class="card muted">"Opening an MCP session…"</p> }>
-                <ErrorBoundary fallback=|errors| {
-                    let message = Signal::derive(move || {
-                        let texts: Vec<String> = errors.get().into_iter().map(|(_, e)| e.to_string()).collect();
-                        (!texts.is_empty()).then(|| texts.join(" "))
-                    });
-                    view! { <ErrorBanner message /> }
-                }>
-                    {move || Suspend::new(async move {
-                        overview.await.map(|ov| view! { <OverviewView overview=ov mcp reporter step_up /> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {session_card(shown, renewals, refreshing, on_refresh, on_logout)}
+            {error_banner(reporter.error)}
+            {move || match overview.get() {
+                None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
+                Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
+                Some(Err(e)) => banner(true, "error", e.to_string()),
+            }}
             <details class="card">
                 <summary>"How this session was obtained"</summary>
-                <FlowTimeline steps=Signal::stored(session.timeline.clone()) />
+                {flow_timeline(RwSignal::new(session.timeline.clone()))}
             </details>
         }
         .into_any(),
-    }
+    };
+    page.into_any()
 }
 
 /// Best effort, like any logout: ends the MCP session, revokes the grant, forgets every record.
-async fn log_out(keeper: &TokenKeeper, client: &McpClient) {
+/// Returns the MCP server's URL, for the home page to offer again.
+async fn log_out(keeper: &TokenKeeper, client: &McpClient) -> String {
     // The newest tokens, once a refresh under way has landed; no refresh starts after this.
     let session = keeper.close().await;
     client.set_token(&session.access_token);
@@ -261,6 +251,7 @@ async fn log_out(keeper: &TokenKeeper, client: &McpClient) {
         }
     }
     storage::clear_all();
+    session.tokens.mcp_url
 }
 
 /// The step-up timeline and the call waiting for its one retry.
@@ -270,8 +261,7 @@ struct StepUp {
     resumed: Local<Option<PendingCall>>,
 }
 
-#[component]
-fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> impl IntoView {
+fn overview_view(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> AnyView {
     let Overview { info, whoami, tools, resources, prompts } = overview;
     let resumed = step_up.resumed.try_update_value(Option::take).flatten();
     let no_tools = tools.is_empty();
@@ -279,20 +269,19 @@ fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepU
         .into_iter()
         .map(|tool| {
             let out = RwSignal::new(None::<Value>);
-            let run = tool_call_action(mcp, out, reporter, step_up.timeline);
+            let runner = ToolRunner { mcp, out, reporter, timeline: step_up.timeline, busy: Busy::new() };
             // The call refused before a step-up login is retried once, in its own tool's card.
             if let Some(call) = resumed.as_ref().filter(|c| tool["name"].as_str() == Some(c.tool.as_str())) {
-                run.dispatch((call.clone(), true));
+                runner.call(call.clone(), true);
             }
-            view! { <catalog::ToolCard tool run out /> }
+            catalog::tool_card(&tool, runner)
         })
-        .collect_view();
-    let op = catalog::op_action(mcp, reporter);
+        .collect::<Vec<AnyView>>();
+    let op = catalog::Ops { mcp, reporter };
     let no_resources = resources.is_empty();
-    let resources =
-        resources.into_iter().map(|resource| view! { <catalog::ResourceCard resource op /> }).collect_view();
+    let resources: Vec<AnyView> = resources.iter().map(|resource| catalog::resource_card(resource, op)).collect();
     let has_prompts = info.capabilities.get("prompts").is_some_and(|p| !p.is_null());
-    let prompts = prompts.into_iter().map(|prompt| view! { <catalog::PromptCard prompt op /> }).collect_view();
+    let prompts: Vec<AnyView> = prompts.iter().map(|prompt| catalog::prompt_card(prompt, op)).collect();
     let connected = format!(
         "Connected to {} {} (protocol {}){}.",
         info.name,
@@ -306,15 +295,20 @@ fn OverviewView(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepU
             <p class="muted" data-testid="server-info">{connected}</p>
         </section>
         <div data-testid="step-up-timeline">
-            <FlowTimeline steps=step_up.timeline.signal() />
+            {flow_timeline(step_up.timeline.signal())}
         </div>
         <h2>"Tools"</h2>
-        {no_tools.then(|| view! { <p class="card muted">"None listed by the server."</p> })}
+        {none_listed(no_tools)}
         <div class="grid">{tools}</div>
         <h2>"Resources"</h2>
-        {no_resources.then(|| view! { <p class="card muted">"None listed by the server."</p> })}
+        {none_listed(no_resources)}
         <div class="grid">{resources}</div>
         {has_prompts.then(|| view! { <h2>"Prompts"</h2> })}
         <div class="grid">{prompts}</div>
     }
+    .into_any()
+}
+
+fn none_listed(empty: bool) -> Option<AnyView> {
+    empty.then(|| view! { <p class="card muted">"None listed by the server."</p> }.into_any())
 }

@@ -4,21 +4,20 @@
 //! says the app is not registered (e.g. after its data was reset), since that page cannot tell us.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::browser;
-use crate::components::{ErrorBanner, FlowTimeline};
+use crate::components::{banner, error_banner, flow_timeline};
 use crate::flow::{discovery, Timeline};
+use crate::router;
 use crate::storage;
+use crate::task::{run, Busy};
 
 pub const DEFAULT_MCP_URL: &str = "http://127.0.0.1:8000/mcp";
 
-#[component]
-pub fn HomePage() -> impl IntoView {
-    let query = use_query_map().get_untracked();
+pub fn home_page() -> AnyView {
     let mcp_url =
-        RwSignal::new(query.get("mcp").filter(|u| !u.trim().is_empty()).unwrap_or_else(|| DEFAULT_MCP_URL.into()));
-    let logged_out = query.get("logged_out").is_some();
+        RwSignal::new(router::query("mcp").filter(|u| !u.trim().is_empty()).unwrap_or_else(|| DEFAULT_MCP_URL.into()));
+    let logged_out = router::query("logged_out").is_some();
     let has_session = storage::valid_session(browser::now_ms()).is_some();
     let timeline = Timeline::new(Vec::new());
     let error = RwSignal::new(None::<String>);
@@ -30,15 +29,15 @@ pub fn HomePage() -> impl IntoView {
         forgotten.set(true);
     };
 
-    let connect = Action::new_local(move |url: &String| {
-        let url = url.clone();
-        async move {
+    let connecting = Busy::new();
+    let connect = move |url: String| {
+        run(Some(connecting), async move {
             error.set(None);
             if let Err(e) = discovery::connect(&url, timeline).await {
                 error.set(Some(e.to_string()));
             }
-        }
-    });
+        });
+    };
 
     view! {
         <section class="card">
@@ -47,7 +46,7 @@ pub fn HomePage() -> impl IntoView {
                 "This client discovers how the MCP server wants you to log in, registers itself with the "
                 "authorization server and sends you there to sign in. Each step is shown below."
             </p>
-            {logged_out.then(|| view! { <div class="banner banner-info" data-testid="notice">"You have been logged out."</div> })}
+            {logged_out.then(|| banner(false, "notice", "You have been logged out.".into()))}
             {has_session.then(|| view! {
                 <p class="banner banner-info">
                     "You already have a session in this tab. "
@@ -58,7 +57,7 @@ pub fn HomePage() -> impl IntoView {
                 class="connect"
                 on:submit=move |ev| {
                     ev.prevent_default();
-                    connect.dispatch(mcp_url.get_untracked());
+                    connect(mcp_url.get_untracked());
                 }
             >
                 <label for="mcp-url">"MCP server URL"</label>
@@ -72,12 +71,12 @@ pub fn HomePage() -> impl IntoView {
                         prop:value=mcp_url
                         on:input=move |ev| mcp_url.set(event_target_value(&ev))
                     />
-                    <button data-testid="connect" type="submit" disabled=move || connect.pending().get()>
+                    <button data-testid="connect" type="submit" disabled=move || connecting.get()>
                         "Connect"
                     </button>
                 </div>
             </form>
-            <Show when=move || { stored_registrations.get() > 0 }>
+            {move || (stored_registrations.get() > 0).then(|| view! {
                 <p class="muted" data-testid="stored-registration">
                     "This browser keeps the client registration of an earlier login, so Connect reuses it and "
                     "consent you already gave applies again. If the authorization server says this app is not "
@@ -87,14 +86,15 @@ pub fn HomePage() -> impl IntoView {
                     </button>
                     " and connect again."
                 </p>
-            </Show>
-            <Show when=move || forgotten.get()>
-                <div class="banner banner-info" data-testid="registration-notice">
-                    "The stored client registration was forgotten; press Connect to register again."
-                </div>
-            </Show>
+            })}
+            {move || forgotten.get().then(|| banner(
+                false,
+                "registration-notice",
+                "The stored client registration was forgotten; press Connect to register again.".into(),
+            ))}
         </section>
-        <ErrorBanner message=error />
-        <FlowTimeline steps=timeline.signal() />
+        {error_banner(error)}
+        {flow_timeline(timeline.signal())}
     }
+    .into_any()
 }

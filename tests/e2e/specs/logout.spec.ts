@@ -45,3 +45,23 @@ test('logout revokes the grant at the authorization server', async ({
   expect(resp.status(), await resp.text()).toBe(400);
   expect(((await resp.json()) as { error?: string }).error).toBe('invalid_grant');
 });
+
+test('back and forward after logout move between the SPA pages without reloading it', async ({
+  page,
+  flow,
+  home,
+  mcpConsole,
+}) => {
+  await flow.signInAndAllow();
+  await mcpConsole.logout();
+  await home.expectPath('/');
+  // A marker on window survives only if the app's own router handles the moves (no reload).
+  await page.evaluate(() => Object.assign(window, { spaMarker: 'kept' }));
+
+  await page.goBack();
+  await mcpConsole.expectLoginRequired();
+  await page.goForward();
+  await home.expectPath('/');
+  await expect(home.notice).toContainText('You have been logged out.');
+  expect(await page.evaluate(() => (window as unknown as { spaMarker?: string }).spaMarker)).toBe('kept');
+});

@@ -1,14 +1,16 @@
 //! The console's cards for what a server offers: a tool (form from its input schema, call,
 //! result), a resource (read, contents) and a prompt (form from its arguments, messages). One
-//! action serves every resource read and prompt: each card passes its own output signal.
+//! runner serves every resource read and prompt: each card passes its own output signal.
 
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::{Mcp, Reporter};
-use crate::components::mcp_result::McpResult;
-use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, Field, SchemaFields};
+use super::{Mcp, Reporter, ToolRunner};
+use crate::components::mcp_result::mcp_result;
+use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, schema_fields, Field};
+use crate::components::working;
 use crate::storage::PendingCall;
+use crate::task::run;
 
 /// Where a card's latest result goes.
 type Out = RwSignal<Option<Value>>;
@@ -19,12 +21,18 @@ pub(super) enum Op {
     Prompt(String, Value),
 }
 
-/// Runs a `resources/read` or `prompts/get` and puts the result into the card's signal.
-pub(super) fn op_action(mcp: Mcp, reporter: Reporter) -> Action<(Op, Out), ()> {
-    Action::new_local(move |(op, out): &(Op, Out)| {
-        let (client, keeper) = (mcp.client.get_value(), mcp.keeper.get_value());
-        let (op, out) = (op.clone(), *out);
-        async move {
+/// Runs `resources/read`s and `prompts/get`s; each card passes the signal its result goes to.
+#[derive(Clone, Copy)]
+pub(super) struct Ops {
+    pub mcp: Mcp,
+    pub reporter: Reporter,
+}
+
+impl Ops {
+    fn run(self, op: Op, out: Out) {
+        let (client, keeper) = (self.mcp.client.get_value(), self.mcp.keeper.get_value());
+        let reporter = self.reporter;
+        run(None, async move {
             reporter.error.set(None);
             let result = keeper
                 .with_mcp(&client, |c| {
@@ -41,8 +49,8 @@ pub(super) fn op_action(mcp: Mcp, reporter: Reporter) -> Action<(Op, Out), ()> {
                 Ok(value) => out.set(Some(value)),
                 Err(e) => reporter.report(&e),
             }
-        }
-    })
+        });
+    }
 }
 
 fn text(v: &Value, key: &str) -> String {
@@ -59,16 +67,15 @@ fn typed(values: &[RwSignal<String>]) -> Vec<String> {
 }
 
 fn result_view(out: Out, testid: &'static str) -> impl IntoView {
-    move || out.get().map(|result| view! { <McpResult result testid /> })
+    move || out.with(|result| result.as_ref().map(|result| mcp_result(result, testid)))
 }
 
 fn form_error(message: RwSignal<Option<String>>) -> impl IntoView {
     move || message.get().map(|m| view! { <p class="banner banner-error" data-testid="form-error">{m}</p> })
 }
 
-#[component]
-pub(super) fn ToolCard(tool: Value, run: Action<(PendingCall, bool), ()>, out: Out) -> impl IntoView {
-    let name = text(&tool, "name");
+pub(super) fn tool_card(tool: &Value, runner: ToolRunner) -> AnyView {
+    let name = text(tool, "name");
     let fields = fields_of_schema(&tool["inputSchema"]);
     let values = signals(&fields);
     let invalid = RwSignal::new(None::<String>);
@@ -78,7 +85,7 @@ pub(super) fn ToolCard(tool: Value, run: Action<(PendingCall, bool), ()>, out: O
         match collect(&submit_fields, &typed(&submit_values)) {
             Ok(arguments) => {
                 invalid.set(None);
-                run.dispatch((PendingCall { tool: tool_name.clone(), arguments, scope: String::new() }, false));
+                runner.call(PendingCall { tool: tool_name.clone(), arguments, scope: String::new() }, false);
             }
             Err(why) => invalid.set(Some(why)),
         }
@@ -86,41 +93,39 @@ pub(super) fn ToolCard(tool: Value, run: Action<(PendingCall, bool), ()>, out: O
     view! {
         <section class="card" data-testid="tool" data-tool=name>
             <h3><code>{title}</code></h3>
-            <p class="muted">{text(&tool, "description")}</p>
+            <p class="muted">{text(tool, "description")}</p>
             <form on:submit=submit>
-                <SchemaFields fields values />
-                <button type="submit" data-testid="call-tool" disabled=move || run.pending().get()>"Call"</button>
-                <Show when=move || run.pending().get()>
-                    <span class="muted working">" Working…"</span>
-                </Show>
+                {schema_fields(fields, values)}
+                <button type="submit" data-testid="call-tool" disabled=move || runner.busy.get()>"Call"</button>
+                {working(runner.busy)}
             </form>
             {form_error(invalid)}
-            {result_view(out, "tool-result")}
+            {result_view(runner.out, "tool-result")}
         </section>
     }
+    .into_any()
 }
 
-#[component]
-pub(super) fn ResourceCard(resource: Value, op: Action<(Op, Out), ()>) -> impl IntoView {
-    let uri = text(&resource, "uri");
+pub(super) fn resource_card(resource: &Value, op: Ops) -> AnyView {
+    let uri = text(resource, "uri");
     let out = RwSignal::new(None::<Value>);
     let (read_uri, title) = (uri.clone(), uri.clone());
     view! {
         <section class="card" data-testid="resource" data-resource=uri>
             <h3><code>{title}</code></h3>
-            <p class="muted">{text(&resource, "name")} " " {text(&resource, "description")}</p>
-            <button data-testid="read-resource" on:click=move |_| { op.dispatch((Op::Read(read_uri.clone()), out)); }>
+            <p class="muted">{text(resource, "name")} " " {text(resource, "description")}</p>
+            <button data-testid="read-resource" on:click=move |_| { op.run(Op::Read(read_uri.clone()), out); }>
                 "Read"
             </button>
             {result_view(out, "resource-result")}
         </section>
     }
+    .into_any()
 }
 
-#[component]
-pub(super) fn PromptCard(prompt: Value, op: Action<(Op, Out), ()>) -> impl IntoView {
-    let name = text(&prompt, "name");
-    let fields = fields_of_prompt(&prompt);
+pub(super) fn prompt_card(prompt: &Value, op: Ops) -> AnyView {
+    let name = text(prompt, "name");
+    let fields = fields_of_prompt(prompt);
     let values = signals(&fields);
     let out = RwSignal::new(None::<Value>);
     let invalid = RwSignal::new(None::<String>);
@@ -131,7 +136,7 @@ pub(super) fn PromptCard(prompt: Value, op: Action<(Op, Out), ()>) -> impl IntoV
         match collect(&submit_fields, &typed(&submit_values)) {
             Ok(arguments) => {
                 invalid.set(None);
-                op.dispatch((Op::Prompt(prompt_name.clone(), arguments), out));
+                op.run(Op::Prompt(prompt_name.clone(), arguments), out);
             }
             Err(why) => invalid.set(Some(why)),
         }
@@ -139,13 +144,14 @@ pub(super) fn PromptCard(prompt: Value, op: Action<(Op, Out), ()>) -> impl IntoV
     view! {
         <section class="card" data-testid="prompt" data-prompt=name>
             <h3><code>{title}</code></h3>
-            <p class="muted">{text(&prompt, "description")}</p>
+            <p class="muted">{text(prompt, "description")}</p>
             <form on:submit=submit>
-                <SchemaFields fields values />
+                {schema_fields(fields, values)}
                 <button type="submit" data-testid="get-prompt">"Get prompt"</button>
             </form>
             {form_error(invalid)}
             {result_view(out, "prompt-result")}
         </section>
     }
+    .into_any()
 }
