@@ -15,16 +15,20 @@ pub(crate) async fn send<H: HttpClient>(http: &H, what: &str, req: HttpRequest) 
     http.send(req).await.map_err(|cause| CoreError::Unreachable { what: what.to_owned(), method, url, cause })
 }
 
+/// Parses a JSON body. Through `from_str` (after a UTF-8 check), never `from_slice`: the SPA
+/// parses its stored JSON from strings, and a second reader type would put a second copy of
+/// serde_json's parser into the wasm.
 pub(crate) fn parse<T: DeserializeOwned>(what: &str, url: &str, res: &HttpResponse) -> Result<T, CoreError> {
-    serde_json::from_slice(&res.body).map_err(|e| CoreError::Invalid {
+    let text = std::str::from_utf8(&res.body).map_err(|_| "the body is not UTF-8 text".to_owned());
+    text.and_then(|t| serde_json::from_str(t).map_err(|e| e.to_string())).map_err(|reason| CoreError::Invalid {
         what: what.to_owned(),
         url: url.to_owned(),
-        reason: e.to_string(),
+        reason,
     })
 }
 
 pub(crate) fn oauth_error(action: &str, res: &HttpResponse) -> Option<CoreError> {
-    let body: OAuthErrorBody = serde_json::from_slice(&res.body).ok()?;
+    let body: OAuthErrorBody = serde_json::from_str(std::str::from_utf8(&res.body).ok()?).ok()?;
     Some(CoreError::OAuth { action: action.to_owned(), error: body.error, description: body.error_description })
 }
 
