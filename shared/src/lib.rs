@@ -7,6 +7,7 @@
 //! needs a JavaScript host.
 
 pub mod challenge;
+pub mod fields;
 pub mod mcp;
 pub mod oauth;
 pub mod pkce;

@@ -5,8 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// RFC 8414 authorization server metadata.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+mod read;
+
+/// RFC 8414 authorization server metadata (`Deserialize` in `read`).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct AuthorizationServerMetadata {
     pub issuer: String,
     pub authorization_endpoint: String,
