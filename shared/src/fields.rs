@@ -80,6 +80,11 @@ impl Fields {
         string(self.take(key)?)
     }
 
+    /// A string that is empty when absent (`null` is an error, as with `#[serde(default)]`).
+    pub fn string_or_empty<E: Error>(&mut self, key: &'static str) -> Result<String, E> {
+        self.0.remove(key).map_or_else(|| Ok(String::new()), string)
+    }
+
     /// An optional string: absent and `null` are `None`.
     pub fn opt_string<E: Error>(&mut self, key: &'static str) -> Result<Option<String>, E> {
         self.present(key).map(string).transpose()
@@ -92,7 +97,12 @@ impl Fields {
 
     /// A list of strings that is empty when absent (`null` is an error, as with `#[serde(default)]`).
     pub fn strings_or_empty<E: Error>(&mut self, key: &'static str) -> Result<Vec<String>, E> {
-        self.0.remove(key).map_or_else(|| Ok(Vec::new()), strings)
+        self.strings_or(key, Vec::new)
+    }
+
+    /// A list of strings that is `default()` when absent (`null` is an error).
+    pub fn strings_or<E: Error>(&mut self, key: &'static str, default: fn() -> Vec<String>) -> Result<Vec<String>, E> {
+        self.0.remove(key).map_or_else(|| Ok(default()), strings)
     }
 
     /// An optional list of strings: absent and `null` are `None`.

@@ -44,7 +44,7 @@ pub struct AuthorizationServerMetadata {
 }
 
 /// RFC 9728 protected resource metadata.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ProtectedResourceMetadata {
     pub resource: String,
     #[serde(default)]
@@ -87,7 +87,7 @@ pub struct ClientRegistrationRequest {
 /// `client_id` is required there, so a client reads every other member as optional (absent
 /// lists are empty, except `grant_types`, whose RFC 7591 §2 default is `authorization_code`);
 /// this server always sends them all.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ClientRegistrationResponse {
     pub client_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,7 +115,7 @@ pub struct ClientRegistrationResponse {
     pub application_type: Option<String>,
 }
 
-fn default_grant_types() -> Vec<String> {
+pub(crate) fn default_grant_types() -> Vec<String> {
     vec![GRANT_AUTHORIZATION_CODE.to_owned()]
 }
 
@@ -132,7 +132,7 @@ pub struct AuthorizationCodeTokenRequest {
 }
 
 /// RFC 6749 §5.1 successful token response.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
@@ -246,7 +246,7 @@ impl ErrorCode {
 }
 
 /// The JSON error body of RFC 6749 §5.2.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct OAuthErrorBody {
     pub error: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

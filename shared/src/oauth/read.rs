@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Deserializer};
 
-use super::AuthorizationServerMetadata;
+use super::{
+    default_grant_types, AuthorizationServerMetadata, ClientRegistrationResponse, OAuthErrorBody,
+    ProtectedResourceMetadata, TokenResponse,
+};
 use crate::fields::Fields;
 
 impl<'de> Deserialize<'de> for AuthorizationServerMetadata {
@@ -34,11 +37,67 @@ impl<'de> Deserialize<'de> for AuthorizationServerMetadata {
     }
 }
 
+impl<'de> Deserialize<'de> for ProtectedResourceMetadata {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut f = Fields::deserialize(d)?;
+        Ok(Self {
+            resource: f.string("resource")?,
+            authorization_servers: f.strings_or_empty("authorization_servers")?,
+            scopes_supported: f.strings_or_empty("scopes_supported")?,
+            bearer_methods_supported: f.strings_or_empty("bearer_methods_supported")?,
+            resource_name: f.opt_string("resource_name")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientRegistrationResponse {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut f = Fields::deserialize(d)?;
+        Ok(Self {
+            client_id: f.string("client_id")?,
+            client_id_issued_at: f.opt_i64("client_id_issued_at")?,
+            client_secret: f.opt_string("client_secret")?,
+            client_secret_expires_at: f.opt_i64("client_secret_expires_at")?,
+            redirect_uris: f.strings_or_empty("redirect_uris")?,
+            client_name: f.opt_string("client_name")?,
+            client_uri: f.opt_string("client_uri")?,
+            grant_types: f.strings_or("grant_types", default_grant_types)?,
+            response_types: f.strings_or_empty("response_types")?,
+            token_endpoint_auth_method: f.string_or_empty("token_endpoint_auth_method")?,
+            scope: f.opt_string("scope")?,
+            application_type: f.opt_string("application_type")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenResponse {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut f = Fields::deserialize(d)?;
+        Ok(Self {
+            access_token: f.string("access_token")?,
+            token_type: f.string("token_type")?,
+            expires_in: f.u64("expires_in")?,
+            scope: f.opt_string("scope")?,
+            refresh_token: f.opt_string("refresh_token")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for OAuthErrorBody {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut f = Fields::deserialize(d)?;
+        Ok(Self { error: f.string("error")?, error_description: f.opt_string("error_description")? })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
 
-    use super::AuthorizationServerMetadata;
+    use super::{
+        default_grant_types, AuthorizationServerMetadata, ClientRegistrationResponse, OAuthErrorBody,
+        ProtectedResourceMetadata, TokenResponse,
+    };
 
     /// What `#[derive(Deserialize)]` made of the AS metadata before `read`: the reference.
     #[derive(Deserialize)]
@@ -96,6 +155,121 @@ mod tests {
                     derived.authorization_response_iss_parameter_supported
                 );
             }
+        }
+    }
+
+    /// Both readers accept `json` and read the same thing, or both refuse it.
+    fn agree<A: serde::de::DeserializeOwned + serde::Serialize, B: serde::de::DeserializeOwned + serde::Serialize>(
+        json: &str,
+    ) {
+        match (serde_json::from_str::<A>(json), serde_json::from_str::<B>(json)) {
+            (Ok(a), Ok(b)) => assert_eq!(serde_json::to_value(a).ok(), serde_json::to_value(b).ok(), "{json}"),
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("{json}: ours ok {}, derived ok {}", a.is_ok(), b.is_ok()),
+        }
+    }
+
+    /// The derived twins of the other documents (as they were before `read`).
+    mod derived {
+        use serde::{Deserialize, Serialize};
+
+        #[derive(Serialize, Deserialize)]
+        pub struct Prm {
+            pub resource: String,
+            #[serde(default)]
+            pub authorization_servers: Vec<String>,
+            #[serde(default)]
+            pub scopes_supported: Vec<String>,
+            #[serde(default)]
+            pub bearer_methods_supported: Vec<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub resource_name: Option<String>,
+        }
+
+        #[derive(Serialize, Deserialize)]
+        pub struct Registered {
+            pub client_id: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub client_id_issued_at: Option<i64>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub client_secret: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub client_secret_expires_at: Option<i64>,
+            #[serde(default)]
+            pub redirect_uris: Vec<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub client_name: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub client_uri: Option<String>,
+            #[serde(default = "super::super::default_grant_types")]
+            pub grant_types: Vec<String>,
+            #[serde(default)]
+            pub response_types: Vec<String>,
+            #[serde(default)]
+            pub token_endpoint_auth_method: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub scope: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub application_type: Option<String>,
+        }
+
+        #[derive(Serialize, Deserialize)]
+        pub struct Token {
+            pub access_token: String,
+            pub token_type: String,
+            pub expires_in: u64,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub scope: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub refresh_token: Option<String>,
+        }
+
+        #[derive(Serialize, Deserialize)]
+        pub struct OAuthError {
+            pub error: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub error_description: Option<String>,
+        }
+    }
+
+    #[test]
+    fn the_other_documents_read_as_the_derive_read_them() {
+        use super::{ClientRegistrationResponse, OAuthErrorBody, ProtectedResourceMetadata, TokenResponse};
+        for json in [
+            r#"{"resource":"https://rs/mcp"}"#,
+            r#"{"resource":"https://rs/mcp","authorization_servers":["https://as"],"resource_name":null,"x":1}"#,
+            r#"{"resource":"https://rs/mcp","authorization_servers":null}"#,
+            r#"{"resource":"https://rs/mcp","authorization_servers":"https://as"}"#,
+            r#"{"resource":"https://rs/mcp","resource":"https://evil/mcp"}"#,
+            r#"{"authorization_servers":[]}"#,
+        ] {
+            agree::<ProtectedResourceMetadata, derived::Prm>(json);
+        }
+        for json in [
+            r#"{"client_id":"c1"}"#,
+            r#"{"client_id":"c1","client_id_issued_at":1,"client_secret":"s","grant_types":["refresh_token"],"token_endpoint_auth_method":"none","scope":null}"#,
+            r#"{"client_id":"c1","grant_types":null}"#,
+            r#"{"client_id":"c1","token_endpoint_auth_method":null}"#,
+            r#"{"client_id":"c1","client_id_issued_at":1.5}"#,
+            r#"{"client_id":"c1","client_id_issued_at":"1"}"#,
+            r#"{"client_id":7}"#,
+            r#"{"client_id_issued_at":1}"#,
+        ] {
+            agree::<ClientRegistrationResponse, derived::Registered>(json);
+        }
+        for json in [
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":60}"#,
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":60,"scope":"x","refresh_token":null}"#,
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#,
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":"60"}"#,
+            r#"{"access_token":"a","token_type":"Bearer"}"#,
+        ] {
+            agree::<TokenResponse, derived::Token>(json);
+        }
+        for json in
+            [r#"{"error":"invalid_grant"}"#, r#"{"error":"x","error_description":"d"}"#, r#"{"error":null}"#, "{}"]
+        {
+            agree::<OAuthErrorBody, derived::OAuthError>(json);
         }
     }
 }
