@@ -4,7 +4,7 @@
 //! when the AS advertises it; when not advertised, accepted when absent but compared when
 //! present. Every comparison is a simple string comparison, without URL normalisation.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use shared::oauth::AuthorizationServerMetadata;
 use shared::pkce::{self, constant_time_eq};
 use shared::urls::Url;
@@ -13,7 +13,8 @@ use crate::error::CoreError;
 use crate::identity::Credentials;
 
 /// Everything the callback needs to finish a login; the front end keeps it across the redirect.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// (`Deserialize` is in `stored`: one shared field reader instead of a derived visitor.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PendingAuthorization {
     pub state: String,
     pub code_verifier: String,

@@ -29,7 +29,8 @@ pub enum CredentialSource {
 }
 
 /// A client identity at one authorization server. Public clients have no secret.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// (`Deserialize` is in `stored`: one shared field reader instead of a derived visitor.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Credentials {
     pub issuer: String,
     pub client_id: String,

@@ -22,6 +22,7 @@ pub mod scope;
 pub mod sse;
 mod stateless;
 pub mod step;
+mod stored;
 pub mod token;
 pub mod trace;
 mod wire;

@@ -4,7 +4,7 @@
 //! `client_secret_basic` (RFC 6749 §2.3.1: both parts form-urlencoded before base64).
 
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use shared::oauth::{
     TokenResponse, AUTH_METHOD_CLIENT_SECRET_BASIC, AUTH_METHOD_CLIENT_SECRET_POST, GRANT_AUTHORIZATION_CODE,
     GRANT_REFRESH_TOKEN, TOKEN_TYPE_BEARER,
@@ -19,7 +19,8 @@ use crate::wire::{self, FORM, JSON};
 pub const TOKEN_WHAT: &str = "the token endpoint";
 
 /// A logged-in session: the tokens, where to use them and how to renew them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// (`Deserialize` is in `stored`: one shared field reader instead of a derived visitor.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Session {
     pub access_token: String,
     /// Milliseconds since the epoch when the access token expires (`now_ms` + `expires_in`).

@@ -124,6 +124,31 @@ impl Fields {
         self.present(key).map(|v| v.as_i64().ok_or_else(|| E::invalid_type(unexpected(&v), &"i64"))).transpose()
     }
 
+    /// A required boolean.
+    pub fn boolean<E: Error>(&mut self, key: &'static str) -> Result<bool, E> {
+        let v = self.take(key)?;
+        v.as_bool().ok_or_else(|| E::invalid_type(unexpected(&v), &"a boolean"))
+    }
+
+    /// A required integer.
+    pub fn i64<E: Error>(&mut self, key: &'static str) -> Result<i64, E> {
+        let v = self.take(key)?;
+        v.as_i64().ok_or_else(|| E::invalid_type(unexpected(&v), &"i64"))
+    }
+
+    /// An optional non-negative integer: absent and `null` are `None`.
+    pub fn opt_u64<E: Error>(&mut self, key: &'static str) -> Result<Option<u64>, E> {
+        self.present(key).map(|v| v.as_u64().ok_or_else(|| E::invalid_type(unexpected(&v), &"u64"))).transpose()
+    }
+
+    /// A required object, read with the same rules (for a nested struct).
+    pub fn object<E: Error>(&mut self, key: &'static str) -> Result<Fields, E> {
+        match self.take(key)? {
+            Value::Object(map) => Ok(Fields(map)),
+            other => Err(E::invalid_type(unexpected(&other), &"a JSON object")),
+        }
+    }
+
     /// A required non-negative integer.
     pub fn u64<E: Error>(&mut self, key: &'static str) -> Result<u64, E> {
         let v = self.take(key)?;
