@@ -40,7 +40,8 @@ impl StepStatus {
 }
 
 /// One step: what it is, how it went, a sentence, and the HTTP exchanges it made.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// (`Deserialize` is in `stored`: one shared field reader instead of a derived visitor.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Step {
     pub id: String,
     pub title: String,

@@ -9,9 +9,12 @@ use shared::fields::Fields;
 
 use crate::authorize::PendingAuthorization;
 use crate::identity::{CredentialSource, Credentials};
+use crate::step::{Step, StepStatus};
 use crate::token::Session;
+use crate::trace::Exchange;
 
 const SOURCES: &[&str] = &["pre_registered", "metadata_document", "dynamic"];
+const STATUSES: &[&str] = &["pending", "ok", "error"];
 
 impl Credentials {
     fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
@@ -81,12 +84,53 @@ impl<'de> Deserialize<'de> for PendingAuthorization {
     }
 }
 
+impl Exchange {
+    fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
+        Ok(Self {
+            method: f.string("method")?,
+            url: f.string("url")?,
+            status: f.opt_u16("status")?,
+            request_headers: f.pairs_or_empty("request_headers")?,
+            request_body: f.opt_string("request_body")?,
+            response_headers: f.pairs_or_empty("response_headers")?,
+            response_body: f.opt_string("response_body")?,
+            error: f.opt_string("error")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Exchange {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::read(Fields::deserialize(d)?)
+    }
+}
+
+/// A timeline step (the SPA keeps the login's timeline across the redirect).
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut f = Fields::deserialize(d)?;
+        let status = f.string::<D::Error>("status")?;
+        Ok(Self {
+            id: f.string("id")?,
+            title: f.string("title")?,
+            status: match status.as_str() {
+                "pending" => StepStatus::Pending,
+                "ok" => StepStatus::Ok,
+                "error" => StepStatus::Error,
+                other => return Err(D::Error::unknown_variant(other, STATUSES)),
+            },
+            detail: f.string("detail")?,
+            exchanges: f.objects_or_empty("exchanges")?.into_iter().map(Exchange::read).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::de::DeserializeOwned;
     use serde::Serialize;
 
-    use super::{Credentials, PendingAuthorization, Session};
+    use super::{Credentials, PendingAuthorization, Session, Step};
 
     /// The derived twins (as the types were before `stored`): the reference.
     mod derived {
@@ -153,6 +197,81 @@ mod tests {
             pub redirect_uri: String,
             pub scope: Option<String>,
             pub authorization_url: String,
+        }
+    }
+
+    pub mod timeline {
+        use serde::{Deserialize, Serialize};
+
+        #[derive(Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Status {
+            Pending,
+            Ok,
+            Error,
+        }
+
+        #[derive(Serialize, Deserialize)]
+        pub struct Exchange {
+            pub method: String,
+            pub url: String,
+            #[serde(default)]
+            pub status: Option<u16>,
+            #[serde(default)]
+            pub request_headers: Vec<(String, String)>,
+            #[serde(default)]
+            pub request_body: Option<String>,
+            #[serde(default)]
+            pub response_headers: Vec<(String, String)>,
+            #[serde(default)]
+            pub response_body: Option<String>,
+            #[serde(default)]
+            pub error: Option<String>,
+        }
+
+        #[derive(Serialize, Deserialize)]
+        pub struct Step {
+            pub id: String,
+            pub title: String,
+            pub status: Status,
+            pub detail: String,
+            #[serde(default)]
+            pub exchanges: Vec<Exchange>,
+        }
+    }
+
+    #[test]
+    fn timeline_steps_read_as_the_derive_read_them() {
+        const STEP: &str = r#"{"id":"prm","title":"t","status":"ok","detail":"d"}"#;
+        const EX: &str = r#"{"method":"GET","url":"https://h/x"}"#;
+        for json in [
+            STEP.to_owned(),
+            STEP.replace("\"ok\"", "\"pending\""),
+            STEP.replace("\"ok\"", "\"error\""),
+            STEP.replace("\"ok\"", "\"Ok\""),
+            STEP.replace(r#","detail":"d""#, ""),
+            with(STEP, r#""exchanges":null"#),
+            with(STEP, r#""exchanges":[1]"#),
+            with(STEP, &format!(r#""exchanges":[{EX}]"#)),
+            with(
+                STEP,
+                &format!(
+                    r#""exchanges":[{}]"#,
+                    with(
+                        EX,
+                        r#""status":200,"request_headers":[["accept","x"]],"response_headers":[],"response_body":"b","error":null"#
+                    )
+                ),
+            ),
+            with(STEP, &format!(r#""exchanges":[{}]"#, with(EX, r#""status":70000"#))),
+            with(STEP, &format!(r#""exchanges":[{}]"#, with(EX, r#""status":-1"#))),
+            with(STEP, &format!(r#""exchanges":[{}]"#, with(EX, r#""request_headers":[["a"]]"#))),
+            with(STEP, &format!(r#""exchanges":[{}]"#, with(EX, r#""request_headers":[["a","b","c"]]"#))),
+            with(STEP, &format!(r#""exchanges":[{}]"#, with(EX, r#""request_headers":[["a",1]]"#))),
+            with(STEP, &format!(r#""exchanges":[{}]"#, with(EX, r#""request_headers":null"#))),
+            with(STEP, &format!(r#""exchanges":[{}]"#, EX.replace(r#""method":"GET","#, ""))),
+        ] {
+            agree::<Step, timeline::Step>(&json);
         }
     }
 

@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::http::{HttpClient, HttpRequest, HttpResponse, StreamingResponse, TransportError};
 
@@ -18,7 +18,8 @@ pub const KEPT_HEADERS: &[&str] =
 pub const REDACTED: &str = "[redacted]";
 
 /// One request and its answer (or the transport failure), with secrets redacted.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// (`Deserialize` is in `stored`: one shared field reader instead of a derived visitor.)
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Exchange {
     pub method: String,
     pub url: String,

@@ -65,6 +65,24 @@ fn strings<E: Error>(v: Value) -> Result<Vec<String>, E> {
     }
 }
 
+/// A list of `[name, value]` pairs (a Rust `(String, String)` is a two-element array).
+fn pairs<E: Error>(v: Value) -> Result<Vec<(String, String)>, E> {
+    let Value::Array(items) = v else { return Err(E::invalid_type(unexpected(&v), &"a sequence")) };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::Array(pair) if pair.len() == 2 => {
+                let mut pair = pair.into_iter();
+                let name = pair.next().map_or_else(|| Err(E::invalid_length(0, &"a pair")), string)?;
+                let value = pair.next().map_or_else(|| Err(E::invalid_length(1, &"a pair")), string)?;
+                Ok((name, value))
+            }
+            Value::Array(other) => Err(E::invalid_length(other.len(), &"a pair")),
+            other => Err(E::invalid_type(unexpected(&other), &"a pair")),
+        })
+        .collect()
+}
+
 impl Fields {
     fn take<E: Error>(&mut self, key: &'static str) -> Result<Value, E> {
         self.0.remove(key).ok_or_else(|| E::missing_field(key))
@@ -139,6 +157,35 @@ impl Fields {
     /// An optional non-negative integer: absent and `null` are `None`.
     pub fn opt_u64<E: Error>(&mut self, key: &'static str) -> Result<Option<u64>, E> {
         self.present(key).map(|v| v.as_u64().ok_or_else(|| E::invalid_type(unexpected(&v), &"u64"))).transpose()
+    }
+
+    /// An optional small integer: absent and `null` are `None`.
+    pub fn opt_u16<E: Error>(&mut self, key: &'static str) -> Result<Option<u16>, E> {
+        self.present(key)
+            .map(|v| {
+                v.as_u64().and_then(|n| u16::try_from(n).ok()).ok_or_else(|| E::invalid_type(unexpected(&v), &"u16"))
+            })
+            .transpose()
+    }
+
+    /// A list of `[name, value]` pairs that is empty when absent (`null` is an error).
+    pub fn pairs_or_empty<E: Error>(&mut self, key: &'static str) -> Result<Vec<(String, String)>, E> {
+        self.0.remove(key).map_or_else(|| Ok(Vec::new()), pairs)
+    }
+
+    /// A list of objects (each read with the same rules) that is empty when absent.
+    pub fn objects_or_empty<E: Error>(&mut self, key: &'static str) -> Result<Vec<Fields>, E> {
+        match self.0.remove(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::Object(map) => Ok(Fields(map)),
+                    other => Err(E::invalid_type(unexpected(&other), &"a JSON object")),
+                })
+                .collect(),
+            Some(other) => Err(E::invalid_type(unexpected(&other), &"a sequence")),
+        }
     }
 
     /// A required object, read with the same rules (for a nested struct).
