@@ -47,7 +47,14 @@ impl<'de> Deserialize<'de> for Credentials {
 
 impl<'de> Deserialize<'de> for Session {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut f = Fields::deserialize(d)?;
+        Self::read(Fields::deserialize(d)?)
+    }
+}
+
+impl Session {
+    /// Reads a session from the members of an object, for a front end whose own record holds
+    /// a session's members beside its own (what `#[serde(flatten)]` does, with less code).
+    pub fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
         Ok(Self {
             access_token: f.string("access_token")?,
             expires_at: f.i64("expires_at")?,
@@ -66,7 +73,13 @@ impl<'de> Deserialize<'de> for Session {
 
 impl<'de> Deserialize<'de> for PendingAuthorization {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut f = Fields::deserialize(d)?;
+        Self::read(Fields::deserialize(d)?)
+    }
+}
+
+impl PendingAuthorization {
+    /// Reads a pending authorization from the members of an object (see [`Session::read`]).
+    pub fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
         Ok(Self {
             state: f.string("state")?,
             code_verifier: f.string("code_verifier")?,
@@ -108,8 +121,14 @@ impl<'de> Deserialize<'de> for Exchange {
 /// A timeline step (the SPA keeps the login's timeline across the redirect).
 impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut f = Fields::deserialize(d)?;
-        let status = f.string::<D::Error>("status")?;
+        Self::read(Fields::deserialize(d)?)
+    }
+}
+
+impl Step {
+    /// Reads a step from the members of an object (e.g. one of [`Fields::objects_or_empty`]).
+    pub fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
+        let status = f.string::<E>("status")?;
         Ok(Self {
             id: f.string("id")?,
             title: f.string("title")?,
@@ -117,7 +136,7 @@ impl<'de> Deserialize<'de> for Step {
                 "pending" => StepStatus::Pending,
                 "ok" => StepStatus::Ok,
                 "error" => StepStatus::Error,
-                other => return Err(D::Error::unknown_variant(other, STATUSES)),
+                other => return Err(E::unknown_variant(other, STATUSES)),
             },
             detail: f.string("detail")?,
             exchanges: f.objects_or_empty("exchanges")?.into_iter().map(Exchange::read).collect::<Result<_, _>>()?,
