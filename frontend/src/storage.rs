@@ -19,6 +19,7 @@ use client_core::identity::{CredentialStore, Credentials};
 use client_core::PendingAuthorization;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use shared::fields::Fields;
 
 use crate::error::ClientError;
 use crate::flow::Step;
@@ -32,7 +33,7 @@ const REGISTRATION_PREFIX: &str = "mcp-auth.registration:";
 
 /// Everything `/callback` needs to finish a login started on the home page: the core's pending
 /// authorization (`state`, verifier, client, endpoints) and the steps shown so far.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct PendingFlow {
     #[serde(flatten)]
     pub authorization: PendingAuthorization,
@@ -52,7 +53,7 @@ pub struct PendingCall {
 
 /// A logged-in session: the core's session (tokens, where to use them, the client) and how it
 /// was obtained. `client_id` is repeated at the top level for readers of the record.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Session {
     #[serde(flatten)]
     pub tokens: client_core::Session,
@@ -60,6 +61,30 @@ pub struct Session {
     /// How this session was obtained, for the console's "how you got here" panel.
     #[serde(default)]
     pub timeline: Vec<Step>,
+}
+
+/// The timeline member of a stored record.
+fn timeline<E: serde::de::Error>(f: &mut Fields) -> Result<Vec<Step>, E> {
+    f.objects_or_empty("timeline")?.into_iter().map(Step::read).collect()
+}
+
+// Read by hand, not derived: `#[serde(flatten)]` would buffer the record and instantiate
+// another deserializer for the core's types.
+impl<'de> Deserialize<'de> for PendingFlow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut f = Fields::deserialize(d)?;
+        let timeline = timeline(&mut f)?;
+        Ok(Self { authorization: PendingAuthorization::read(f)?, timeline })
+    }
+}
+
+impl<'de> Deserialize<'de> for Session {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut f = Fields::deserialize(d)?;
+        let timeline = timeline(&mut f)?;
+        let client_id = f.string("client_id")?;
+        Ok(Self { tokens: client_core::Session::read(f)?, client_id, timeline })
+    }
 }
 
 impl Session {
