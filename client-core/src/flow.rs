@@ -23,6 +23,8 @@ struct Steps<'a, H> {
 }
 
 impl<H: HttpClient> Steps<'_, H> {
+    /// Not inlined: every step reports three times, and the step record is the same work each time.
+    #[inline(never)]
     fn report(&self, id: &str, title: &str, status: StepStatus, detail: String) {
         let exchanges = if status == StepStatus::Pending { Vec::new() } else { self.http.take() };
         self.obs.step(&Step { id: id.into(), title: title.into(), status, detail, exchanges });
@@ -43,10 +45,15 @@ impl<H: HttpClient> Steps<'_, H> {
                 Ok(value)
             }
             Err(e) => {
-                self.report(id, title, StepStatus::Error, e.to_string());
+                self.fail(id, title, &e);
                 Err(e)
             }
         }
+    }
+
+    #[inline(never)]
+    fn fail(&self, id: &str, title: &str, e: &CoreError) {
+        self.report(id, title, StepStatus::Error, e.to_string());
     }
 }
 
@@ -76,9 +83,8 @@ pub async fn begin_login<H: HttpClient>(
     ctx: LoginContext<'_>,
 ) -> Result<PendingAuthorization, CoreError> {
     let s = Steps { http: Recorder::new(http), obs: ctx.observer };
-    let mcp = discovery::parse_mcp_url(mcp_input).inspect_err(|e| {
-        s.report(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, StepStatus::Error, e.to_string());
-    })?;
+    let mcp =
+        discovery::parse_mcp_url(mcp_input).inspect_err(|e| s.fail(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, e))?;
     let pending = format!("POST {mcp} (initialize) without an Authorization header…");
     let challenge = s.run(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, pending, unauthenticated(&s, &mcp)).await?;
     after_challenge(&s, &mcp, challenge, ctx).await
@@ -219,7 +225,7 @@ fn authorize_step<H: HttpClient>(
         "Preparing the authorization request…".into(),
     );
     let pending = authorize::start(asm, creds, mcp_url, resource, scope, random)
-        .inspect_err(|e| s.report(ids::AUTHORIZE_REDIRECT, TITLE_AUTHORIZE, StepStatus::Error, e.to_string()))?;
+        .inspect_err(|e| s.fail(ids::AUTHORIZE_REDIRECT, TITLE_AUTHORIZE, e))?;
     let scope_text = pending.scope.as_deref().map_or("no scope parameter".to_owned(), |s| format!("scope \"{s}\""));
     s.report(
         ids::AUTHORIZE_REDIRECT,
@@ -348,7 +354,7 @@ pub async fn begin_step_up<H: HttpClient>(
     let have = session.scope.clone().unwrap_or_default();
     s.report(ids::STEP_UP, TITLE_STEP_UP, StepStatus::Pending, String::new());
     let union = scope::step_up(method, session.scope.as_deref(), challenged, attempts)
-        .inspect_err(|e| s.report(ids::STEP_UP, TITLE_STEP_UP, StepStatus::Error, e.to_string()))?;
+        .inspect_err(|e| s.fail(ids::STEP_UP, TITLE_STEP_UP, e))?;
     s.report(
         ids::STEP_UP,
         TITLE_STEP_UP,
