@@ -64,8 +64,9 @@ struct Connection {
     last_challenge: Option<String>,
     /// A version the server offered after refusing ours (-32022).
     next_version: Option<String>,
-    /// From the last `tools/list`: which parameters of which tool are mirrored into headers.
-    header_params: std::collections::HashMap<String, Vec<(String, String)>>,
+    /// From the last `tools/list`: which parameters of which tool are mirrored into headers (a
+    /// BTreeMap: the SPA then needs no SipHash/hashbrown code for this one map).
+    header_params: std::collections::BTreeMap<String, Vec<(String, String)>>,
     /// Answers the server's `elicitation/create`; with one, the client declares elicitation.
     elicitation: Option<ElicitationHandler>,
     /// The session's standing GET stream, on which the server sends its own requests.
@@ -95,7 +96,7 @@ impl<H: HttpClient> McpClient<H> {
             stateless: None,
             last_challenge: None,
             next_version: None,
-            header_params: std::collections::HashMap::new(),
+            header_params: std::collections::BTreeMap::new(),
             elicitation: None,
             listener: None,
         };

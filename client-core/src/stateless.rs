@@ -3,7 +3,7 @@
 //! mirrored from tool parameters annotated `x-mcp-header`, and which version to retry at when a
 //! server refuses ours.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -37,7 +37,7 @@ pub(crate) fn with_meta(params: Value, version: &str, capabilities: &Value) -> V
 pub(crate) fn with_standard_headers(
     mut req: HttpRequest,
     message: &JsonRpcRequest,
-    header_params: &HashMap<String, Vec<(String, String)>>,
+    header_params: &BTreeMap<String, Vec<(String, String)>>,
 ) -> HttpRequest {
     req = req.header("mcp-method", &message.method);
     if message.method == "tools/call" {
@@ -63,8 +63,8 @@ pub(crate) fn with_standard_headers(
 /// Tool name → (parameter, header name) for every parameter annotated `x-mcp-header`. A tool
 /// with an invalid annotation (empty, not a token, not unique ignoring case, on a non-primitive
 /// parameter) gets no mapping at all.
-pub(crate) fn header_params(tools_list: &Value) -> HashMap<String, Vec<(String, String)>> {
-    let mut out = HashMap::new();
+pub(crate) fn header_params(tools_list: &Value) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut out = BTreeMap::new();
     for tool in tools_list["tools"].as_array().into_iter().flatten() {
         let Some(name) = tool["name"].as_str() else { continue };
         let mut params: Vec<(String, String)> = Vec::new();
@@ -141,17 +141,17 @@ mod tests {
     #[test]
     fn standard_headers_mirror_method_and_name() {
         let call = JsonRpcRequest::call(1, "tools/call", json!({"name": "test-tool"}));
-        let req = with_standard_headers(HttpRequest::get("http://x"), &call, &HashMap::new());
+        let req = with_standard_headers(HttpRequest::get("http://x"), &call, &BTreeMap::new());
         assert_eq!(req.header_value("mcp-method"), Some("tools/call"));
         assert_eq!(req.header_value("mcp-name"), Some("test-tool"));
         let list = JsonRpcRequest::call(2, "tools/list", json!({}));
         assert_eq!(
-            with_standard_headers(HttpRequest::get("http://x"), &list, &HashMap::new()).header_value("mcp-name"),
+            with_standard_headers(HttpRequest::get("http://x"), &list, &BTreeMap::new()).header_value("mcp-name"),
             None
         );
         let odd = JsonRpcRequest::call(3, "tools/call", json!({"name": "t\nX-Evil: 1"}));
         assert_eq!(
-            with_standard_headers(HttpRequest::get("http://x"), &odd, &HashMap::new()).header_value("mcp-name"),
+            with_standard_headers(HttpRequest::get("http://x"), &odd, &BTreeMap::new()).header_value("mcp-name"),
             None
         );
     }
