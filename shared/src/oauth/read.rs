@@ -94,10 +94,7 @@ impl<'de> Deserialize<'de> for OAuthErrorBody {
 mod tests {
     use serde::Deserialize;
 
-    use super::{
-        default_grant_types, AuthorizationServerMetadata, ClientRegistrationResponse, OAuthErrorBody,
-        ProtectedResourceMetadata, TokenResponse,
-    };
+    use super::AuthorizationServerMetadata;
 
     /// What `#[derive(Deserialize)]` made of the AS metadata before `read`: the reference.
     #[derive(Deserialize)]
