@@ -32,7 +32,11 @@ const REGISTRATION_PREFIX: &str = "mcp-auth.registration:";
 
 /// Everything `/callback` needs to finish a login started on the home page: the core's pending
 /// authorization (`state`, verifier, client, endpoints) and the steps shown so far.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+///
+/// Written flat (the core's fields and `timeline` in one JSON object) but read without
+/// `#[serde(flatten)]`, whose buffering deserializer cost the SPA ~2 KB gzipped: the same text is
+/// read twice, as the core's record and as [`Steps`] (each ignores the other's fields).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct PendingFlow {
     #[serde(flatten)]
     pub authorization: PendingAuthorization,
@@ -51,8 +55,9 @@ pub struct PendingCall {
 }
 
 /// A logged-in session: the core's session (tokens, where to use them, the client) and how it
-/// was obtained. `client_id` is repeated at the top level for readers of the record.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// was obtained. `client_id` is repeated at the top level for readers of the record (on load
+/// it is taken from the credentials, where it came from). Read like [`PendingFlow`].
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Session {
     #[serde(flatten)]
     pub tokens: client_core::Session,
@@ -75,6 +80,17 @@ impl Deref for Session {
     fn deref(&self) -> &client_core::Session {
         &self.tokens
     }
+}
+
+/// The `timeline` beside the core's fields in a [`PendingFlow`] or [`Session`] record.
+#[derive(Deserialize)]
+struct Steps {
+    #[serde(default)]
+    timeline: Vec<Step>,
+}
+
+fn steps_of(text: &str) -> serde_json::Result<Vec<Step>> {
+    serde_json::from_str::<Steps>(text).map(|s| s.timeline)
 }
 
 /// The two browser storage areas; nothing secret ever goes to [`Area::Local`].
@@ -105,13 +121,22 @@ impl Area {
 }
 
 fn load<T: DeserializeOwned>(area: Area, key: &str) -> Result<Option<T>, ClientError> {
+    load_with(area, key, |text| serde_json::from_str(text))
+}
+
+/// [`load`] with the record's own reader.
+fn load_with<T>(
+    area: Area,
+    key: &str,
+    parse: impl FnOnce(&str) -> serde_json::Result<T>,
+) -> Result<Option<T>, ClientError> {
     let raw = area
         .get()?
         .get_item(key)
         .map_err(|_| ClientError::message(format!("Could not read {key} from {}.", area.name())))?;
     match raw {
         None => Ok(None),
-        Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+        Some(text) => parse(&text).map(Some).map_err(|e| {
             remove(area, key);
             ClientError::message(format!("The saved record {key} was unreadable and has been discarded ({e})."))
         }),
@@ -134,7 +159,9 @@ fn remove(area: Area, key: &str) {
 }
 
 pub fn load_pending() -> Result<Option<PendingFlow>, ClientError> {
-    load(Area::Session, PENDING_KEY)
+    load_with(Area::Session, PENDING_KEY, |text| {
+        Ok(PendingFlow { authorization: serde_json::from_str(text)?, timeline: steps_of(text)? })
+    })
 }
 
 pub fn save_pending(flow: &PendingFlow) -> Result<(), ClientError> {
@@ -146,7 +173,7 @@ pub fn clear_pending() {
 }
 
 pub fn load_session() -> Result<Option<Session>, ClientError> {
-    load(Area::Session, SESSION_KEY)
+    load_with(Area::Session, SESSION_KEY, |text| Ok(Session::new(serde_json::from_str(text)?, steps_of(text)?)))
 }
 
 /// The session if one is stored and usable (see `client_core::Session::is_usable`); any other
