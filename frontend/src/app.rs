@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::region;
 use crate::pages::callback::callback_page;
 use crate::pages::console::console_page;
 use crate::pages::home::home_page;
@@ -13,15 +14,15 @@ pub fn App() -> impl IntoView {
     let router = Router::start();
     provide_context(router);
     // Pages are built untracked: only a change of path rebuilds them.
-    let page = move || {
+    let page = region(move || {
         let path = router.path();
-        untrack(|| match path.trim_end_matches('/') {
+        Some(untrack(|| match path.trim_end_matches('/') {
             "" => home_page(),
             "/callback" => callback_page(),
             "/console" => console_page(),
             _ => view! { <section class="card"><h1>"Page not found"</h1><a href="/">"Home"</a></section> }.into_any(),
-        })
-    };
+        }))
+    });
     view! {
         <header class="topbar">
             <a href="/" class="brand">"MCP Auth"</a>

@@ -5,11 +5,12 @@
 use client_core::Exchange;
 use leptos::prelude::*;
 
+use super::{region, Region};
 use crate::flow::{Step, StepStatus};
 
 /// The steps, or nothing while there are none.
-pub fn flow_timeline(steps: RwSignal<Vec<Step>>) -> impl IntoView {
-    move || {
+pub fn flow_timeline(steps: RwSignal<Vec<Step>>) -> Region {
+    region(move || {
         let steps = steps.get();
         (!steps.is_empty()).then(|| {
             view! {
@@ -17,8 +18,9 @@ pub fn flow_timeline(steps: RwSignal<Vec<Step>>) -> impl IntoView {
                     {steps.into_iter().map(step_view).collect_view()}
                 </ol>
             }
+            .into_any()
         })
-    }
+    })
 }
 
 fn step_view(step: Step) -> impl IntoView {

@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
+use super::flag;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
     Text,
@@ -123,7 +125,7 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
     let name = field.name.clone();
     let input = match field.kind {
         Kind::Boolean => view! {
-            <input type="checkbox" data-field=name prop:checked=move || value.get() == "true"
+            <input type="checkbox" data-field=name prop:checked=flag(move || value.get() == "true")
                 on:change=move |ev| value.set(event_target_checked(&ev).to_string()) />
         }
         .into_any(),

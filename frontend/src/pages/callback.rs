@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{error_banner, flow_timeline};
+use crate::components::{error_banner, flow_timeline, region};
 use crate::flow::callback::{self, CallbackParams};
 use crate::flow::Timeline;
 use crate::router::{query, use_router};
@@ -42,9 +42,9 @@ pub fn callback_page() -> AnyView {
     view! {
         <section class="card">
             <h1>"Finishing the login"</h1>
-            {move || finishing.get().then(|| view! {
+            {region(move || finishing.get().then(|| view! {
                 <p class="muted">"Checking the response from the authorization server…"</p>
-            })}
+            }.into_any()))}
         </section>
         {error_banner(error)}
         {flow_timeline(timeline.signal())}

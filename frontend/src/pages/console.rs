@@ -18,7 +18,7 @@ use client_core::mcp::ServerInfo;
 use client_core::token::{self, TokenKind};
 
 use crate::browser;
-use crate::components::{banner, error_banner, flow_timeline, login_required, session_card};
+use crate::components::{banner, error_banner, flow_timeline, login_required, region, session_card};
 use crate::error::ClientError;
 use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
@@ -213,23 +213,25 @@ fn console(session: Session) -> AnyView {
     };
     let mcp_url = session.mcp_url.clone();
 
-    let page = move || match reporter.revoked.get() {
-        Some(reason) => login_required(Some(reason), Some(mcp_url.clone())),
-        None => view! {
-            {session_card(shown, renewals, refreshing, on_refresh, on_logout)}
-            {error_banner(reporter.error)}
-            {move || match overview.get() {
-                None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
-                Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
-                Some(Err(e)) => banner(true, "error", e.to_string()),
-            }}
-            <details class="card">
-                <summary>"How this session was obtained"</summary>
-                {flow_timeline(RwSignal::new(session.timeline.clone()))}
-            </details>
-        }
-        .into_any(),
-    };
+    let page = region(move || match reporter.revoked.get() {
+        Some(reason) => Some(login_required(Some(reason), Some(mcp_url.clone()))),
+        None => Some(
+            view! {
+                {session_card(shown, renewals, refreshing, on_refresh, on_logout)}
+                {error_banner(reporter.error)}
+                {region(move || Some(match overview.get() {
+                    None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
+                    Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
+                    Some(Err(e)) => banner(true, "error", e.to_string()),
+                }))}
+                <details class="card">
+                    <summary>"How this session was obtained"</summary>
+                    {flow_timeline(RwSignal::new(session.timeline.clone()))}
+                </details>
+            }
+            .into_any(),
+        ),
+    });
     page.into_any()
 }
 

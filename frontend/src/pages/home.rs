@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::components::{banner, error_banner, flow_timeline};
+use crate::components::{banner, error_banner, flow_timeline, region};
 use crate::flow::{discovery, Timeline};
 use crate::router;
 use crate::storage;
@@ -71,12 +71,12 @@ pub fn home_page() -> AnyView {
                         prop:value=mcp_url
                         on:input=move |ev| mcp_url.set(event_target_value(&ev))
                     />
-                    <button data-testid="connect" type="submit" disabled=move || connecting.get()>
+                    <button data-testid="connect" type="submit" disabled=connecting.flag()>
                         "Connect"
                     </button>
                 </div>
             </form>
-            {move || (stored_registrations.get() > 0).then(|| view! {
+            {region(move || (stored_registrations.get() > 0).then(|| view! {
                 <p class="muted" data-testid="stored-registration">
                     "This browser keeps the client registration of an earlier login, so Connect reuses it and "
                     "consent you already gave applies again. If the authorization server says this app is not "
@@ -86,12 +86,12 @@ pub fn home_page() -> AnyView {
                     </button>
                     " and connect again."
                 </p>
-            })}
-            {move || forgotten.get().then(|| banner(
+            }.into_any()))}
+            {region(move || forgotten.get().then(|| banner(
                 false,
                 "registration-notice",
                 "The stored client registration was forgotten; press Connect to register again.".into(),
-            ))}
+            )))}
         </section>
         {error_banner(error)}
         {flow_timeline(timeline.signal())}

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{Mcp, Reporter, ToolRunner};
 use crate::components::mcp_result::mcp_result;
 use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, schema_fields, Field};
-use crate::components::working;
+use crate::components::{region, working, Region};
 use crate::storage::PendingCall;
 use crate::task::run;
 
@@ -66,12 +66,14 @@ fn typed(values: &[RwSignal<String>]) -> Vec<String> {
     values.iter().map(|v| v.get_untracked()).collect()
 }
 
-fn result_view(out: Out, testid: &'static str) -> impl IntoView {
-    move || out.with(|result| result.as_ref().map(|result| mcp_result(result, testid)))
+fn result_view(out: Out, testid: &'static str) -> Region {
+    region(move || out.with(|result| result.as_ref().map(|result| mcp_result(result, testid))))
 }
 
-fn form_error(message: RwSignal<Option<String>>) -> impl IntoView {
-    move || message.get().map(|m| view! { <p class="banner banner-error" data-testid="form-error">{m}</p> })
+fn form_error(message: RwSignal<Option<String>>) -> Region {
+    region(move || {
+        message.get().map(|m| view! { <p class="banner banner-error" data-testid="form-error">{m}</p> }.into_any())
+    })
 }
 
 pub(super) fn tool_card(tool: &Value, runner: ToolRunner) -> AnyView {
@@ -96,7 +98,7 @@ pub(super) fn tool_card(tool: &Value, runner: ToolRunner) -> AnyView {
             <p class="muted">{text(tool, "description")}</p>
             <form on:submit=submit>
                 {schema_fields(fields, values)}
-                <button type="submit" data-testid="call-tool" disabled=move || runner.busy.get()>"Call"</button>
+                <button type="submit" data-testid="call-tool" disabled=runner.busy.flag()>"Call"</button>
                 {working(runner.busy)}
             </form>
             {form_error(invalid)}

@@ -1,0 +1,24 @@
+//! The reactive parts of the views, each of one of three boxed closure types: tachys
+//! instantiates its render-effect code (build, rebuild, effect) once per closure type, so
+//! a plain `move ||` per place cost ~1.3 KB of code each.
+
+use leptos::prelude::*;
+
+/// A part of a page built again whenever a signal it reads changes; `None` shows nothing.
+pub type Region = Box<dyn FnMut() -> Option<AnyView> + Send>;
+/// Text that follows the signals it reads.
+pub type Text = Box<dyn FnMut() -> String + Send>;
+/// A boolean attribute or property that follows the signals it reads.
+pub type Flag = Box<dyn FnMut() -> bool + Send>;
+
+pub fn region(f: impl Fn() -> Option<AnyView> + Send + 'static) -> Region {
+    Box::new(f)
+}
+
+pub fn text(f: impl Fn() -> String + Send + 'static) -> Text {
+    Box::new(f)
+}
+
+pub fn flag(f: impl Fn() -> bool + Send + 'static) -> Flag {
+    Box::new(f)
+}
