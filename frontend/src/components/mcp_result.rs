@@ -71,11 +71,11 @@ pub fn mcp_result(result: &Value, testid: &'static str) -> AnyView {
         <div class="mcp-result" data-testid=testid data-is-error=is_error.to_string()>
             {is_error.then(|| view! {
                 <p class="banner banner-error" data-testid="is-error">"The server reported an error (isError: true)."</p>
-            })}
+            }.into_any())}
             {structured.map(|json| view! {
                 <p class="muted">"structuredContent"</p>
                 <pre class="result" data-testid="structured">{json}</pre>
-            })}
+            }.into_any())}
             {blocks(&result["content"])}
             {blocks(&result["contents"])}
             {messages}

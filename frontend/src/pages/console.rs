@@ -293,7 +293,7 @@ fn overview_view(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: Step
     );
     view! {
         <section class="card">
-            {whoami.map(|who| view! { <p class="whoami">"Logged in as " <span data-testid="whoami">{who}</span></p> })}
+            {whoami.map(|who| view! { <p class="whoami">"Logged in as " <span data-testid="whoami">{who}</span></p> }.into_any())}
             <p class="muted" data-testid="server-info">{connected}</p>
         </section>
         <div data-testid="step-up-timeline">
@@ -305,7 +305,7 @@ fn overview_view(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: Step
         <h2>"Resources"</h2>
         {none_listed(no_resources)}
         <div class="grid">{resources}</div>
-        {has_prompts.then(|| view! { <h2>"Prompts"</h2> })}
+        {has_prompts.then(|| view! { <h2>"Prompts"</h2> }.into_any())}
         <div class="grid">{prompts}</div>
     }
     .into_any()

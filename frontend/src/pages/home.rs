@@ -52,7 +52,7 @@ pub fn home_page() -> AnyView {
                     "You already have a session in this tab. "
                     <a href="/console" data-testid="open-console">"Open the console"</a>
                 </p>
-            })}
+            }.into_any())}
             <form
                 class="connect"
                 on:submit=move |ev| {
