@@ -15,7 +15,7 @@ pub fn flow_timeline(steps: RwSignal<Vec<Step>>) -> Region {
         (!steps.is_empty()).then(|| {
             view! {
                 <ol class="timeline" data-testid="flow-timeline">
-                    {steps.into_iter().map(step_view).collect_view()}
+                    {steps.into_iter().map(step_view).collect::<Vec<_>>()}
                 </ol>
             }
             .into_any()
@@ -23,7 +23,7 @@ pub fn flow_timeline(steps: RwSignal<Vec<Step>>) -> Region {
     })
 }
 
-fn step_view(step: Step) -> impl IntoView {
+fn step_view(step: Step) -> AnyView {
     let label = match step.status {
         StepStatus::Pending => "…",
         StepStatus::Ok => "✓",
@@ -44,13 +44,14 @@ fn step_view(step: Step) -> impl IntoView {
                     {step.title} <span class="step-id">{id_label}</span>
                 </div>
                 <p class="step-detail">{step.detail}</p>
-                {exchanges.into_iter().map(exchange_view).collect_view()}
+                {exchanges.into_iter().map(exchange_view).collect::<Vec<_>>()}
             </div>
         </li>
     }
+    .into_any()
 }
 
-fn exchange_view(ex: Exchange) -> impl IntoView {
+fn exchange_view(ex: Exchange) -> AnyView {
     let summary = ex.summary();
     let status = ex.status.map(|s| s.to_string()).unwrap_or_default();
     view! {
@@ -59,4 +60,5 @@ fn exchange_view(ex: Exchange) -> impl IntoView {
             <pre>{ex.render()}</pre>
         </details>
     }
+    .into_any()
 }

@@ -117,7 +117,7 @@ fn number(raw: &str) -> Option<Value> {
 
 /// The inputs for `fields`; `values[i]` holds what field `i` currently says.
 pub fn schema_fields(fields: Vec<Field>, values: Vec<RwSignal<String>>) -> impl IntoView {
-    fields.into_iter().zip(values).map(|(field, value)| field_view(field, value)).collect_view()
+    fields.into_iter().zip(values).map(|(field, value)| field_view(field, value)).collect::<Vec<_>>()
 }
 
 fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
@@ -132,7 +132,7 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
         Kind::Enum(options) => view! {
             <select data-field=name prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
                 <option value="">"—"</option>
-                {options.into_iter().map(|o| { let label = o.clone(); view! { <option value=o>{label}</option> } }).collect_view()}
+                {options.into_iter().map(|o| { let label = o.clone(); view! { <option value=o>{label}</option> }.into_any() }).collect::<Vec<_>>()}
             </select>
         }
         .into_any(),
