@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::region;
+use crate::components::{region, siblings};
 use crate::pages::callback::callback_page;
 use crate::pages::console::console_page;
 use crate::pages::home::home_page;
@@ -23,11 +23,14 @@ pub fn App() -> impl IntoView {
             _ => view! { <section class="card"><h1>"Page not found"</h1><a href="/">"Home"</a></section> }.into_any(),
         }))
     });
-    view! {
-        <header class="topbar">
-            <a href="/" class="brand">"MCP Auth"</a>
-            <span class="muted">"OAuth 2.1 + PKCE browser client for protected MCP servers"</span>
-        </header>
-        <main>{page}</main>
-    }
+    siblings(vec![
+        view! {
+            <header class="topbar">
+                <a href="/" class="brand">"MCP Auth"</a>
+                <span class="muted">"OAuth 2.1 + PKCE browser client for protected MCP servers"</span>
+            </header>
+        }
+        .into_any(),
+        view! { <main>{page}</main> }.into_any(),
+    ])
 }

@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use client_core::mcp::pretty;
 
+use super::siblings;
+
 fn pretty_value(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
@@ -72,10 +74,10 @@ pub fn mcp_result(result: &Value, testid: &'static str) -> AnyView {
             {is_error.then(|| view! {
                 <p class="banner banner-error" data-testid="is-error">"The server reported an error (isError: true)."</p>
             }.into_any())}
-            {structured.map(|json| view! {
-                <p class="muted">"structuredContent"</p>
-                <pre class="result" data-testid="structured">{json}</pre>
-            }.into_any())}
+            {structured.map(|json| siblings(vec![
+                view! { <p class="muted">"structuredContent"</p> }.into_any(),
+                view! { <pre class="result" data-testid="structured">{json}</pre> }.into_any(),
+            ]))}
             {blocks(&result["content"])}
             {blocks(&result["contents"])}
             {messages}

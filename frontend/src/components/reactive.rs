@@ -11,6 +11,12 @@ pub type Text = Box<dyn FnMut() -> String + Send>;
 /// A boolean attribute or property that follows the signals it reads.
 pub type Flag = Box<dyn FnMut() -> bool + Send>;
 
+/// Sibling views as one: a `Vec<AnyView>`, one type for every multi-part view, where the
+/// tuple a `view!` with several roots makes is a type (and render code) of its own.
+pub fn siblings(parts: Vec<AnyView>) -> AnyView {
+    parts.into_any()
+}
+
 pub fn region(f: impl Fn() -> Option<AnyView> + Send + 'static) -> Region {
     Box::new(f)
 }

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{error_banner, flow_timeline, region};
+use crate::components::{error_banner, flow_timeline, region, siblings};
 use crate::flow::callback::{self, CallbackParams};
 use crate::flow::Timeline;
 use crate::router::{query, use_router};
@@ -39,18 +39,23 @@ pub fn callback_page() -> AnyView {
         }
     });
 
-    view! {
+    siblings(vec![
+        view! {
         <section class="card">
             <h1>"Finishing the login"</h1>
             {region(move || finishing.get().then(|| view! {
                 <p class="muted">"Checking the response from the authorization server…"</p>
             }.into_any()))}
         </section>
-        {error_banner(error)}
-        {flow_timeline(timeline.signal())}
+        }
+        .into_any(),
+        error_banner(error).into_any(),
+        flow_timeline(timeline.signal()).into_any(),
+        view! {
         <p>
             <a class="button secondary" href=home data-testid="start-over">"Start over"</a>
         </p>
-    }
-    .into_any()
+        }
+        .into_any(),
+    ])
 }

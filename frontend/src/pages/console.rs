@@ -18,7 +18,7 @@ use client_core::mcp::ServerInfo;
 use client_core::token::{self, TokenKind};
 
 use crate::browser;
-use crate::components::{banner, error_banner, flow_timeline, login_required, region, session_card};
+use crate::components::{banner, error_banner, flow_timeline, login_required, region, session_card, siblings};
 use crate::error::ClientError;
 use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
@@ -215,22 +215,25 @@ fn console(session: Session) -> AnyView {
 
     let page = region(move || match reporter.revoked.get() {
         Some(reason) => Some(login_required(Some(reason), Some(mcp_url.clone()))),
-        None => Some(
-            view! {
-                {session_card(shown, renewals, refreshing, on_refresh, on_logout)}
-                {error_banner(reporter.error)}
-                {region(move || Some(match overview.get() {
+        None => Some(siblings(vec![
+            session_card(shown, renewals, refreshing, on_refresh, on_logout).into_any(),
+            error_banner(reporter.error).into_any(),
+            region(move || {
+                Some(match overview.get() {
                     None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
                     Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
                     Some(Err(e)) => banner(true, "error", e.to_string()),
-                }))}
+                })
+            })
+            .into_any(),
+            view! {
                 <details class="card">
                     <summary>"How this session was obtained"</summary>
                     {flow_timeline(RwSignal::new(session.timeline.clone()))}
                 </details>
             }
             .into_any(),
-        ),
+        ])),
     });
     page.into_any()
 }
@@ -291,24 +294,34 @@ fn overview_view(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: Step
         info.protocol_version,
         info.session_id.map(|id| format!(", MCP session {id}")).unwrap_or_default(),
     );
-    view! {
+    let grid = |cards: Vec<AnyView>| view! { <div class="grid">{cards}</div> }.into_any();
+    siblings(vec![
+        view! {
         <section class="card">
             {whoami.map(|who| view! { <p class="whoami">"Logged in as " <span data-testid="whoami">{who}</span></p> }.into_any())}
             <p class="muted" data-testid="server-info">{connected}</p>
         </section>
+        }
+        .into_any(),
+        view! {
         <div data-testid="step-up-timeline">
             {flow_timeline(step_up.timeline.signal())}
         </div>
-        <h2>"Tools"</h2>
-        {none_listed(no_tools)}
-        <div class="grid">{tools}</div>
-        <h2>"Resources"</h2>
-        {none_listed(no_resources)}
-        <div class="grid">{resources}</div>
-        {has_prompts.then(|| view! { <h2>"Prompts"</h2> }.into_any())}
-        <div class="grid">{prompts}</div>
-    }
-    .into_any()
+        }
+        .into_any(),
+        heading("Tools"),
+        none_listed(no_tools).into_any(),
+        grid(tools),
+        heading("Resources"),
+        none_listed(no_resources).into_any(),
+        grid(resources),
+        has_prompts.then(|| heading("Prompts")).into_any(),
+        grid(prompts),
+    ])
+}
+
+fn heading(text: &'static str) -> AnyView {
+    view! { <h2>{text}</h2> }.into_any()
 }
 
 fn none_listed(empty: bool) -> Option<AnyView> {

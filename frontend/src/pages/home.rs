@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::components::{banner, error_banner, flow_timeline, region};
+use crate::components::{banner, error_banner, flow_timeline, region, siblings};
 use crate::flow::{discovery, Timeline};
 use crate::router;
 use crate::storage;
@@ -39,7 +39,8 @@ pub fn home_page() -> AnyView {
         });
     };
 
-    view! {
+    siblings(vec![
+        view! {
         <section class="card">
             <h1>"Connect to an MCP server"</h1>
             <p class="muted">
@@ -93,8 +94,9 @@ pub fn home_page() -> AnyView {
                 "The stored client registration was forgotten; press Connect to register again.".into(),
             )))}
         </section>
-        {error_banner(error)}
-        {flow_timeline(timeline.signal())}
-    }
-    .into_any()
+        }
+        .into_any(),
+        error_banner(error).into_any(),
+        flow_timeline(timeline.signal()).into_any(),
+    ])
 }
