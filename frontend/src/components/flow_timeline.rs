@@ -33,7 +33,11 @@ fn step_view(step: Step) -> AnyView {
     let exchanges = step.exchanges;
     view! {
         <li
-            class=format!("step step-{}", step.status.as_str())
+            class=match step.status {
+                StepStatus::Pending => "step step-pending",
+                StepStatus::Ok => "step step-ok",
+                StepStatus::Error => "step step-error",
+            }
             data-testid="flow-step"
             data-step=step.id
             data-status=step.status.as_str()

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use client_core::mcp::pretty;
 
-use super::siblings;
+use super::{attr, siblings};
 
 fn pretty_value(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
@@ -41,7 +41,7 @@ fn block_view(block: &Value) -> AnyView {
         }
         (_, Some(data)) if mime.starts_with("image/") => {
             let src = format!("data:{mime};base64,{data}");
-            view! { <img class="content-image" data-testid="content-image" src=src alt=mime.to_owned() /> }.into_any()
+            view! { <img class="content-image" data-testid="content-image" {..attr("src", src)} {..attr("alt", mime.to_owned())} /> }.into_any()
         }
         (_, Some(data)) => {
             let note = format!("({mime} data, {} base64 characters)", data.len());

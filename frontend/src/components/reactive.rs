@@ -3,6 +3,8 @@
 //! a plain `move ||` per place cost ~1.3 KB of code each.
 
 use leptos::prelude::*;
+use leptos::tachys::html::attribute::custom::{custom_attribute, CustomAttr};
+use leptos::tachys::html::attribute::AttributeValue;
 
 /// A part of a page built again whenever a signal it reads changes; `None` shows nothing.
 pub type Region = Box<dyn FnMut() -> Option<AnyView> + Send>;
@@ -15,6 +17,13 @@ pub type Flag = Box<dyn FnMut() -> bool + Send>;
 /// tuple a `view!` with several roots makes is a type (and render code) of its own.
 pub fn siblings(parts: Vec<AnyView>) -> AnyView {
     parts.into_any()
+}
+
+/// An attribute set by name (`setAttribute`), of the one type every `data-*` attribute
+/// already has: each attribute the view macro knows (`href`, `id`, `rows`, …) is a type of
+/// its own, with its own erased render code.
+pub fn attr<V: AttributeValue>(name: &'static str, value: V) -> CustomAttr<&'static str, V> {
+    custom_attribute(name, value)
 }
 
 pub fn region(f: impl Fn() -> Option<AnyView> + Send + 'static) -> Region {

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
-use super::flag;
+use super::{attr, flag};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
@@ -132,12 +132,12 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
         Kind::Enum(options) => view! {
             <select data-field=name prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
                 <option value="">"—"</option>
-                {options.into_iter().map(|o| { let label = o.clone(); view! { <option value=o>{label}</option> }.into_any() }).collect::<Vec<_>>()}
+                {options.into_iter().map(|o| { let label = o.clone(); view! { <option {..attr("value", o)}>{label}</option> }.into_any() }).collect::<Vec<_>>()}
             </select>
         }
         .into_any(),
         Kind::Json => view! {
-            <textarea data-field=name rows="3" placeholder="JSON" prop:value=value
+            <textarea {..attr("rows", "3")} {..attr("placeholder", "JSON")} data-field=name prop:value=value
                 on:input=move |ev| value.set(event_target_value(&ev))></textarea>
         }
         .into_any(),
@@ -145,7 +145,7 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
             let type_ = if matches!(kind, Kind::Text) { "text" } else { "number" };
             let step = if matches!(kind, Kind::Number) { "any" } else { "1" };
             view! {
-                <input type=type_ step=step data-field=name prop:value=value
+                <input {..attr("step", step)} type=type_ data-field=name prop:value=value
                     on:input=move |ev| value.set(event_target_value(&ev)) />
             }
             .into_any()

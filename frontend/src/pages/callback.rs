@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{error_banner, flow_timeline, region, siblings};
+use crate::components::{attr, error_banner, flow_timeline, region, siblings};
 use crate::flow::callback::{self, CallbackParams};
 use crate::flow::Timeline;
 use crate::router::{query, use_router};
@@ -53,7 +53,7 @@ pub fn callback_page() -> AnyView {
         flow_timeline(timeline.signal()).into_any(),
         view! {
         <p>
-            <a class="button secondary" href=home data-testid="start-over">"Start over"</a>
+            <a class="button secondary" {..attr("href", home)} data-testid="start-over">"Start over"</a>
         </p>
         }
         .into_any(),

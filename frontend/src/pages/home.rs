@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::components::{banner, error_banner, flow_timeline, region, siblings};
+use crate::components::{attr, banner, error_banner, flow_timeline, region, siblings};
 use crate::flow::{discovery, Timeline};
 use crate::router;
 use crate::storage;
@@ -51,7 +51,7 @@ pub fn home_page() -> AnyView {
             {has_session.then(|| view! {
                 <p class="banner banner-info">
                     "You already have a session in this tab. "
-                    <a href="/console" data-testid="open-console">"Open the console"</a>
+                    <a {..attr("href", "/console")} data-testid="open-console">"Open the console"</a>
                 </p>
             }.into_any())}
             <form
@@ -61,14 +61,14 @@ pub fn home_page() -> AnyView {
                     connect(mcp_url.get_untracked());
                 }
             >
-                <label for="mcp-url">"MCP server URL"</label>
+                <label {..attr("for", "mcp-url")}>"MCP server URL"</label>
                 <div class="row">
                     <input
-                        id="mcp-url"
+                        {..attr("id", "mcp-url")}
                         data-testid="mcp-url"
                         type="text"
-                        spellcheck="false"
-                        autocomplete="url"
+                        {..attr("spellcheck", "false")}
+                        {..attr("autocomplete", "url")}
                         prop:value=mcp_url
                         on:input=move |ev| mcp_url.set(event_target_value(&ev))
                     />
