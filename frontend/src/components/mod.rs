@@ -12,5 +12,5 @@ pub mod session_card;
 pub use error_banner::{banner, error_banner};
 pub use flow_timeline::flow_timeline;
 pub use login_required::login_required;
-pub use reactive::{attr, flag, region, siblings, text, Flag, Region};
+pub use reactive::{attr, flag, handler, region, siblings, text, typed_into, Flag, Region};
 pub use session_card::{session_card, working};

@@ -19,6 +19,19 @@ pub fn siblings(parts: Vec<AnyView>) -> AnyView {
     parts.into_any()
 }
 
+/// An event handler, of one type per kind of event: tachys builds its listener code once per
+/// handler type, and each `move |ev| …` is a type of its own.
+pub type Handler<E> = Box<dyn FnMut(E)>;
+
+pub fn handler<E>(f: impl FnMut(E) + 'static) -> Handler<E> {
+    Box::new(f)
+}
+
+/// The handler that copies an input's value into `value` as it changes.
+pub fn typed_into(value: RwSignal<String>) -> Handler<leptos::ev::Event> {
+    handler(move |ev: leptos::ev::Event| value.set(event_target_value(&ev)))
+}
+
 /// An attribute set by name (`setAttribute`), of the one type every `data-*` attribute
 /// already has: each attribute the view macro knows (`href`, `id`, `rows`, …) is a type of
 /// its own, with its own erased render code.

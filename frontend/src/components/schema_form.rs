@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
-use super::{attr, flag};
+use super::{attr, flag, handler, typed_into};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
@@ -126,11 +126,11 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
     let input = match field.kind {
         Kind::Boolean => view! {
             <input type="checkbox" data-field=name prop:checked=flag(move || value.get() == "true")
-                on:change=move |ev| value.set(event_target_checked(&ev).to_string()) />
+                on:change=handler(move |ev| value.set(event_target_checked(&ev).to_string())) />
         }
         .into_any(),
         Kind::Enum(options) => view! {
-            <select data-field=name prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
+            <select data-field=name prop:value=value on:change=typed_into(value)>
                 <option value="">"—"</option>
                 {options.into_iter().map(|o| { let label = o.clone(); view! { <option {..attr("value", o)}>{label}</option> }.into_any() }).collect::<Vec<_>>()}
             </select>
@@ -138,7 +138,7 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
         .into_any(),
         Kind::Json => view! {
             <textarea {..attr("rows", "3")} {..attr("placeholder", "JSON")} data-field=name prop:value=value
-                on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+                on:input=typed_into(value)></textarea>
         }
         .into_any(),
         kind => {
@@ -146,7 +146,7 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
             let step = if matches!(kind, Kind::Number) { "any" } else { "1" };
             view! {
                 <input {..attr("step", step)} type=type_ data-field=name prop:value=value
-                    on:input=move |ev| value.set(event_target_value(&ev)) />
+                    on:input=typed_into(value) />
             }
             .into_any()
         }

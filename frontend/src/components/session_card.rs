@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{region, text, Region};
+use super::{handler, region, text, Region};
 use crate::storage::Session;
 use crate::task::Busy;
 
@@ -30,7 +30,7 @@ pub fn session_card(
         <section class="card">
             <div class="row spread">
                 <h1>"MCP console"</h1>
-                <button class="secondary" data-testid="logout" on:click=move |_| on_logout()>
+                <button class="secondary" data-testid="logout" on:click=handler(move |_| on_logout())>
                     "Log out"
                 </button>
             </div>
@@ -53,7 +53,7 @@ pub fn session_card(
                     class="secondary"
                     data-testid="refresh-now"
                     disabled=refreshing.flag()
-                    on:click=move |_| on_refresh()
+                    on:click=handler(move |_| on_refresh())
                 >
                     "Refresh token now"
                 </button>

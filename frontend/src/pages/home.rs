@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::components::{attr, banner, error_banner, flow_timeline, region, siblings};
+use crate::components::{attr, banner, error_banner, flow_timeline, handler, region, siblings, typed_into};
 use crate::flow::{discovery, Timeline};
 use crate::router;
 use crate::storage;
@@ -56,10 +56,10 @@ pub fn home_page() -> AnyView {
             }.into_any())}
             <form
                 class="connect"
-                on:submit=move |ev| {
+                on:submit=handler(move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
                     connect(mcp_url.get_untracked());
-                }
+                })
             >
                 <label {..attr("for", "mcp-url")}>"MCP server URL"</label>
                 <div class="row">
@@ -70,7 +70,7 @@ pub fn home_page() -> AnyView {
                         {..attr("spellcheck", "false")}
                         {..attr("autocomplete", "url")}
                         prop:value=mcp_url
-                        on:input=move |ev| mcp_url.set(event_target_value(&ev))
+                        on:input=typed_into(mcp_url)
                     />
                     <button data-testid="connect" type="submit" disabled=connecting.flag()>
                         "Connect"
@@ -82,7 +82,7 @@ pub fn home_page() -> AnyView {
                     "This browser keeps the client registration of an earlier login, so Connect reuses it and "
                     "consent you already gave applies again. If the authorization server says this app is not "
                     "registered, "
-                    <button class="secondary" type="button" data-testid="forget-registration" on:click=forget>
+                    <button class="secondary" type="button" data-testid="forget-registration" on:click=handler(forget)>
                         "forget the stored registration"
                     </button>
                     " and connect again."

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{Mcp, Reporter, ToolRunner};
 use crate::components::mcp_result::mcp_result;
 use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, schema_fields, Field};
-use crate::components::{region, working, Region};
+use crate::components::{handler, region, working, Region};
 use crate::storage::PendingCall;
 use crate::task::run;
 
@@ -96,7 +96,7 @@ pub(super) fn tool_card(tool: &Value, runner: ToolRunner) -> AnyView {
         <section class="card" data-testid="tool" data-tool=name>
             <h3><code>{title}</code></h3>
             <p class="muted">{text(tool, "description")}</p>
-            <form on:submit=submit>
+            <form on:submit=handler(submit)>
                 {schema_fields(fields, values)}
                 <button type="submit" data-testid="call-tool" disabled=runner.busy.flag()>"Call"</button>
                 {working(runner.busy)}
@@ -116,7 +116,7 @@ pub(super) fn resource_card(resource: &Value, op: Ops) -> AnyView {
         <section class="card" data-testid="resource" data-resource=uri>
             <h3><code>{title}</code></h3>
             <p class="muted">{text(resource, "name")} " " {text(resource, "description")}</p>
-            <button data-testid="read-resource" on:click=move |_| { op.run(Op::Read(read_uri.clone()), out); }>
+            <button data-testid="read-resource" on:click=handler(move |_| { op.run(Op::Read(read_uri.clone()), out); })>
                 "Read"
             </button>
             {result_view(out, "resource-result")}
@@ -147,7 +147,7 @@ pub(super) fn prompt_card(prompt: &Value, op: Ops) -> AnyView {
         <section class="card" data-testid="prompt" data-prompt=name>
             <h3><code>{title}</code></h3>
             <p class="muted">{text(prompt, "description")}</p>
-            <form on:submit=submit>
+            <form on:submit=handler(submit)>
                 {schema_fields(fields, values)}
                 <button type="submit" data-testid="get-prompt">"Get prompt"</button>
             </form>
