@@ -124,7 +124,7 @@ impl ToolRunner {
     }
 
     async fn tool_call(self, call: PendingCall, retry: bool) {
-        let (client, keeper) = (self.mcp.client.get_value(), self.mcp.keeper.get_value());
+        let (client, keeper) = self.mcp.get();
         let (t, reporter) = (self.timeline, self.reporter);
         reporter.error.set(None);
         if retry {
@@ -165,18 +165,22 @@ impl ToolRunner {
     }
 }
 
-/// The MCP client and the session keeper every operation goes through.
+/// The MCP client and the session keeper every operation goes through (one stored value: one
+/// `StoredValue` type less in the bundle).
 #[derive(Clone, Copy)]
-struct Mcp {
-    client: Local<McpClient>,
-    keeper: Local<TokenKeeper>,
+struct Mcp(Local<(McpClient, TokenKeeper)>);
+
+impl Mcp {
+    fn get(self) -> (McpClient, TokenKeeper) {
+        self.0.get_value()
+    }
 }
 
 fn console(session: Session) -> AnyView {
     let keeper = TokenKeeper::new(session.clone());
     let (shown, renewals) = (keeper.session_signal(), keeper.renewals());
     let client = mcp_client(&session.mcp_url, &session.access_token);
-    let mcp = Mcp { client: StoredValue::new_local(client), keeper: StoredValue::new_local(keeper) };
+    let mcp = Mcp(StoredValue::new_local((client, keeper)));
     let reporter = Reporter { error: RwSignal::new(None), revoked: RwSignal::new(None) };
     // A call refused before a step-up login is retried once, right after that login.
     let resumed = storage::take_pending_call();
@@ -185,7 +189,7 @@ fn console(session: Session) -> AnyView {
     // The overview once loaded: `None` while the MCP session opens.
     let overview = RwSignal::new(None::<Result<Overview, ClientError>>);
     run(None, async move {
-        let (client, keeper) = (mcp.client.get_value(), mcp.keeper.get_value());
+        let (client, keeper) = mcp.get();
         let result = load_overview(&keeper, &client).await;
         if let Err(ClientError::Unauthorized) = &result {
             storage::clear_session();
@@ -195,7 +199,7 @@ fn console(session: Session) -> AnyView {
     });
     let refreshing = Busy::new();
     let on_refresh = move || {
-        let keeper = mcp.keeper.get_value();
+        let (_, keeper) = mcp.get();
         run(Some(refreshing), async move {
             reporter.error.set(None);
             if let Err(e) = keeper.refresh().await {
@@ -205,7 +209,7 @@ fn console(session: Session) -> AnyView {
     };
     let router = use_router();
     let on_logout = move || {
-        let (keeper, client) = (mcp.keeper.get_value(), mcp.client.get_value());
+        let (client, keeper) = mcp.get();
         run(None, async move {
             let mcp_url = log_out(&keeper, &client).await;
             router.navigate(&super::with_query("/", &[("logged_out", "1"), ("mcp", &mcp_url)]), false);

@@ -30,7 +30,7 @@ pub(super) struct Ops {
 
 impl Ops {
     fn run(self, op: Op, out: Out) {
-        let (client, keeper) = (self.mcp.client.get_value(), self.mcp.keeper.get_value());
+        let (client, keeper) = self.mcp.get();
         let reporter = self.reporter;
         run(None, async move {
             reporter.error.set(None);
