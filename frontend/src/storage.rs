@@ -270,8 +270,8 @@ fn registration_keys() -> Vec<String> {
 
 /// How many registrations this browser keeps (for the home page).
 #[must_use]
-pub fn registration_count() -> usize {
-    registration_keys().len()
+pub fn registration_count() -> u32 {
+    u32::try_from(registration_keys().len()).unwrap_or(u32::MAX)
 }
 
 /// Forgets the stored registration(s) with this `client_id` (the server no longer knows it); a
