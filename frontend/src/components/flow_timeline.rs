@@ -5,7 +5,7 @@
 use client_core::Exchange;
 use leptos::prelude::*;
 
-use super::{region, Region};
+use super::{attr, region, Region};
 use crate::flow::{Step, StepStatus};
 
 /// The steps, or nothing while there are none.
@@ -42,7 +42,7 @@ fn step_view(step: Step) -> AnyView {
             data-step=step.id
             data-status=step.status.as_str()
         >
-            <span class="step-badge" aria-hidden="true">{label}</span>
+            <span class="step-badge" {..attr("aria-hidden", "true")}>{label}</span>
             <div class="step-body">
                 <div class="step-title">
                     {step.title} <span class="step-id">{id_label}</span>

@@ -125,7 +125,7 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
     let name = field.name.clone();
     let input = match field.kind {
         Kind::Boolean => view! {
-            <input type="checkbox" data-field=name prop:checked=flag(move || value.get() == "true")
+            <input {..attr("type", "checkbox")} data-field=name prop:checked=flag(move || value.get() == "true")
                 on:change=handler(move |ev| value.set(event_target_checked(&ev).to_string())) />
         }
         .into_any(),
@@ -145,7 +145,7 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
             let type_ = if matches!(kind, Kind::Text) { "text" } else { "number" };
             let step = if matches!(kind, Kind::Number) { "any" } else { "1" };
             view! {
-                <input {..attr("step", step)} type=type_ data-field=name prop:value=value
+                <input {..attr("step", step)} {..attr("type", type_)} data-field=name prop:value=value
                     on:input=typed_into(value) />
             }
             .into_any()

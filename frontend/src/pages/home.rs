@@ -67,13 +67,13 @@ pub fn home_page() -> AnyView {
                     <input
                         {..attr("id", "mcp-url")}
                         data-testid="mcp-url"
-                        type="text"
+                        {..attr("type", "text")}
                         {..attr("spellcheck", "false")}
                         {..attr("autocomplete", "url")}
                         prop:value=mcp_url
                         on:input=typed_into(mcp_url)
                     />
-                    <button data-testid="connect" type="submit" disabled=connecting.flag()>
+                    <button data-testid="connect" {..attr("type", "submit")} disabled=connecting.flag()>
                         "Connect"
                     </button>
                 </div>
@@ -83,7 +83,7 @@ pub fn home_page() -> AnyView {
                     "This browser keeps the client registration of an earlier login, so Connect reuses it and "
                     "consent you already gave applies again. If the authorization server says this app is not "
                     "registered, "
-                    <button class="secondary" type="button" data-testid="forget-registration" on:click=handler(forget)>
+                    <button class="secondary" {..attr("type", "button")} data-testid="forget-registration" on:click=handler(forget)>
                         "forget the stored registration"
                     </button>
                     " and connect again."

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{Mcp, Reporter, ToolRunner};
 use crate::components::mcp_result::mcp_result;
 use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, schema_fields, Field};
-use crate::components::{handler, region, working, Region};
+use crate::components::{attr, handler, region, working, Region};
 use crate::storage::PendingCall;
 use crate::task::run;
 
@@ -98,7 +98,7 @@ pub(super) fn tool_card(tool: &Value, runner: ToolRunner) -> AnyView {
             <p class="muted">{text(tool, "description")}</p>
             <form on:submit=handler(submit)>
                 {schema_fields(fields, values)}
-                <button type="submit" data-testid="call-tool" disabled=runner.busy.flag()>"Call"</button>
+                <button {..attr("type", "submit")} data-testid="call-tool" disabled=runner.busy.flag()>"Call"</button>
                 {working(runner.busy)}
             </form>
             {form_error(invalid)}
@@ -149,7 +149,7 @@ pub(super) fn prompt_card(prompt: &Value, op: Ops) -> AnyView {
             <p class="muted">{text(prompt, "description")}</p>
             <form on:submit=handler(submit)>
                 {schema_fields(fields, values)}
-                <button type="submit" data-testid="get-prompt">"Get prompt"</button>
+                <button {..attr("type", "submit")} data-testid="get-prompt">"Get prompt"</button>
             </form>
             {form_error(invalid)}
             {result_view(out, "prompt-result")}
