@@ -124,28 +124,35 @@ fn load<T: DeserializeOwned>(area: Area, key: &str) -> Result<Option<T>, ClientE
     load_with(area, key, |text| serde_json::from_str(text))
 }
 
-/// [`load`] with the record's own reader.
+/// [`load`] with the record's own reader. Only the parsing is generic: reading and the
+/// errors are one copy of code for every record type.
 fn load_with<T>(
     area: Area,
     key: &str,
     parse: impl FnOnce(&str) -> serde_json::Result<T>,
 ) -> Result<Option<T>, ClientError> {
-    let raw = area
-        .get()?
-        .get_item(key)
-        .map_err(|_| ClientError::message(format!("Could not read {key} from {}.", area.name())))?;
-    match raw {
+    match load_text(area, key)? {
         None => Ok(None),
-        Some(text) => parse(&text).map(Some).map_err(|e| {
-            remove(area, key);
-            ClientError::message(format!("The saved record {key} was unreadable and has been discarded ({e})."))
-        }),
+        Some(text) => parse(&text).map(Some).map_err(|e| discard(area, key, &e)),
     }
 }
 
+fn load_text(area: Area, key: &str) -> Result<Option<String>, ClientError> {
+    area.get()?.get_item(key).map_err(|_| ClientError::message(format!("Could not read {key} from {}.", area.name())))
+}
+
+/// Removes an unreadable record; the error says so.
+fn discard(area: Area, key: &str, e: &serde_json::Error) -> ClientError {
+    remove(area, key);
+    ClientError::message(format!("The saved record {key} was unreadable and has been discarded ({e})."))
+}
+
 fn save<T: Serialize>(area: Area, key: &str, value: &T) -> Result<(), ClientError> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| ClientError::message(format!("Could not encode {key} for {} ({e}).", area.name())))?;
+    save_text(area, key, serde_json::to_string(value))
+}
+
+fn save_text(area: Area, key: &str, text: serde_json::Result<String>) -> Result<(), ClientError> {
+    let text = text.map_err(|e| ClientError::message(format!("Could not encode {key} for {} ({e}).", area.name())))?;
     area.get()?.set_item(key, &text).map_err(|_| {
         ClientError::message(format!("Could not write {key} to {} (is it full or disabled?).", area.name()))
     })
