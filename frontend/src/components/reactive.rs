@@ -1,6 +1,8 @@
-//! The reactive parts of the views, each of one of three boxed closure types: tachys
-//! instantiates its render-effect code (build, rebuild, effect) once per closure type, so
-//! a plain `move ||` per place cost ~1.3 KB of code each.
+//! Few types for the views: tachys instantiates its render code once per type, and with
+//! `erase_components` once per distinct child and attribute type. So every reactive part is
+//! a boxed closure of one of two types ([`Region`], [`Flag`]; a plain `move ||` per place cost
+//! ~1.3 KB of code each), every event handler one boxed type per event kind, sibling parts one
+//! `Vec<AnyView>`, and rarer attributes the custom-attribute type `data-*` already has.
 
 use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::{custom_attribute, CustomAttr};
@@ -8,8 +10,6 @@ use leptos::tachys::html::attribute::AttributeValue;
 
 /// A part of a page built again whenever a signal it reads changes; `None` shows nothing.
 pub type Region = Box<dyn FnMut() -> Option<AnyView> + Send>;
-/// Text that follows the signals it reads.
-pub type Text = Box<dyn FnMut() -> String + Send>;
 /// A boolean attribute or property that follows the signals it reads.
 pub type Flag = Box<dyn FnMut() -> bool + Send>;
 
@@ -43,8 +43,10 @@ pub fn region(f: impl Fn() -> Option<AnyView> + Send + 'static) -> Region {
     Box::new(f)
 }
 
-pub fn text(f: impl Fn() -> String + Send + 'static) -> Text {
-    Box::new(f)
+/// Text that follows the signals it reads: a [`Region`] of a string (tachys updates the text
+/// node in place), so text needs no render-effect code of its own.
+pub fn text(f: impl Fn() -> String + Send + 'static) -> Region {
+    region(move || Some(f().into_any()))
 }
 
 pub fn flag(f: impl Fn() -> bool + Send + 'static) -> Flag {
