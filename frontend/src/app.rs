@@ -11,15 +11,15 @@ use crate::router::Router;
 
 #[component]
 pub fn App() -> impl IntoView {
+    // Passed to the pages that navigate, not provided as context (no context lookup code).
     let router = Router::start();
-    provide_context(router);
     // Pages are built untracked: only a change of path rebuilds them.
     let page = region(move || {
         let path = router.path();
         Some(untrack(|| match path.trim_end_matches('/') {
             "" => home_page(),
-            "/callback" => callback_page(),
-            "/console" => console_page(),
+            "/callback" => callback_page(router),
+            "/console" => console_page(router),
             _ => view! { <section class="card"><h1>"Page not found"</h1><a {..attr("href", "/")}>"Home"</a></section> }
                 .into_any(),
         }))

@@ -7,11 +7,11 @@ use leptos::prelude::*;
 use crate::components::{attr, error_banner, flow_timeline, region, siblings};
 use crate::flow::callback::{self, CallbackParams};
 use crate::flow::Timeline;
-use crate::router::{query, use_router};
+use crate::router::{query, Router};
 use crate::storage;
 use crate::task::{run, Busy};
 
-pub fn callback_page() -> AnyView {
+pub fn callback_page(router: Router) -> AnyView {
     let params = CallbackParams {
         code: query("code"),
         state: query("state"),
@@ -29,7 +29,6 @@ pub fn callback_page() -> AnyView {
         None => "/".to_owned(),
     };
     let timeline = Timeline::new(pending.as_ref().map(|p| p.timeline.clone()).unwrap_or_default());
-    let router = use_router();
 
     let finishing = Busy::new();
     run(Some(finishing), async move {

@@ -24,7 +24,7 @@ use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
 use crate::flow::{step_up, Timeline};
 use crate::http::{mcp_client, Fetch, McpClient};
-use crate::router::{self, use_router};
+use crate::router::{self, Router};
 use crate::storage::{self, PendingCall, Session};
 use crate::task::{run, Busy};
 
@@ -32,11 +32,11 @@ mod catalog;
 
 type Local<T> = StoredValue<T, LocalStorage>;
 
-pub fn console_page() -> AnyView {
+pub fn console_page(router: Router) -> AnyView {
     let stored = storage::load_session().ok().flatten();
     match stored {
         // An expired access token is fine while a refresh token can renew it.
-        Some(session) if session.is_usable(browser::now_ms()) => console(session),
+        Some(session) if session.is_usable(browser::now_ms()) => console(session, router),
         other => {
             storage::clear_session();
             let mcp_url = other.map(|s| s.tokens.mcp_url).or_else(|| router::query("mcp"));
@@ -176,7 +176,7 @@ impl Mcp {
     }
 }
 
-fn console(session: Session) -> AnyView {
+fn console(session: Session, router: Router) -> AnyView {
     let keeper = TokenKeeper::new(session.clone());
     let (shown, renewals) = (keeper.session_signal(), keeper.renewals());
     let client = mcp_client(&session.mcp_url, &session.access_token);
@@ -207,7 +207,6 @@ fn console(session: Session) -> AnyView {
             }
         });
     };
-    let router = use_router();
     let on_logout = move || {
         let (client, keeper) = mcp.get();
         run(None, async move {
