@@ -9,8 +9,8 @@ use crate::pages::console::console_page;
 use crate::pages::home::home_page;
 use crate::router::Router;
 
-#[component]
-pub fn App() -> impl IntoView {
+/// The shell; a plain function like every view here (no `#[component]` wrapper).
+pub fn app() -> AnyView {
     // Passed to the pages that navigate, not provided as context (no context lookup code).
     let router = Router::start();
     // Pages are built untracked: only a change of path rebuilds them.

@@ -69,8 +69,9 @@ pub fn mcp_result(result: &Value, testid: &'static str) -> AnyView {
                 .into_any()
         })
         .collect();
+    let error_flag = if is_error { "true" } else { "false" };
     view! {
-        <div class="mcp-result" data-testid=testid data-is-error=is_error.to_string()>
+        <div class="mcp-result" data-testid=testid data-is-error=error_flag>
             {is_error.then(|| view! {
                 <p class="banner banner-error" data-testid="is-error">"The server reported an error (isError: true)."</p>
             }.into_any())}
