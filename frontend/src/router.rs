@@ -51,12 +51,6 @@ impl Router {
     }
 }
 
-/// The router the shell started.
-#[must_use]
-pub fn use_router() -> Router {
-    expect_context()
-}
-
 /// The value of query parameter `name` in `location.search`, if present.
 #[must_use]
 pub fn query(name: &str) -> Option<String> {

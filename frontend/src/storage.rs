@@ -19,7 +19,6 @@ use client_core::identity::{CredentialStore, Credentials};
 use client_core::PendingAuthorization;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use shared::fields::Fields;
 
 use crate::error::ClientError;
 use crate::flow::Step;
@@ -33,6 +32,10 @@ const REGISTRATION_PREFIX: &str = "mcp-auth.registration:";
 
 /// Everything `/callback` needs to finish a login started on the home page: the core's pending
 /// authorization (`state`, verifier, client, endpoints) and the steps shown so far.
+///
+/// Written flat (the core's fields and `timeline` in one JSON object) but read without
+/// `#[serde(flatten)]`, whose buffering deserializer cost the SPA 5.7 KB gzipped: the same text is
+/// read twice, as the core's record and as [`Steps`] (each ignores the other's fields).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct PendingFlow {
     #[serde(flatten)]
@@ -52,7 +55,8 @@ pub struct PendingCall {
 }
 
 /// A logged-in session: the core's session (tokens, where to use them, the client) and how it
-/// was obtained. `client_id` is repeated at the top level for readers of the record.
+/// was obtained. `client_id` is repeated at the top level for readers of the record (on load
+/// it is taken from the credentials, where it came from). Read like [`PendingFlow`].
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Session {
     #[serde(flatten)]
@@ -61,30 +65,6 @@ pub struct Session {
     /// How this session was obtained, for the console's "how you got here" panel.
     #[serde(default)]
     pub timeline: Vec<Step>,
-}
-
-/// The timeline member of a stored record.
-fn timeline<E: serde::de::Error>(f: &mut Fields) -> Result<Vec<Step>, E> {
-    f.objects_or_empty("timeline")?.into_iter().map(Step::read).collect()
-}
-
-// Read by hand, not derived: `#[serde(flatten)]` would buffer the record and instantiate
-// another deserializer for the core's types.
-impl<'de> Deserialize<'de> for PendingFlow {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut f = Fields::deserialize(d)?;
-        let timeline = timeline(&mut f)?;
-        Ok(Self { authorization: PendingAuthorization::read(f)?, timeline })
-    }
-}
-
-impl<'de> Deserialize<'de> for Session {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut f = Fields::deserialize(d)?;
-        let timeline = timeline(&mut f)?;
-        let client_id = f.string("client_id")?;
-        Ok(Self { tokens: client_core::Session::read(f)?, client_id, timeline })
-    }
 }
 
 impl Session {
@@ -100,6 +80,17 @@ impl Deref for Session {
     fn deref(&self) -> &client_core::Session {
         &self.tokens
     }
+}
+
+/// The `timeline` beside the core's fields in a [`PendingFlow`] or [`Session`] record.
+#[derive(Deserialize)]
+struct Steps {
+    #[serde(default)]
+    timeline: Vec<Step>,
+}
+
+fn steps_of(text: &str) -> serde_json::Result<Vec<Step>> {
+    serde_json::from_str::<Steps>(text).map(|s| s.timeline)
 }
 
 /// The two browser storage areas; nothing secret ever goes to [`Area::Local`].
@@ -130,22 +121,38 @@ impl Area {
 }
 
 fn load<T: DeserializeOwned>(area: Area, key: &str) -> Result<Option<T>, ClientError> {
-    let raw = area
-        .get()?
-        .get_item(key)
-        .map_err(|_| ClientError::message(format!("Could not read {key} from {}.", area.name())))?;
-    match raw {
+    load_with(area, key, |text| serde_json::from_str(text))
+}
+
+/// [`load`] with the record's own reader. Only the parsing is generic: reading and the
+/// errors are one copy of code for every record type.
+fn load_with<T>(
+    area: Area,
+    key: &str,
+    parse: impl FnOnce(&str) -> serde_json::Result<T>,
+) -> Result<Option<T>, ClientError> {
+    match load_text(area, key)? {
         None => Ok(None),
-        Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-            remove(area, key);
-            ClientError::message(format!("The saved record {key} was unreadable and has been discarded ({e})."))
-        }),
+        Some(text) => parse(&text).map(Some).map_err(|e| discard(area, key, &e)),
     }
 }
 
+fn load_text(area: Area, key: &str) -> Result<Option<String>, ClientError> {
+    area.get()?.get_item(key).map_err(|_| ClientError::message(format!("Could not read {key} from {}.", area.name())))
+}
+
+/// Removes an unreadable record; the error says so.
+fn discard(area: Area, key: &str, e: &serde_json::Error) -> ClientError {
+    remove(area, key);
+    ClientError::message(format!("The saved record {key} was unreadable and has been discarded ({e})."))
+}
+
 fn save<T: Serialize>(area: Area, key: &str, value: &T) -> Result<(), ClientError> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| ClientError::message(format!("Could not encode {key} for {} ({e}).", area.name())))?;
+    save_text(area, key, serde_json::to_string(value))
+}
+
+fn save_text(area: Area, key: &str, text: serde_json::Result<String>) -> Result<(), ClientError> {
+    let text = text.map_err(|e| ClientError::message(format!("Could not encode {key} for {} ({e}).", area.name())))?;
     area.get()?.set_item(key, &text).map_err(|_| {
         ClientError::message(format!("Could not write {key} to {} (is it full or disabled?).", area.name()))
     })
@@ -159,7 +166,9 @@ fn remove(area: Area, key: &str) {
 }
 
 pub fn load_pending() -> Result<Option<PendingFlow>, ClientError> {
-    load(Area::Session, PENDING_KEY)
+    load_with(Area::Session, PENDING_KEY, |text| {
+        Ok(PendingFlow { authorization: serde_json::from_str(text)?, timeline: steps_of(text)? })
+    })
 }
 
 pub fn save_pending(flow: &PendingFlow) -> Result<(), ClientError> {
@@ -171,7 +180,7 @@ pub fn clear_pending() {
 }
 
 pub fn load_session() -> Result<Option<Session>, ClientError> {
-    load(Area::Session, SESSION_KEY)
+    load_with(Area::Session, SESSION_KEY, |text| Ok(Session::new(serde_json::from_str(text)?, steps_of(text)?)))
 }
 
 /// The session if one is stored and usable (see `client_core::Session::is_usable`); any other
@@ -268,8 +277,8 @@ fn registration_keys() -> Vec<String> {
 
 /// How many registrations this browser keeps (for the home page).
 #[must_use]
-pub fn registration_count() -> usize {
-    registration_keys().len()
+pub fn registration_count() -> u32 {
+    u32::try_from(registration_keys().len()).unwrap_or(u32::MAX)
 }
 
 /// Forgets the stored registration(s) with this `client_id` (the server no longer knows it); a

@@ -24,6 +24,12 @@ impl Busy {
     pub fn get(self) -> bool {
         self.0.get() > 0
     }
+
+    /// [`Busy::get`] as a reactive attribute (e.g. a button's `disabled`).
+    #[must_use]
+    pub fn flag(self) -> crate::components::Flag {
+        crate::components::flag(move || self.get())
+    }
 }
 
 /// Runs `work` to its end, counted in `busy` (set at once, before the first poll) if given.

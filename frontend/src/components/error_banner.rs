@@ -11,6 +11,6 @@ pub fn banner(error: bool, testid: &'static str, text: String) -> AnyView {
 }
 
 /// Shows the message when there is one; renders nothing otherwise.
-pub fn error_banner(message: RwSignal<Option<String>>) -> impl IntoView {
-    move || message.get().map(|text| banner(true, "error", text))
+pub fn error_banner(message: RwSignal<Option<String>>) -> super::Region {
+    super::region(move || message.get().map(|text| banner(true, "error", text)))
 }

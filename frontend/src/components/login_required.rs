@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::banner;
+use super::{attr, banner};
 
 /// `reason`: why the user must log in again (e.g. the token was revoked); a generic sentence if
 /// none. `mcp_url`: the MCP server to prefill on the home page.
@@ -18,7 +18,7 @@ pub fn login_required(reason: Option<String>, mcp_url: Option<String>) -> AnyVie
         <section class="card">
             {reason.map(|r| banner(true, "error", r))}
             {banner(false, "login-required", "You are not logged in (or your session expired). Connect again to log in.".into())}
-            <a class="button" href=href data-testid="login-again">"Log in again"</a>
+            <a class="button" {..attr("href", href)} data-testid="login-again">"Log in again"</a>
         </section>
     }
     .into_any()

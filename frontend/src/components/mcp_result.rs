@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use client_core::mcp::pretty;
 
+use super::{attr, siblings};
+
 fn pretty_value(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
@@ -39,7 +41,7 @@ fn block_view(block: &Value) -> AnyView {
         }
         (_, Some(data)) if mime.starts_with("image/") => {
             let src = format!("data:{mime};base64,{data}");
-            view! { <img class="content-image" data-testid="content-image" src=src alt=mime.to_owned() /> }.into_any()
+            view! { <img class="content-image" data-testid="content-image" {..attr("src", src)} {..attr("alt", mime.to_owned())} /> }.into_any()
         }
         (_, Some(data)) => {
             let note = format!("({mime} data, {} base64 characters)", data.len());
@@ -67,15 +69,16 @@ pub fn mcp_result(result: &Value, testid: &'static str) -> AnyView {
                 .into_any()
         })
         .collect();
+    let error_flag = if is_error { "true" } else { "false" };
     view! {
-        <div class="mcp-result" data-testid=testid data-is-error=is_error.to_string()>
+        <div class="mcp-result" data-testid=testid data-is-error=error_flag>
             {is_error.then(|| view! {
                 <p class="banner banner-error" data-testid="is-error">"The server reported an error (isError: true)."</p>
-            })}
-            {structured.map(|json| view! {
-                <p class="muted">"structuredContent"</p>
-                <pre class="result" data-testid="structured">{json}</pre>
-            })}
+            }.into_any())}
+            {structured.map(|json| siblings(vec![
+                view! { <p class="muted">"structuredContent"</p> }.into_any(),
+                view! { <pre class="result" data-testid="structured">{json}</pre> }.into_any(),
+            ]))}
             {blocks(&result["content"])}
             {blocks(&result["contents"])}
             {messages}

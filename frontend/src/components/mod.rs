@@ -5,10 +5,12 @@ pub mod error_banner;
 pub mod flow_timeline;
 pub mod login_required;
 pub mod mcp_result;
+pub mod reactive;
 pub mod schema_form;
 pub mod session_card;
 
 pub use error_banner::{banner, error_banner};
 pub use flow_timeline::flow_timeline;
 pub use login_required::login_required;
+pub use reactive::{attr, flag, handler, region, siblings, text, typed_into, Flag, Region};
 pub use session_card::{session_card, working};

@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
+use super::{attr, flag, handler, typed_into};
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
     Text,
@@ -115,7 +117,7 @@ fn number(raw: &str) -> Option<Value> {
 
 /// The inputs for `fields`; `values[i]` holds what field `i` currently says.
 pub fn schema_fields(fields: Vec<Field>, values: Vec<RwSignal<String>>) -> impl IntoView {
-    fields.into_iter().zip(values).map(|(field, value)| field_view(field, value)).collect_view()
+    fields.into_iter().zip(values).map(|(field, value)| field_view(field, value)).collect::<Vec<_>>()
 }
 
 fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
@@ -123,28 +125,28 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
     let name = field.name.clone();
     let input = match field.kind {
         Kind::Boolean => view! {
-            <input type="checkbox" data-field=name prop:checked=move || value.get() == "true"
-                on:change=move |ev| value.set(event_target_checked(&ev).to_string()) />
+            <input {..attr("type", "checkbox")} data-field=name prop:checked=flag(move || value.get() == "true")
+                on:change=handler(move |ev| value.set(event_target_checked(&ev).to_string())) />
         }
         .into_any(),
         Kind::Enum(options) => view! {
-            <select data-field=name prop:value=value on:change=move |ev| value.set(event_target_value(&ev))>
+            <select data-field=name prop:value=value on:change=typed_into(value)>
                 <option value="">"—"</option>
-                {options.into_iter().map(|o| { let label = o.clone(); view! { <option value=o>{label}</option> } }).collect_view()}
+                {options.into_iter().map(|o| { let label = o.clone(); view! { <option {..attr("value", o)}>{label}</option> }.into_any() }).collect::<Vec<_>>()}
             </select>
         }
         .into_any(),
         Kind::Json => view! {
-            <textarea data-field=name rows="3" placeholder="JSON" prop:value=value
-                on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+            <textarea {..attr("rows", "3")} {..attr("placeholder", "JSON")} data-field=name prop:value=value
+                on:input=typed_into(value)></textarea>
         }
         .into_any(),
         kind => {
             let type_ = if matches!(kind, Kind::Text) { "text" } else { "number" };
             let step = if matches!(kind, Kind::Number) { "any" } else { "1" };
             view! {
-                <input type=type_ step=step data-field=name prop:value=value
-                    on:input=move |ev| value.set(event_target_value(&ev)) />
+                <input {..attr("step", step)} {..attr("type", type_)} data-field=name prop:value=value
+                    on:input=typed_into(value) />
             }
             .into_any()
         }

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use super::{handler, region, text, Region};
 use crate::storage::Session;
 use crate::task::Busy;
 
@@ -15,21 +16,21 @@ pub fn session_card(
     on_refresh: impl Fn() + 'static,
     on_logout: impl Fn() + 'static,
 ) -> impl IntoView {
-    let field = move |f: fn(&Session) -> String| move || session.with(f);
+    let field = move |f: fn(&Session) -> String| text(move || session.with(f));
     #[allow(clippy::cast_precision_loss)] // milliseconds since the epoch; f64 holds them exactly
     let expires =
-        move || String::from(js_sys::Date::new(&(session.with(|s| s.expires_at) as f64).into()).to_iso_string());
-    let has_refresh = move || if session.with(|s| s.refresh_token.is_some()) { "yes" } else { "no" };
-    let status = move || match renewals.get() {
+        text(move || String::from(js_sys::Date::new(&(session.with(|s| s.expires_at) as f64).into()).to_iso_string()));
+    let has_refresh = text(move || if session.with(|s| s.refresh_token.is_some()) { "yes" } else { "no" }.to_owned());
+    let status = text(move || match renewals.get() {
         0 => String::new(),
         1 => "Renewed once in this tab: a new access token and a new refresh token (the old one is now void).".into(),
         n => format!("Renewed {n} times in this tab; each refresh replaced both tokens."),
-    };
+    });
     view! {
         <section class="card">
             <div class="row spread">
                 <h1>"MCP console"</h1>
-                <button class="secondary" data-testid="logout" on:click=move |_| on_logout()>
+                <button class="secondary" data-testid="logout" on:click=handler(move |_| on_logout())>
                     "Log out"
                 </button>
             </div>
@@ -51,8 +52,8 @@ pub fn session_card(
                 <button
                     class="secondary"
                     data-testid="refresh-now"
-                    disabled=move || refreshing.get()
-                    on:click=move |_| on_refresh()
+                    disabled=refreshing.flag()
+                    on:click=handler(move |_| on_refresh())
                 >
                     "Refresh token now"
                 </button>
@@ -64,6 +65,6 @@ pub fn session_card(
 }
 
 /// " Working…" while `busy`.
-pub fn working(busy: Busy) -> impl IntoView {
-    move || busy.get().then(|| view! { <span class="muted working">" Working…"</span> })
+pub fn working(busy: Busy) -> Region {
+    region(move || busy.get().then(|| view! { <span class="muted working">" Working…"</span> }.into_any()))
 }

@@ -4,14 +4,14 @@
 
 use leptos::prelude::*;
 
-use crate::components::{error_banner, flow_timeline};
+use crate::components::{attr, error_banner, flow_timeline, region, siblings};
 use crate::flow::callback::{self, CallbackParams};
 use crate::flow::Timeline;
-use crate::router::{query, use_router};
+use crate::router::{query, Router};
 use crate::storage;
 use crate::task::{run, Busy};
 
-pub fn callback_page() -> AnyView {
+pub fn callback_page(router: Router) -> AnyView {
     let params = CallbackParams {
         code: query("code"),
         state: query("state"),
@@ -29,7 +29,6 @@ pub fn callback_page() -> AnyView {
         None => "/".to_owned(),
     };
     let timeline = Timeline::new(pending.as_ref().map(|p| p.timeline.clone()).unwrap_or_default());
-    let router = use_router();
 
     let finishing = Busy::new();
     run(Some(finishing), async move {
@@ -39,18 +38,23 @@ pub fn callback_page() -> AnyView {
         }
     });
 
-    view! {
+    siblings(vec![
+        view! {
         <section class="card">
             <h1>"Finishing the login"</h1>
-            {move || finishing.get().then(|| view! {
+            {region(move || finishing.get().then(|| view! {
                 <p class="muted">"Checking the response from the authorization server…"</p>
-            })}
+            }.into_any()))}
         </section>
-        {error_banner(error)}
-        {flow_timeline(timeline.signal())}
+        }
+        .into_any(),
+        error_banner(error).into_any(),
+        flow_timeline(timeline.signal()).into_any(),
+        view! {
         <p>
-            <a class="button secondary" href=home data-testid="start-over">"Start over"</a>
+            <a class="button secondary" {..attr("href", home)} data-testid="start-over">"Start over"</a>
         </p>
-    }
-    .into_any()
+        }
+        .into_any(),
+    ])
 }

@@ -18,13 +18,13 @@ use client_core::mcp::ServerInfo;
 use client_core::token::{self, TokenKind};
 
 use crate::browser;
-use crate::components::{banner, error_banner, flow_timeline, login_required, session_card};
+use crate::components::{banner, error_banner, flow_timeline, login_required, region, session_card, siblings};
 use crate::error::ClientError;
 use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
 use crate::flow::{step_up, Timeline};
 use crate::http::{mcp_client, Fetch, McpClient};
-use crate::router::{self, use_router};
+use crate::router::{self, Router};
 use crate::storage::{self, PendingCall, Session};
 use crate::task::{run, Busy};
 
@@ -32,11 +32,11 @@ mod catalog;
 
 type Local<T> = StoredValue<T, LocalStorage>;
 
-pub fn console_page() -> AnyView {
+pub fn console_page(router: Router) -> AnyView {
     let stored = storage::load_session().ok().flatten();
     match stored {
         // An expired access token is fine while a refresh token can renew it.
-        Some(session) if session.is_usable(browser::now_ms()) => console(session),
+        Some(session) if session.is_usable(browser::now_ms()) => console(session, router),
         other => {
             storage::clear_session();
             let mcp_url = other.map(|s| s.tokens.mcp_url).or_else(|| router::query("mcp"));
@@ -124,7 +124,7 @@ impl ToolRunner {
     }
 
     async fn tool_call(self, call: PendingCall, retry: bool) {
-        let (client, keeper) = (self.mcp.client.get_value(), self.mcp.keeper.get_value());
+        let (client, keeper) = self.mcp.get();
         let (t, reporter) = (self.timeline, self.reporter);
         reporter.error.set(None);
         if retry {
@@ -165,18 +165,22 @@ impl ToolRunner {
     }
 }
 
-/// The MCP client and the session keeper every operation goes through.
+/// The MCP client and the session keeper every operation goes through (one stored value: one
+/// `StoredValue` type less in the bundle).
 #[derive(Clone, Copy)]
-struct Mcp {
-    client: Local<McpClient>,
-    keeper: Local<TokenKeeper>,
+struct Mcp(Local<(McpClient, TokenKeeper)>);
+
+impl Mcp {
+    fn get(self) -> (McpClient, TokenKeeper) {
+        self.0.get_value()
+    }
 }
 
-fn console(session: Session) -> AnyView {
+fn console(session: Session, router: Router) -> AnyView {
     let keeper = TokenKeeper::new(session.clone());
     let (shown, renewals) = (keeper.session_signal(), keeper.renewals());
     let client = mcp_client(&session.mcp_url, &session.access_token);
-    let mcp = Mcp { client: StoredValue::new_local(client), keeper: StoredValue::new_local(keeper) };
+    let mcp = Mcp(StoredValue::new_local((client, keeper)));
     let reporter = Reporter { error: RwSignal::new(None), revoked: RwSignal::new(None) };
     // A call refused before a step-up login is retried once, right after that login.
     let resumed = storage::take_pending_call();
@@ -185,7 +189,7 @@ fn console(session: Session) -> AnyView {
     // The overview once loaded: `None` while the MCP session opens.
     let overview = RwSignal::new(None::<Result<Overview, ClientError>>);
     run(None, async move {
-        let (client, keeper) = (mcp.client.get_value(), mcp.keeper.get_value());
+        let (client, keeper) = mcp.get();
         let result = load_overview(&keeper, &client).await;
         if let Err(ClientError::Unauthorized) = &result {
             storage::clear_session();
@@ -195,7 +199,7 @@ fn console(session: Session) -> AnyView {
     });
     let refreshing = Busy::new();
     let on_refresh = move || {
-        let keeper = mcp.keeper.get_value();
+        let (_, keeper) = mcp.get();
         run(Some(refreshing), async move {
             reporter.error.set(None);
             if let Err(e) = keeper.refresh().await {
@@ -203,9 +207,8 @@ fn console(session: Session) -> AnyView {
             }
         });
     };
-    let router = use_router();
     let on_logout = move || {
-        let (keeper, client) = (mcp.keeper.get_value(), mcp.client.get_value());
+        let (client, keeper) = mcp.get();
         run(None, async move {
             let mcp_url = log_out(&keeper, &client).await;
             router.navigate(&super::with_query("/", &[("logged_out", "1"), ("mcp", &mcp_url)]), false);
@@ -213,23 +216,28 @@ fn console(session: Session) -> AnyView {
     };
     let mcp_url = session.mcp_url.clone();
 
-    let page = move || match reporter.revoked.get() {
-        Some(reason) => login_required(Some(reason), Some(mcp_url.clone())),
-        None => view! {
-            {session_card(shown, renewals, refreshing, on_refresh, on_logout)}
-            {error_banner(reporter.error)}
-            {move || match overview.get() {
-                None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
-                Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
-                Some(Err(e)) => banner(true, "error", e.to_string()),
-            }}
-            <details class="card">
-                <summary>"How this session was obtained"</summary>
-                {flow_timeline(RwSignal::new(session.timeline.clone()))}
-            </details>
-        }
-        .into_any(),
-    };
+    let page = region(move || match reporter.revoked.get() {
+        Some(reason) => Some(login_required(Some(reason), Some(mcp_url.clone()))),
+        None => Some(siblings(vec![
+            session_card(shown, renewals, refreshing, on_refresh, on_logout).into_any(),
+            error_banner(reporter.error).into_any(),
+            region(move || {
+                Some(match overview.get() {
+                    None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
+                    Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
+                    Some(Err(e)) => banner(true, "error", e.to_string()),
+                })
+            })
+            .into_any(),
+            view! {
+                <details class="card">
+                    <summary>"How this session was obtained"</summary>
+                    {flow_timeline(RwSignal::new(session.timeline.clone()))}
+                </details>
+            }
+            .into_any(),
+        ])),
+    });
     page.into_any()
 }
 
@@ -289,24 +297,34 @@ fn overview_view(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: Step
         info.protocol_version,
         info.session_id.map(|id| format!(", MCP session {id}")).unwrap_or_default(),
     );
-    view! {
+    let grid = |cards: Vec<AnyView>| view! { <div class="grid">{cards}</div> }.into_any();
+    siblings(vec![
+        view! {
         <section class="card">
-            {whoami.map(|who| view! { <p class="whoami">"Logged in as " <span data-testid="whoami">{who}</span></p> })}
+            {whoami.map(|who| view! { <p class="whoami">"Logged in as " <span data-testid="whoami">{who}</span></p> }.into_any())}
             <p class="muted" data-testid="server-info">{connected}</p>
         </section>
+        }
+        .into_any(),
+        view! {
         <div data-testid="step-up-timeline">
             {flow_timeline(step_up.timeline.signal())}
         </div>
-        <h2>"Tools"</h2>
-        {none_listed(no_tools)}
-        <div class="grid">{tools}</div>
-        <h2>"Resources"</h2>
-        {none_listed(no_resources)}
-        <div class="grid">{resources}</div>
-        {has_prompts.then(|| view! { <h2>"Prompts"</h2> })}
-        <div class="grid">{prompts}</div>
-    }
-    .into_any()
+        }
+        .into_any(),
+        heading("Tools"),
+        none_listed(no_tools).into_any(),
+        grid(tools),
+        heading("Resources"),
+        none_listed(no_resources).into_any(),
+        grid(resources),
+        has_prompts.then(|| heading("Prompts")).into_any(),
+        grid(prompts),
+    ])
+}
+
+fn heading(text: &'static str) -> AnyView {
+    view! { <h2>{text}</h2> }.into_any()
 }
 
 fn none_listed(empty: bool) -> Option<AnyView> {

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::components::{banner, error_banner, flow_timeline};
+use crate::components::{attr, banner, error_banner, flow_timeline, handler, region, siblings, typed_into};
 use crate::flow::{discovery, Timeline};
 use crate::router;
 use crate::storage;
@@ -21,12 +21,13 @@ pub fn home_page() -> AnyView {
     let has_session = storage::valid_session(browser::now_ms()).is_some();
     let timeline = Timeline::new(Vec::new());
     let error = RwSignal::new(None::<String>);
+    // Counts as u32, like `Busy`: one signal type less in the bundle than a usize and a bool.
     let stored_registrations = RwSignal::new(storage::registration_count());
-    let forgotten = RwSignal::new(false);
+    let forgotten = RwSignal::new(0_u32);
     let forget = move |_| {
         storage::forget_all_registrations();
         stored_registrations.set(storage::registration_count());
-        forgotten.set(true);
+        forgotten.update(|n| *n += 1);
     };
 
     let connecting = Busy::new();
@@ -39,7 +40,8 @@ pub fn home_page() -> AnyView {
         });
     };
 
-    view! {
+    siblings(vec![
+        view! {
         <section class="card">
             <h1>"Connect to an MCP server"</h1>
             <p class="muted">
@@ -50,51 +52,52 @@ pub fn home_page() -> AnyView {
             {has_session.then(|| view! {
                 <p class="banner banner-info">
                     "You already have a session in this tab. "
-                    <a href="/console" data-testid="open-console">"Open the console"</a>
+                    <a {..attr("href", "/console")} data-testid="open-console">"Open the console"</a>
                 </p>
-            })}
+            }.into_any())}
             <form
                 class="connect"
-                on:submit=move |ev| {
+                on:submit=handler(move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
                     connect(mcp_url.get_untracked());
-                }
+                })
             >
-                <label for="mcp-url">"MCP server URL"</label>
+                <label {..attr("for", "mcp-url")}>"MCP server URL"</label>
                 <div class="row">
                     <input
-                        id="mcp-url"
+                        {..attr("id", "mcp-url")}
                         data-testid="mcp-url"
-                        type="text"
-                        spellcheck="false"
-                        autocomplete="url"
+                        {..attr("type", "text")}
+                        {..attr("spellcheck", "false")}
+                        {..attr("autocomplete", "url")}
                         prop:value=mcp_url
-                        on:input=move |ev| mcp_url.set(event_target_value(&ev))
+                        on:input=typed_into(mcp_url)
                     />
-                    <button data-testid="connect" type="submit" disabled=move || connecting.get()>
+                    <button data-testid="connect" {..attr("type", "submit")} disabled=connecting.flag()>
                         "Connect"
                     </button>
                 </div>
             </form>
-            {move || (stored_registrations.get() > 0).then(|| view! {
+            {region(move || (stored_registrations.get() > 0).then(|| view! {
                 <p class="muted" data-testid="stored-registration">
                     "This browser keeps the client registration of an earlier login, so Connect reuses it and "
                     "consent you already gave applies again. If the authorization server says this app is not "
                     "registered, "
-                    <button class="secondary" type="button" data-testid="forget-registration" on:click=forget>
+                    <button class="secondary" {..attr("type", "button")} data-testid="forget-registration" on:click=handler(forget)>
                         "forget the stored registration"
                     </button>
                     " and connect again."
                 </p>
-            })}
-            {move || forgotten.get().then(|| banner(
+            }.into_any()))}
+            {region(move || (forgotten.get() > 0).then(|| banner(
                 false,
                 "registration-notice",
                 "The stored client registration was forgotten; press Connect to register again.".into(),
-            ))}
+            )))}
         </section>
-        {error_banner(error)}
-        {flow_timeline(timeline.signal())}
-    }
-    .into_any()
+        }
+        .into_any(),
+        error_banner(error).into_any(),
+        flow_timeline(timeline.signal()).into_any(),
+    ])
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{Mcp, Reporter, ToolRunner};
 use crate::components::mcp_result::mcp_result;
 use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, schema_fields, Field};
-use crate::components::working;
+use crate::components::{attr, handler, region, working, Region};
 use crate::storage::PendingCall;
 use crate::task::run;
 
@@ -30,7 +30,7 @@ pub(super) struct Ops {
 
 impl Ops {
     fn run(self, op: Op, out: Out) {
-        let (client, keeper) = (self.mcp.client.get_value(), self.mcp.keeper.get_value());
+        let (client, keeper) = self.mcp.get();
         let reporter = self.reporter;
         run(None, async move {
             reporter.error.set(None);
@@ -66,12 +66,14 @@ fn typed(values: &[RwSignal<String>]) -> Vec<String> {
     values.iter().map(|v| v.get_untracked()).collect()
 }
 
-fn result_view(out: Out, testid: &'static str) -> impl IntoView {
-    move || out.with(|result| result.as_ref().map(|result| mcp_result(result, testid)))
+fn result_view(out: Out, testid: &'static str) -> Region {
+    region(move || out.with(|result| result.as_ref().map(|result| mcp_result(result, testid))))
 }
 
-fn form_error(message: RwSignal<Option<String>>) -> impl IntoView {
-    move || message.get().map(|m| view! { <p class="banner banner-error" data-testid="form-error">{m}</p> })
+fn form_error(message: RwSignal<Option<String>>) -> Region {
+    region(move || {
+        message.get().map(|m| view! { <p class="banner banner-error" data-testid="form-error">{m}</p> }.into_any())
+    })
 }
 
 pub(super) fn tool_card(tool: &Value, runner: ToolRunner) -> AnyView {
@@ -94,9 +96,9 @@ pub(super) fn tool_card(tool: &Value, runner: ToolRunner) -> AnyView {
         <section class="card" data-testid="tool" data-tool=name>
             <h3><code>{title}</code></h3>
             <p class="muted">{text(tool, "description")}</p>
-            <form on:submit=submit>
+            <form on:submit=handler(submit)>
                 {schema_fields(fields, values)}
-                <button type="submit" data-testid="call-tool" disabled=move || runner.busy.get()>"Call"</button>
+                <button {..attr("type", "submit")} data-testid="call-tool" disabled=runner.busy.flag()>"Call"</button>
                 {working(runner.busy)}
             </form>
             {form_error(invalid)}
@@ -114,7 +116,7 @@ pub(super) fn resource_card(resource: &Value, op: Ops) -> AnyView {
         <section class="card" data-testid="resource" data-resource=uri>
             <h3><code>{title}</code></h3>
             <p class="muted">{text(resource, "name")} " " {text(resource, "description")}</p>
-            <button data-testid="read-resource" on:click=move |_| { op.run(Op::Read(read_uri.clone()), out); }>
+            <button data-testid="read-resource" on:click=handler(move |_| { op.run(Op::Read(read_uri.clone()), out); })>
                 "Read"
             </button>
             {result_view(out, "resource-result")}
@@ -145,9 +147,9 @@ pub(super) fn prompt_card(prompt: &Value, op: Ops) -> AnyView {
         <section class="card" data-testid="prompt" data-prompt=name>
             <h3><code>{title}</code></h3>
             <p class="muted">{text(prompt, "description")}</p>
-            <form on:submit=submit>
+            <form on:submit=handler(submit)>
                 {schema_fields(fields, values)}
-                <button type="submit" data-testid="get-prompt">"Get prompt"</button>
+                <button {..attr("type", "submit")} data-testid="get-prompt">"Get prompt"</button>
             </form>
             {form_error(invalid)}
             {result_view(out, "prompt-result")}
