@@ -35,7 +35,7 @@ async fn finish(params: &CallbackParams, pending: Option<PendingFlow>, t: Timeli
     let code = match flow::check_callback(params, pending.as_ref().map(|p| &p.authorization), &t) {
         Ok(code) => code,
         Err(e) => {
-            if let (Some(p), Some(_), false) = (&pending, &params.error, e == ClientError::StateMismatch) {
+            if let (Some(p), Some(_), false) = (&pending, &params.error, matches!(e, ClientError::StateMismatch)) {
                 // The authorization server answered this login with an error: it is over.
                 storage::clear_pending();
                 if e.is_invalid_client() {

@@ -96,7 +96,7 @@ struct Reporter {
 
 impl Reporter {
     fn report(self, e: &ClientError) {
-        if *e == ClientError::Unauthorized {
+        if matches!(e, ClientError::Unauthorized) {
             storage::clear_session();
             self.revoked.set(Some(e.to_string()));
         } else {
