@@ -66,7 +66,14 @@ async fn a_process_killed_under_load_loses_no_issued_token_and_leaves_no_half_wr
 async fn crash_under_load(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let db = db::fresh(backend, dir.path()).await;
-    fleet::cli(&db, dir.path(), &["user", "add", "alice", "--password-stdin"], PASSWORD);
+    // One user per task: a sign-in in flight when its process dies stays counted as a failure
+    // (the throttle fails closed), and several tasks sharing a user would lock it out.
+    std::thread::scope(|threads| {
+        for n in 0..TASKS {
+            let (db, dir) = (&db, dir.path());
+            threads.spawn(move || fleet::cli(db, dir, &["user", "add", &load::user(n), "--password-stdin"], PASSWORD));
+        }
+    });
     let processes = if backend == Backend::Sqlite { 1 } else { 2 };
     let mut fleet = Fleet::start(db.clone(), dir, processes);
     let targets = Targets {

@@ -83,6 +83,8 @@ impl Fleet {
             .arg(&ready)
             // No token expires and no limit is reached during the run: only the crash can explain a loss.
             .args(["--access-token-ttl", "3600", "--registrations-per-window", "100000"])
+            // Sign-ins in flight at a kill stay counted against the address; eight tasks share one.
+            .args(["--login-failures-per-address", "100000"])
             .args(["--password-hashing-concurrency", "8"])
             .args(&self.public)
             .current_dir(self.dir.path())

@@ -50,7 +50,13 @@ pub fn gid_of(token: &str) -> String {
     claims["gid"].as_str().unwrap().to_owned()
 }
 
+/// The user task `n` signs in as.
+pub fn user(n: usize) -> String {
+    format!("alice{n}")
+}
+
 struct Task {
+    user: String,
     http: Client,
     targets: Targets,
     record: Arc<Mutex<Record>>,
@@ -62,7 +68,7 @@ struct Task {
 pub async fn run(n: usize, targets: Targets, record: Arc<Mutex<Record>>, stop: Arc<AtomicBool>) {
     let http =
         Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(5)).build().unwrap();
-    let mut task = Task { http, targets, record, turn: n, client_id: String::new() };
+    let mut task = Task { user: user(n), http, targets, record, turn: n, client_id: String::new() };
     while task.client_id.is_empty() && !stop.load(Ordering::Relaxed) {
         task.register().await;
     }
@@ -169,13 +175,14 @@ impl Task {
         let cookie = cookie_pair(resp.headers()).ok_or(())?;
         let html = resp.text().await.map_err(drop)?;
         let (request_id, csrf) = (hidden_field(&html, "request_id").ok_or(())?, hidden_field(&html, "csrf").ok_or(())?);
-        let post = |path: &str, extra: &[(&'static str, &'static str)]| {
+        let post = |path: &str, extra: &[(&str, &str)]| {
             let mut form = vec![("request_id", request_id.as_str()), ("csrf", csrf.as_str())];
             form.extend_from_slice(extra);
             self.http.post(format!("{as_url}{path}")).header(COOKIE, &cookie).form(&form).send()
         };
-        let mut resp =
-            post("/authorize/login", &[("username", "alice"), ("password", PASSWORD)]).await.map_err(drop)?;
+        let mut resp = post("/authorize/login", &[("username", self.user.as_str()), ("password", PASSWORD)])
+            .await
+            .map_err(drop)?;
         if resp.status() == StatusCode::OK {
             resp = post("/authorize/consent", &[("decision", "allow")]).await.map_err(drop)?;
         }
