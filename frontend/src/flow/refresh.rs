@@ -5,8 +5,6 @@
 //! as soon as it arrives, a refresh runs to its end on `spawn_local` even if every caller goes
 //! away, and an ended session is removed (its registration too, on `invalid_client`).
 
-use std::future::Future;
-
 use client_core::keeper::{Change, KeeperHooks};
 use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
@@ -16,6 +14,9 @@ use crate::error::ClientError;
 use crate::flow::Step;
 use crate::http::{Fetch, McpClient};
 use crate::storage::{self, Session};
+
+/// One MCP operation for [`TokenKeeper::with_mcp`], run with the client it is given.
+pub type McpOp<'a, T> = dyn Fn(McpClient) -> LocalBoxFuture<'a, Result<T, ClientError>> + 'a;
 
 struct Hooks {
     shown: RwSignal<Session>,
@@ -94,12 +95,10 @@ impl TokenKeeper {
         Ok(self.session())
     }
 
-    /// Runs one MCP operation with a fresh token (renewing once after a 401).
-    pub async fn with_mcp<T, F, Fut>(&self, client: &McpClient, op: F) -> Result<T, ClientError>
-    where
-        F: Fn(McpClient) -> Fut,
-        Fut: Future<Output = Result<T, ClientError>>,
-    {
+    /// Runs one MCP operation with a fresh token (renewing once after a 401). The operation is
+    /// a `dyn` closure returning a boxed future: the core awaits it at two places (first try,
+    /// retry), so a concrete future type was compiled into every caller twice.
+    pub async fn with_mcp<'a, T>(&self, client: &McpClient, op: &McpOp<'a, T>) -> Result<T, ClientError> {
         self.core.with_mcp(client, op).await
     }
 

@@ -10,6 +10,7 @@
 //! `DELETE`, revokes the refresh token (RFC 7009; this ends the whole grant) or, without one, the
 //! access token, when the server offers revocation, and forgets every record.
 
+use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 use serde_json::Value;
 use shared::mcp::RESOURCE_PROFILE;
@@ -67,18 +68,21 @@ async fn list_if(
         return Ok(Vec::new());
     }
     let key = capability;
-    keeper.with_mcp(client, |c| async move { c.list_all(method, key).await }).await
+    keeper.with_mcp(client, &|c| Box::pin(async move { c.list_all(method, key).await })).await
 }
 
 async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overview, ClientError> {
-    let info = keeper.with_mcp(client, |c| async move { c.initialize().await }).await?;
+    let info = keeper.with_mcp(client, &|c| Box::pin(async move { c.initialize().await })).await?;
     let tools = list_if(keeper, client, &info, "tools", "tools/list").await?;
     let resources = list_if(keeper, client, &info, "resources", "resources/list").await?;
     let prompts = list_if(keeper, client, &info, "prompts", "prompts/list").await?;
     // Who is logged in, when the server offers it the way this project's server does: a
     // `user://profile` resource with a `username`. Other servers simply do not say.
     let whoami = if resources.iter().any(|r| r["uri"] == RESOURCE_PROFILE) {
-        let profile = keeper.with_mcp(client, |c| async move { c.read_resource(RESOURCE_PROFILE).await }).await?;
+        let read = |c: McpClient| -> LocalBoxFuture<'_, _> {
+            Box::pin(async move { c.read_resource(RESOURCE_PROFILE).await })
+        };
+        let profile = keeper.with_mcp(client, &read).await?;
         serde_json::from_str::<Value>(&profile).ok().and_then(|v| v["username"].as_str().map(str::to_owned))
     } else {
         None
@@ -133,9 +137,9 @@ impl ToolRunner {
         }
         let (tool, arguments) = (call.tool.clone(), call.arguments.clone());
         let result = keeper
-            .with_mcp(&client, |c| {
+            .with_mcp(&client, &|c| {
                 let (tool, arguments) = (tool.clone(), arguments.clone());
-                async move { c.call_tool_result(&tool, arguments).await }
+                Box::pin(async move { c.call_tool_result(&tool, arguments).await })
             })
             .await;
         match result {

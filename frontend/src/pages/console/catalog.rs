@@ -35,14 +35,14 @@ impl Ops {
         run(None, async move {
             reporter.error.set(None);
             let result = keeper
-                .with_mcp(&client, |c| {
+                .with_mcp(&client, &|c| {
                     let op = op.clone();
-                    async move {
+                    Box::pin(async move {
                         match op {
                             Op::Read(uri) => c.read_resource_result(&uri).await,
                             Op::Prompt(name, arguments) => c.get_prompt_result(&name, arguments).await,
                         }
-                    }
+                    })
                 })
                 .await;
             match result {
