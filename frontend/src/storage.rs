@@ -18,7 +18,8 @@ use std::ops::Deref;
 use client_core::identity::{CredentialStore, Credentials};
 use client_core::PendingAuthorization;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use shared::fields::Fields;
 
 use crate::error::ClientError;
 use crate::flow::Step;
@@ -46,7 +47,7 @@ pub struct PendingFlow {
 }
 
 /// A `tools/call` refused with 403 `insufficient_scope`, kept across the step-up redirect.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct PendingCall {
     pub tool: String,
     pub arguments: serde_json::Value,
@@ -82,15 +83,24 @@ impl Deref for Session {
     }
 }
 
-/// The `timeline` beside the core's fields in a [`PendingFlow`] or [`Session`] record.
-#[derive(Deserialize)]
-struct Steps {
-    #[serde(default)]
-    timeline: Vec<Step>,
+/// The `timeline` beside the core's fields in a [`PendingFlow`] or [`Session`] record, read by
+/// the core's field reader (a derived `Deserialize` here was a visitor of its own in the bundle).
+fn steps_of(text: &str) -> serde_json::Result<Vec<Step>> {
+    let mut record: Fields = serde_json::from_str(text)?;
+    record.objects_or_empty("timeline")?.into_iter().map(Step::read).collect()
 }
 
-fn steps_of(text: &str) -> serde_json::Result<Vec<Step>> {
-    serde_json::from_str::<Steps>(text).map(|s| s.timeline)
+/// A [`PendingCall`] record, checked like a derived `Deserialize` would (every member present,
+/// of its type) without a visitor of its own.
+fn pending_call_of(text: &str) -> serde_json::Result<PendingCall> {
+    let mut record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)?;
+    let mut string = |key: &str| match record.remove(key) {
+        Some(serde_json::Value::String(s)) => Ok(s),
+        _ => Err(serde::de::Error::custom(format_args!("`{key}` must be a string"))),
+    };
+    let (tool, scope) = (string("tool")?, string("scope")?);
+    let arguments = record.remove("arguments").ok_or_else(|| serde::de::Error::missing_field("arguments"))?;
+    Ok(PendingCall { tool, arguments, scope })
 }
 
 /// The two browser storage areas; nothing secret ever goes to [`Area::Local`].
@@ -212,7 +222,7 @@ pub fn save_pending_call(call: &PendingCall) -> Result<(), ClientError> {
 /// The call waiting for its retry, removed as it is read: it is retried at most once.
 #[must_use]
 pub fn take_pending_call() -> Option<PendingCall> {
-    let call = load(Area::Session, PENDING_CALL_KEY).ok().flatten();
+    let call = load_with(Area::Session, PENDING_CALL_KEY, pending_call_of).ok().flatten();
     clear_pending_call();
     call
 }
