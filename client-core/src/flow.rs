@@ -4,9 +4,6 @@
 //! step is reported to an [`Observer`] as pending, then ok (with a sentence naming the HTTP
 //! status and URL) or error, with the HTTP exchanges it made; the first failure stops the flow.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use shared::urls::Url;
 
 use crate::authorize::{self, CallbackParams, PendingAuthorization};
@@ -19,9 +16,6 @@ use crate::token::{self, Session};
 use crate::trace::Recorder;
 
 pub use crate::step::{ids, Observer, Quiet, Step, StepStatus};
-
-/// One step's work, boxed (see [`Steps::run`]).
-type Work<'a, T> = Pin<Box<dyn Future<Output = Result<T, CoreError>> + 'a>>;
 
 struct Steps<'a, H> {
     http: Recorder<&'a H>,
@@ -36,28 +30,21 @@ impl<H: HttpClient> Steps<'_, H> {
         self.obs.step(&Step { id: id.into(), title: title.into(), status, detail, exchanges });
     }
 
-    /// Runs one step: pending, then ok with the sentence `detail` makes of the result, or error.
-    /// The work comes boxed and the sentence from a plain `fn`: each step's future is then its
-    /// own small poll function instead of being laid out (and dropped) inside its caller's.
-    async fn run<T>(
+    /// Ends one step: ok with the sentence `detail` makes of the result, or error. The work is
+    /// awaited by the caller, boxed, and the sentence comes from a plain `fn`: each step's future
+    /// is then its own small poll function, not laid out (and dropped) inside its caller's.
+    fn finish<T>(
         &self,
         id: &str,
         title: &str,
-        pending: String,
-        work: Work<'_, T>,
+        result: Result<T, CoreError>,
         detail: fn(&T) -> String,
     ) -> Result<T, CoreError> {
-        self.report(id, title, StepStatus::Pending, pending);
-        match work.await {
-            Ok(value) => {
-                self.report(id, title, StepStatus::Ok, detail(&value));
-                Ok(value)
-            }
-            Err(e) => {
-                self.fail(id, title, &e);
-                Err(e)
-            }
+        match &result {
+            Ok(value) => self.report(id, title, StepStatus::Ok, detail(value)),
+            Err(e) => self.fail(id, title, e),
         }
+        result
     }
 
     #[inline(never)]
@@ -96,8 +83,8 @@ pub async fn begin_login<H: HttpClient>(
         discovery::parse_mcp_url(mcp_input).inspect_err(|e| s.fail(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, e))?;
     let pending = format!("POST {mcp} (initialize) without an Authorization header…");
     let work = Box::pin(async { discovery::probe(&s.http, &mcp).await.map(|(c, _)| (c, mcp.to_string())) });
-    let (challenge, _) =
-        s.run(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, pending, work, unauthenticated_detail).await?;
+    s.report(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, StepStatus::Pending, pending);
+    let (challenge, _) = s.finish(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, work.await, unauthenticated_detail)?;
     Box::pin(after_challenge(&s, &mcp, challenge, ctx)).await
 }
 
@@ -122,7 +109,8 @@ async fn after_challenge<H: HttpClient>(
 ) -> Result<PendingAuthorization, CoreError> {
     let prm_pending = format!("GET {}…", discovery::prm_urls(mcp, &challenge).join(", then "));
     let work = Box::pin(discovery::protected_resource_metadata(&s.http, mcp, &challenge));
-    let (prm, _) = s.run(ids::PRM, TITLE_PRM, prm_pending, work, prm_detail).await?;
+    s.report(ids::PRM, TITLE_PRM, StepStatus::Pending, prm_pending);
+    let (prm, _) = s.finish(ids::PRM, TITLE_PRM, work.await, prm_detail)?;
     let issuer = prm.authorization_servers.first().cloned().unwrap_or_default();
     let asm = as_metadata(s, &issuer).await?;
     let scope = scope::select(challenge.scope.as_deref(), &prm.scopes_supported, &asm.scopes_supported);
@@ -167,7 +155,8 @@ async fn as_metadata<H: HttpClient>(
 ) -> Result<shared::oauth::AuthorizationServerMetadata, CoreError> {
     let first = Url::parse(issuer).map(|u| discovery::as_metadata_urls(&u).join(", then ")).unwrap_or_default();
     let work = Box::pin(discovery::authorization_server_metadata(&s.http, issuer));
-    Ok(s.run(ids::AS_METADATA, TITLE_ASM, format!("GET {first}…"), work, asm_detail).await?.0)
+    s.report(ids::AS_METADATA, TITLE_ASM, StepStatus::Pending, format!("GET {first}…"));
+    Ok(s.finish(ids::AS_METADATA, TITLE_ASM, work.await, asm_detail)?.0)
 }
 
 async fn identify<H: HttpClient>(
@@ -181,7 +170,8 @@ async fn identify<H: HttpClient>(
         None => "Choosing the client identity…".to_owned(),
     };
     let work = Box::pin(identity::resolve(&s.http, asm, ctx.client, ctx.store, scope));
-    Ok(s.run(ids::REGISTER, TITLE_REGISTER, pending, work, identify_detail).await?.0)
+    s.report(ids::REGISTER, TITLE_REGISTER, StepStatus::Pending, pending);
+    Ok(s.finish(ids::REGISTER, TITLE_REGISTER, work.await, identify_detail)?.0)
 }
 
 fn identify_detail((creds, how): &(identity::Credentials, Resolved)) -> String {
@@ -301,7 +291,8 @@ pub async fn exchange<H: HttpClient>(
     let endpoint = &pending.token_endpoint;
     let pending_text = format!("POST {endpoint} (grant_type=authorization_code, with the PKCE verifier)…");
     let work = Box::pin(token::exchange_code(&s.http, pending, code, now_ms));
-    let result = s.run(ids::TOKEN, TITLE_TOKEN, pending_text, work, token_detail).await;
+    s.report(ids::TOKEN, TITLE_TOKEN, StepStatus::Pending, pending_text);
+    let result = s.finish(ids::TOKEN, TITLE_TOKEN, work.await, token_detail);
     match &result {
         Ok(_) if pending.credentials.source == identity::CredentialSource::Dynamic => {
             store.save(&pending.credentials);
