@@ -30,9 +30,9 @@ impl<H: HttpClient> Steps<'_, H> {
         self.obs.step(&Step { id: id.into(), title: title.into(), status, detail, exchanges });
     }
 
-    /// Ends one step: ok with the sentence `detail` makes of the result, or error. The work is
-    /// awaited by the caller, boxed, and the sentence comes from a plain `fn`: each step's future
-    /// is then its own small poll function, not laid out (and dropped) inside its caller's.
+    /// Ends one step: ok with the sentence `detail` makes of the result, or error. The caller
+    /// reports pending and awaits the work itself, and the sentence comes from a plain `fn`: no
+    /// per-step wrapper future, and no sentence code inside the poll functions.
     fn finish<T>(
         &self,
         id: &str,
@@ -82,10 +82,10 @@ pub async fn begin_login<H: HttpClient>(
     let mcp =
         discovery::parse_mcp_url(mcp_input).inspect_err(|e| s.fail(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, e))?;
     let pending = format!("POST {mcp} (initialize) without an Authorization header…");
-    let work = Box::pin(async { discovery::probe(&s.http, &mcp).await.map(|(c, _)| (c, mcp.to_string())) });
+    let work = async { discovery::probe(&s.http, &mcp).await.map(|(c, _)| (c, mcp.to_string())) };
     s.report(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, StepStatus::Pending, pending);
     let (challenge, _) = s.finish(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, work.await, unauthenticated_detail)?;
-    Box::pin(after_challenge(&s, &mcp, challenge, ctx)).await
+    after_challenge(&s, &mcp, challenge, ctx).await
 }
 
 /// [`begin_login`] for a caller that already holds the 401 (an MCP request of its own was
@@ -108,7 +108,7 @@ async fn after_challenge<H: HttpClient>(
     ctx: LoginContext<'_>,
 ) -> Result<PendingAuthorization, CoreError> {
     let prm_pending = format!("GET {}…", discovery::prm_urls(mcp, &challenge).join(", then "));
-    let work = Box::pin(discovery::protected_resource_metadata(&s.http, mcp, &challenge));
+    let work = discovery::protected_resource_metadata(&s.http, mcp, &challenge);
     s.report(ids::PRM, TITLE_PRM, StepStatus::Pending, prm_pending);
     let (prm, _) = s.finish(ids::PRM, TITLE_PRM, work.await, prm_detail)?;
     let issuer = prm.authorization_servers.first().cloned().unwrap_or_default();
@@ -154,7 +154,7 @@ async fn as_metadata<H: HttpClient>(
     issuer: &str,
 ) -> Result<shared::oauth::AuthorizationServerMetadata, CoreError> {
     let first = Url::parse(issuer).map(|u| discovery::as_metadata_urls(&u).join(", then ")).unwrap_or_default();
-    let work = Box::pin(discovery::authorization_server_metadata(&s.http, issuer));
+    let work = discovery::authorization_server_metadata(&s.http, issuer);
     s.report(ids::AS_METADATA, TITLE_ASM, StepStatus::Pending, format!("GET {first}…"));
     Ok(s.finish(ids::AS_METADATA, TITLE_ASM, work.await, asm_detail)?.0)
 }
@@ -169,7 +169,7 @@ async fn identify<H: HttpClient>(
         Some(endpoint) => format!("POST {endpoint} (unless a stored registration fits)…"),
         None => "Choosing the client identity…".to_owned(),
     };
-    let work = Box::pin(identity::resolve(&s.http, asm, ctx.client, ctx.store, scope));
+    let work = identity::resolve(&s.http, asm, ctx.client, ctx.store, scope);
     s.report(ids::REGISTER, TITLE_REGISTER, StepStatus::Pending, pending);
     Ok(s.finish(ids::REGISTER, TITLE_REGISTER, work.await, identify_detail)?.0)
 }
@@ -290,7 +290,7 @@ pub async fn exchange<H: HttpClient>(
     let s = Steps { http: Recorder::new(http), obs: observer };
     let endpoint = &pending.token_endpoint;
     let pending_text = format!("POST {endpoint} (grant_type=authorization_code, with the PKCE verifier)…");
-    let work = Box::pin(token::exchange_code(&s.http, pending, code, now_ms));
+    let work = token::exchange_code(&s.http, pending, code, now_ms);
     s.report(ids::TOKEN, TITLE_TOKEN, StepStatus::Pending, pending_text);
     let result = s.finish(ids::TOKEN, TITLE_TOKEN, work.await, token_detail);
     match &result {
