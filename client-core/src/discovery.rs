@@ -13,7 +13,7 @@ use shared::urls::{self, NetworkUrls, Url};
 
 use crate::error::CoreError;
 use crate::http::{HttpClient, HttpRequest, HttpResponse};
-use crate::wire::{self, JSON};
+use crate::wire::{self, SendBoxed, JSON};
 
 /// What the unauthenticated request told us.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,8 +112,8 @@ pub fn as_metadata_urls(issuer: &Url) -> Vec<String> {
 
 /// GETs the first of `candidates` that answers 200, parses it and checks its URLs. A document
 /// that parses but is refused stops the search (a poisoned answer is not a missing one).
-async fn first_document<H: HttpClient, T: DeserializeOwned + NetworkUrls>(
-    http: &H,
+async fn first_document<T: DeserializeOwned + NetworkUrls>(
+    http: &dyn SendBoxed,
     what: &str,
     base: &str,
     candidates: &[String],

@@ -30,25 +30,21 @@ impl<H: HttpClient> Steps<'_, H> {
         self.obs.step(&Step { id: id.into(), title: title.into(), status, detail, exchanges });
     }
 
-    /// Runs one step: pending, then ok with the sentence the work returns, or error.
-    async fn run<T>(
+    /// Ends one step: ok with the sentence `detail` makes of the result, or error. The caller
+    /// reports pending and awaits the work itself, and the sentence comes from a plain `fn`: no
+    /// per-step wrapper future, and no sentence code inside the poll functions.
+    fn finish<T>(
         &self,
         id: &str,
         title: &str,
-        pending: String,
-        work: impl std::future::Future<Output = Result<(T, String), CoreError>>,
+        result: Result<T, CoreError>,
+        detail: fn(&T) -> String,
     ) -> Result<T, CoreError> {
-        self.report(id, title, StepStatus::Pending, pending);
-        match work.await {
-            Ok((value, detail)) => {
-                self.report(id, title, StepStatus::Ok, detail);
-                Ok(value)
-            }
-            Err(e) => {
-                self.fail(id, title, &e);
-                Err(e)
-            }
+        match &result {
+            Ok(value) => self.report(id, title, StepStatus::Ok, detail(value)),
+            Err(e) => self.fail(id, title, e),
         }
+        result
     }
 
     #[inline(never)]
@@ -86,7 +82,9 @@ pub async fn begin_login<H: HttpClient>(
     let mcp =
         discovery::parse_mcp_url(mcp_input).inspect_err(|e| s.fail(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, e))?;
     let pending = format!("POST {mcp} (initialize) without an Authorization header…");
-    let challenge = s.run(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, pending, unauthenticated(&s, &mcp)).await?;
+    let work = async { discovery::probe(&s.http, &mcp).await.map(|(c, _)| (c, mcp.to_string())) };
+    s.report(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, StepStatus::Pending, pending);
+    let (challenge, _) = s.finish(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, work.await, unauthenticated_detail)?;
     after_challenge(&s, &mcp, challenge, ctx).await
 }
 
@@ -110,22 +108,9 @@ async fn after_challenge<H: HttpClient>(
     ctx: LoginContext<'_>,
 ) -> Result<PendingAuthorization, CoreError> {
     let prm_pending = format!("GET {}…", discovery::prm_urls(mcp, &challenge).join(", then "));
-    let (prm, _) = s
-        .run(ids::PRM, TITLE_PRM, prm_pending, async {
-            let (prm, url) = discovery::protected_resource_metadata(&s.http, mcp, &challenge).await?;
-            let detail = format!(
-                "GET {url} → 200. Resource: {}. Authorization server: {}. Scopes supported: {}.",
-                prm.resource,
-                prm.authorization_servers.first().map(String::as_str).unwrap_or_default(),
-                if prm.scopes_supported.is_empty() {
-                    "(none listed)".to_owned()
-                } else {
-                    prm.scopes_supported.join(" ")
-                }
-            );
-            Ok(((prm, url), detail))
-        })
-        .await?;
+    let work = discovery::protected_resource_metadata(&s.http, mcp, &challenge);
+    s.report(ids::PRM, TITLE_PRM, StepStatus::Pending, prm_pending);
+    let (prm, _) = s.finish(ids::PRM, TITLE_PRM, work.await, prm_detail)?;
     let issuer = prm.authorization_servers.first().cloned().unwrap_or_default();
     let asm = as_metadata(s, &issuer).await?;
     let scope = scope::select(challenge.scope.as_deref(), &prm.scopes_supported, &asm.scopes_supported);
@@ -134,8 +119,8 @@ async fn after_challenge<H: HttpClient>(
     authorize_step(s, &asm, creds, mcp.as_str(), &prm.resource, scope, ctx.random)
 }
 
-async fn unauthenticated<H: HttpClient>(s: &Steps<'_, H>, mcp: &Url) -> Result<(Challenge, String), CoreError> {
-    let (challenge, _) = discovery::probe(&s.http, mcp).await?;
+/// The 401's sentence; `mcp` is the URL's text, carried along with the challenge.
+fn unauthenticated_detail((challenge, mcp): &(Challenge, String)) -> String {
     let header = match (&challenge.www_authenticate, &challenge.resource_metadata) {
         (Some(raw), Some(url)) => format!("WWW-Authenticate: {raw}. Protected resource metadata: {url}."),
         (Some(raw), None) => {
@@ -144,7 +129,24 @@ async fn unauthenticated<H: HttpClient>(s: &Steps<'_, H>, mcp: &Url) -> Result<(
         (None, _) => "no WWW-Authenticate header was visible; the well-known URLs are tried.".to_owned(),
     };
     let scope_text = challenge.scope.as_deref().map(|s| format!(" Required scope: \"{s}\".")).unwrap_or_default();
-    Ok((challenge, format!("POST {mcp} without a token → 401. {header}{scope_text}")))
+    format!("POST {mcp} without a token → 401. {header}{scope_text}")
+}
+
+fn prm_detail((prm, url): &(shared::oauth::ProtectedResourceMetadata, String)) -> String {
+    format!(
+        "GET {url} → 200. Resource: {}. Authorization server: {}. Scopes supported: {}.",
+        prm.resource,
+        prm.authorization_servers.first().map(String::as_str).unwrap_or_default(),
+        if prm.scopes_supported.is_empty() { "(none listed)".to_owned() } else { prm.scopes_supported.join(" ") }
+    )
+}
+
+fn asm_detail((asm, url): &(shared::oauth::AuthorizationServerMetadata, String)) -> String {
+    format!(
+        "GET {url} → 200. Issuer {} matches exactly; PKCE S256 is supported. Authorization endpoint: {}. Token \
+         endpoint: {}.",
+        asm.issuer, asm.authorization_endpoint, asm.token_endpoint
+    )
 }
 
 async fn as_metadata<H: HttpClient>(
@@ -152,16 +154,9 @@ async fn as_metadata<H: HttpClient>(
     issuer: &str,
 ) -> Result<shared::oauth::AuthorizationServerMetadata, CoreError> {
     let first = Url::parse(issuer).map(|u| discovery::as_metadata_urls(&u).join(", then ")).unwrap_or_default();
-    s.run(ids::AS_METADATA, TITLE_ASM, format!("GET {first}…"), async {
-        let (asm, url) = discovery::authorization_server_metadata(&s.http, issuer).await?;
-        let detail = format!(
-            "GET {url} → 200. Issuer {} matches exactly; PKCE S256 is supported. Authorization endpoint: {}. Token \
-             endpoint: {}.",
-            asm.issuer, asm.authorization_endpoint, asm.token_endpoint
-        );
-        Ok((asm, detail))
-    })
-    .await
+    let work = discovery::authorization_server_metadata(&s.http, issuer);
+    s.report(ids::AS_METADATA, TITLE_ASM, StepStatus::Pending, format!("GET {first}…"));
+    Ok(s.finish(ids::AS_METADATA, TITLE_ASM, work.await, asm_detail)?.0)
 }
 
 async fn identify<H: HttpClient>(
@@ -174,39 +169,40 @@ async fn identify<H: HttpClient>(
         Some(endpoint) => format!("POST {endpoint} (unless a stored registration fits)…"),
         None => "Choosing the client identity…".to_owned(),
     };
-    s.run(ids::REGISTER, TITLE_REGISTER, pending, async {
-        let (creds, how) = identity::resolve(&s.http, asm, ctx.client, ctx.store, scope).await?;
-        let detail = match how {
-            Resolved::PreRegistered => format!(
-                "Using the pre-registered client_id {} (token endpoint auth: {}); no registration needed.",
-                creds.client_id, creds.token_endpoint_auth_method
-            ),
-            Resolved::MetadataDocument => format!(
-                "The authorization server supports Client ID Metadata Documents: client_id is this app's metadata URL \
-                 {}; no registration needed.",
-                creds.client_id
-            ),
-            Resolved::Reused => format!(
-                "Reused the stored client registration from an earlier login, without a new POST {}: client_id {}, \
-                 redirect URI {}, grant types {}. If you already allowed this app, the authorization server will not \
-                 ask again.",
-                creds.registration_endpoint.as_deref().unwrap_or_default(),
-                creds.client_id,
-                creds.redirect_uri,
-                creds.grant_types.join(", ")
-            ),
-            Resolved::Registered { endpoint } => format!(
-                "POST {endpoint} → 201. Registered with redirect URI {} and grant types {} ({}). client_id: {}. The \
-                 registration is kept after the login succeeds, so the next Connect reuses it.",
-                creds.redirect_uri,
-                creds.grant_types.join(", "),
-                if creds.client_secret.is_some() { "with a client secret" } else { "a public client, no secret" },
-                creds.client_id
-            ),
-        };
-        Ok((creds, detail))
-    })
-    .await
+    let work = identity::resolve(&s.http, asm, ctx.client, ctx.store, scope);
+    s.report(ids::REGISTER, TITLE_REGISTER, StepStatus::Pending, pending);
+    Ok(s.finish(ids::REGISTER, TITLE_REGISTER, work.await, identify_detail)?.0)
+}
+
+fn identify_detail((creds, how): &(identity::Credentials, Resolved)) -> String {
+    match how {
+        Resolved::PreRegistered => format!(
+            "Using the pre-registered client_id {} (token endpoint auth: {}); no registration needed.",
+            creds.client_id, creds.token_endpoint_auth_method
+        ),
+        Resolved::MetadataDocument => format!(
+            "The authorization server supports Client ID Metadata Documents: client_id is this app's metadata URL \
+             {}; no registration needed.",
+            creds.client_id
+        ),
+        Resolved::Reused => format!(
+            "Reused the stored client registration from an earlier login, without a new POST {}: client_id {}, \
+             redirect URI {}, grant types {}. If you already allowed this app, the authorization server will not \
+             ask again.",
+            creds.registration_endpoint.as_deref().unwrap_or_default(),
+            creds.client_id,
+            creds.redirect_uri,
+            creds.grant_types.join(", ")
+        ),
+        Resolved::Registered { endpoint } => format!(
+            "POST {endpoint} → 201. Registered with redirect URI {} and grant types {} ({}). client_id: {}. The \
+             registration is kept after the login succeeds, so the next Connect reuses it.",
+            creds.redirect_uri,
+            creds.grant_types.join(", "),
+            if creds.client_secret.is_some() { "with a client secret" } else { "a public client, no secret" },
+            creds.client_id
+        ),
+    }
 }
 
 fn authorize_step<H: HttpClient>(
@@ -294,23 +290,9 @@ pub async fn exchange<H: HttpClient>(
     let s = Steps { http: Recorder::new(http), obs: observer };
     let endpoint = &pending.token_endpoint;
     let pending_text = format!("POST {endpoint} (grant_type=authorization_code, with the PKCE verifier)…");
-    let result = s
-        .run(ids::TOKEN, TITLE_TOKEN, pending_text, async {
-            let session = token::exchange_code(&s.http, pending, code, now_ms).await?;
-            let refresh_text = match session.refresh_token {
-                Some(_) => " Also received a refresh token, to renew it without logging in again.",
-                None => " No refresh token was issued: when it expires you log in again.",
-            };
-            let detail = format!(
-                "POST {endpoint} with code, code_verifier and resource {} → 200. Received a Bearer access token for \
-                 scope \"{}\", valid for {} s.{refresh_text}",
-                pending.resource,
-                session.scope.as_deref().unwrap_or_default(),
-                session.expires_in.unwrap_or_default()
-            );
-            Ok((session, detail))
-        })
-        .await;
+    let work = token::exchange_code(&s.http, pending, code, now_ms);
+    s.report(ids::TOKEN, TITLE_TOKEN, StepStatus::Pending, pending_text);
+    let result = s.finish(ids::TOKEN, TITLE_TOKEN, work.await, token_detail);
     match &result {
         Ok(_) if pending.credentials.source == identity::CredentialSource::Dynamic => {
             store.save(&pending.credentials);
@@ -319,6 +301,22 @@ pub async fn exchange<H: HttpClient>(
         _ => {}
     }
     result
+}
+
+/// The session's own token endpoint and resource are the pending authorization's.
+fn token_detail(session: &Session) -> String {
+    let refresh_text = match session.refresh_token {
+        Some(_) => " Also received a refresh token, to renew it without logging in again.",
+        None => " No refresh token was issued: when it expires you log in again.",
+    };
+    format!(
+        "POST {} with code, code_verifier and resource {} → 200. Received a Bearer access token for scope \"{}\", \
+         valid for {} s.{refresh_text}",
+        session.token_endpoint,
+        session.resource,
+        session.scope.as_deref().unwrap_or_default(),
+        session.expires_in.unwrap_or_default()
+    )
 }
 
 /// [`check_callback`] then [`exchange`] (for front ends with nothing to do in between).

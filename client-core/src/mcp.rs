@@ -200,11 +200,15 @@ impl<H: HttpClient> McpClient<H> {
     /// at the first version both sides speak, when the error names one (SEP-2575 negotiation;
     /// once only, even if that is the version just refused).
     async fn call_once(&self, method: &str, params: Value) -> Result<(Value, HttpResponse), CoreError> {
-        match self.call_at_version(method, params.clone()).await {
-            Err(CoreError::JsonRpc { code: UNSUPPORTED_VERSION, .. }) if self.switch_version() => {
-                self.call_at_version(method, params).await
+        // One await point in a loop, not two: the request future is laid out once.
+        let mut switched = false;
+        loop {
+            match self.call_at_version(method, params.clone()).await {
+                Err(CoreError::JsonRpc { code: UNSUPPORTED_VERSION, .. }) if !switched && self.switch_version() => {
+                    switched = true;
+                }
+                other => return other,
             }
-            other => other,
         }
     }
 
@@ -310,13 +314,16 @@ impl<H: HttpClient> McpClient<H> {
     }
 
     async fn call_in_session(&self, method: &str, params: Value) -> Result<Value, CoreError> {
-        let result = match self.call_once(method, params.clone()).await {
-            Err(CoreError::SessionGone) => {
-                self.initialize().await?;
-                self.call_once(method, params).await.map(|(result, _)| result)
+        let mut renewed = false;
+        let (result, _) = loop {
+            match self.call_once(method, params.clone()).await {
+                Err(CoreError::SessionGone) if !renewed => {
+                    renewed = true;
+                    Box::pin(self.initialize()).await?;
+                }
+                other => break other?,
             }
-            other => other.map(|(result, _)| result),
-        }?;
+        };
         if method == "tools/list" {
             self.conn.borrow_mut().header_params = crate::stateless::header_params(&result);
         }

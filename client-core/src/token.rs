@@ -14,7 +14,7 @@ use crate::authorize::PendingAuthorization;
 use crate::error::CoreError;
 use crate::http::{HttpClient, HttpRequest};
 use crate::identity::Credentials;
-use crate::wire::{self, FORM, JSON};
+use crate::wire::{self, SendBoxed, FORM, JSON};
 
 pub const TOKEN_WHAT: &str = "the token endpoint";
 
@@ -101,8 +101,8 @@ fn authenticate(creds: &Credentials, form: &mut Vec<(&'static str, String)>, req
     }
 }
 
-async fn post_form<H: HttpClient>(
-    http: &H,
+async fn post_form(
+    http: &dyn SendBoxed,
     endpoint: &str,
     creds: &Credentials,
     mut form: Vec<(&'static str, String)>,
@@ -113,8 +113,8 @@ async fn post_form<H: HttpClient>(
     wire::send(http, TOKEN_WHAT, req).await
 }
 
-async fn token_request<H: HttpClient>(
-    http: &H,
+async fn token_request(
+    http: &dyn SendBoxed,
     endpoint: &str,
     creds: &Credentials,
     action: &str,

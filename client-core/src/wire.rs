@@ -5,14 +5,31 @@ use serde::de::DeserializeOwned;
 use shared::oauth::OAuthErrorBody;
 
 use crate::error::CoreError;
-use crate::http::{HttpClient, HttpRequest, HttpResponse};
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
 
 pub const FORM: &str = "application/x-www-form-urlencoded";
 pub const JSON: &str = "application/json";
 
-pub(crate) async fn send<H: HttpClient>(http: &H, what: &str, req: HttpRequest) -> Result<HttpResponse, CoreError> {
+type Sending<'a> = Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + 'a>>;
+
+/// An [`HttpClient`]'s `send`, type-erased: the OAuth steps then share one copy of
+/// [`send`] whatever the client (the SPA has two: plain and recording).
+pub(crate) trait SendBoxed {
+    fn send_boxed(&self, req: HttpRequest) -> Sending<'_>;
+}
+
+impl<H: HttpClient> SendBoxed for H {
+    fn send_boxed(&self, req: HttpRequest) -> Sending<'_> {
+        Box::pin(self.send(req))
+    }
+}
+
+pub(crate) async fn send(http: &dyn SendBoxed, what: &str, req: HttpRequest) -> Result<HttpResponse, CoreError> {
     let (method, url) = (req.method.as_str().to_owned(), req.url.clone());
-    http.send(req).await.map_err(|cause| CoreError::Unreachable { what: what.to_owned(), method, url, cause })
+    http.send_boxed(req).await.map_err(|cause| CoreError::Unreachable { what: what.to_owned(), method, url, cause })
 }
 
 /// Parses a JSON body. Through `from_str` (after a UTF-8 check), never `from_slice`: the SPA
