@@ -3,9 +3,6 @@
 //! cannot verify stops it with a clear error, never a plain-text fallback or a panic.
 //! scripts/test.sh's PostgreSQL has TLS on, its throwaway CA in `TEST_POSTGRES_CA`.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use sqlx::Connection as _;
 
 use crate::common::db::{self, Backend};
@@ -71,16 +68,7 @@ async fn a_certificate_the_server_cannot_verify_stops_it_with_a_clear_error() {
     let base = db::fresh(Backend::Postgres, dir.path()).await;
     // The webpki roots do not hold the test CA: the same as a forged or misissued certificate.
     for url in [with(&base, "sslmode=verify-full"), with(&base, "sslmode=verify-ca")] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["--db", &url, "user", "add", "bob", "--password-stdin"])
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(PASSWORD.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = db::server_cli(&url, dir.path(), &["user", "add", "bob", "--password-stdin"], PASSWORD);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{url}: the server ran on an unverified connection");
         assert!(!stderr.contains("panicked"), "{url}: {stderr}");

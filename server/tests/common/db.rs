@@ -50,3 +50,21 @@ pub async fn fresh(backend: Backend, dir: &std::path::Path) -> String {
         }
     }
 }
+
+/// Runs the `server` binary's CLI once on database `db` (in `dir`), `stdin` written to it.
+pub fn server_cli(db: &str, dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["--db", db])
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}

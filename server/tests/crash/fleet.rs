@@ -38,19 +38,7 @@ impl Drop for Fleet {
 
 /// Runs the `server` CLI once (with `stdin`), failing the test if it fails.
 pub fn cli(db: &str, dir: &Path, args: &[&str], stdin: &str) {
-    use std::io::Write as _;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["--db", db])
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = crate::common::db::server_cli(db, dir, args, stdin);
     assert!(out.status.success(), "server {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
