@@ -52,9 +52,7 @@ impl<'de> Deserialize<'de> for Session {
 }
 
 impl Session {
-    /// Reads a session from the members of an object, for a front end whose own record holds
-    /// a session's members beside its own (what `#[serde(flatten)]` does, with less code).
-    pub fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
+    fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
         Ok(Self {
             access_token: f.string("access_token")?,
             expires_at: f.i64("expires_at")?,
@@ -78,8 +76,7 @@ impl<'de> Deserialize<'de> for PendingAuthorization {
 }
 
 impl PendingAuthorization {
-    /// Reads a pending authorization from the members of an object (see [`Session::read`]).
-    pub fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
+    fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
         Ok(Self {
             state: f.string("state")?,
             code_verifier: f.string("code_verifier")?,
