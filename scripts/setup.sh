@@ -80,6 +80,13 @@ else
   ln -sf "$ROOT/scripts/debian-cargo" "$DEBIAN_SHIM_DIR/cargo"
 fi
 
+# 1b. The standard library's sources, for the SPA's size build (scripts/lib.sh build_spa rebuilds
+#     std for wasm32 with size options). Debian's fallback brought its own (rust-web-src).
+if [ ! -x "$DEBIAN_SHIM_DIR/cargo" ] && [ ! -f "$(spa_std_src)/std/Cargo.toml" ]; then
+  timeout 180 rustup component add rust-src >&2 \
+    || warn "rustup could not add rust-src: the SPA will be built the plain way, and larger"
+fi
+
 # 2. wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock exactly (re-installed when the
 #    lock moves). `--locked` fails on a yanked entry in its own lock file, so it is left out.
 [ -f Cargo.lock ] || cargo generate-lockfile >&2
