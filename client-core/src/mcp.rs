@@ -73,6 +73,14 @@ struct Connection {
     listener: Option<crate::sse::EventStream>,
 }
 
+/// Which message [`McpClient::call`] sends next.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Initialize,
+    Initialized,
+    Call,
+}
+
 /// One MCP connection. Cheap to clone (shared state, single thread).
 pub struct McpClient<H> {
     http: Rc<H>,
@@ -196,22 +204,6 @@ impl<H: HttpClient> McpClient<H> {
         })
     }
 
-    /// A stateless request refused with -32022 (unsupported protocol version) is sent once more
-    /// at the first version both sides speak, when the error names one (SEP-2575 negotiation;
-    /// once only, even if that is the version just refused).
-    async fn call_once(&self, method: &str, params: Value) -> Result<(Value, HttpResponse), CoreError> {
-        // One await point in a loop, not two: the request future is laid out once.
-        let mut switched = false;
-        loop {
-            match self.call_at_version(method, params.clone()).await {
-                Err(CoreError::JsonRpc { code: UNSUPPORTED_VERSION, .. }) if !switched && self.switch_version() => {
-                    switched = true;
-                }
-                other => return other,
-            }
-        }
-    }
-
     /// Remembers a version to switch to from a -32022 error's `data.supported`.
     fn note_supported_versions(&self, res: &HttpResponse) {
         let mut conn = self.conn.borrow_mut();
@@ -230,7 +222,17 @@ impl<H: HttpClient> McpClient<H> {
         true
     }
 
-    async fn call_at_version(&self, method: &str, params: Value) -> Result<(Value, HttpResponse), CoreError> {
+    /// Sends one message and reads its reply: a request's `result`, or `Null` once a
+    /// notification is acknowledged (after `notifications/initialized`, the standing stream is
+    /// opened). A reply to `initialize` sets the session id it carries.
+    async fn exchange(&self, method: &str, params: Option<Value>) -> Result<Value, CoreError> {
+        let Some(params) = params else {
+            let url = self.url();
+            let ack = self.post(&JsonRpcRequest::notification(method)).await?;
+            ack.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
+            self.listen().await;
+            return Ok(Value::Null);
+        };
         let id = {
             let mut conn = self.conn.borrow_mut();
             conn.next_id += 1;
@@ -238,12 +240,18 @@ impl<H: HttpClient> McpClient<H> {
         };
         let params = self.with_meta(params);
         let res = self.post(&JsonRpcRequest::call(id, method, params)).await?;
-        let head = res.head();
-        let message = self.response_to(id, method, res).await?;
+        let session_id = res.header(SESSION_HEADER).filter(|_| method == "initialize").map(str::to_owned);
+        let mut message = self.response_to(id, method, res).await?;
         if let Some(err) = message.get("error") {
             return Err(json_rpc_error(method, err));
         }
-        Ok((message.get("result").cloned().unwrap_or(Value::Null), head))
+        if method == "initialize" {
+            let mut conn = self.conn.borrow_mut();
+            conn.session_id = session_id;
+            conn.protocol_version =
+                Some(message["result"]["protocolVersion"].as_str().unwrap_or(PROTOCOL_VERSION).into());
+        }
+        Ok(message.get_mut("result").map(Value::take).unwrap_or_default())
     }
 
     /// In the stateless lifecycle, adds the per-request `_meta` (SEP-2575).
@@ -257,77 +265,107 @@ impl<H: HttpClient> McpClient<H> {
 
     /// Starts a fresh MCP session: `initialize`, then `notifications/initialized`.
     pub async fn initialize(&self) -> Result<ServerInfo, CoreError> {
-        {
-            let mut conn = self.conn.borrow_mut();
-            conn.session_id = None;
-            conn.protocol_version = None;
-        }
-        let params = json!({
-            "protocolVersion": PROTOCOL_VERSION,
-            "capabilities": self.capabilities(),
-            "clientInfo": { "name": CLIENT_NAME, "version": CLIENT_VERSION },
-        });
-        let (result, res) = self.call_once("initialize", params).await?;
-        let protocol_version = result["protocolVersion"].as_str().unwrap_or(PROTOCOL_VERSION).to_owned();
-        let session_id = res.header(SESSION_HEADER).map(str::to_owned);
-        {
-            let mut conn = self.conn.borrow_mut();
-            conn.session_id.clone_from(&session_id);
-            conn.protocol_version = Some(protocol_version.clone());
-        }
-        let url = self.url();
-        let ack = self.post(&JsonRpcRequest::notification("notifications/initialized")).await?;
-        ack.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
-        self.listen().await;
+        let result = self.call("initialize", Value::Null).await?;
+        let conn = self.conn.borrow();
         Ok(ServerInfo {
-            protocol_version,
+            protocol_version: conn.protocol_version.clone().unwrap_or_default(),
             name: result["serverInfo"]["name"].as_str().unwrap_or("(unnamed)").to_owned(),
             version: result["serverInfo"]["version"].as_str().unwrap_or("").to_owned(),
-            session_id,
+            session_id: conn.session_id.clone(),
             capabilities: result.get("capabilities").cloned().unwrap_or(Value::Null),
         })
     }
 
-    /// Sends a request; if the server forgot our session (404), re-initializes once and retries.
-    /// An `input_required` result (SEP-2322) is answered and the request sent again, with a new
-    /// id, `inputResponses` and the server's `requestState`, until the result is complete.
+    /// Sends a request and sees it through; `initialize` here starts a fresh session. A
+    /// stateless request refused with -32022 (unsupported protocol version) is sent once more at
+    /// the first version both sides speak, when the error names one (SEP-2575; once only, even
+    /// if that is the version just refused). If the server forgot our session (404), the client
+    /// re-initializes once and sends the request again. An `input_required` result (SEP-2322) is
+    /// answered and the request sent again, with a new id, `inputResponses` and the server's
+    /// `requestState`, until the result is complete. One loop with one await point: each of
+    /// these steps is data (which message to send next), not an async body of its own.
     pub async fn call(&self, method: &str, params: Value) -> Result<Value, CoreError> {
-        let mut result = self.call_in_session(method, params.clone()).await?;
-        let handler = self.conn.borrow().elicitation.clone();
-        for _ in 0..MAX_INPUT_ROUNDS {
-            let Some(requests) = elicit::input_requests(&result) else { return Ok(result) };
-            let mut responses = serde_json::Map::new();
-            for (key, request) in requests {
-                let request_method = request["method"].as_str().unwrap_or_default();
-                let answer = elicit::answer(request_method, &request["params"], handler.as_ref()).map_err(
-                    |(code, message)| CoreError::JsonRpc { method: request_method.to_owned(), code, message },
-                )?;
-                responses.insert(key.clone(), answer);
+        let initializing = method == "initialize";
+        // What to send next: `initialize`, its notification (no params), or the call itself.
+        let (mut step, mut next) =
+            if initializing { (Step::Initialize, None) } else { (Step::Call, Some(params.clone())) };
+        let mut init_result = Value::Null;
+        let (mut switched, mut renewed, mut rounds) = (false, false, 0);
+        loop {
+            if step == Step::Initialize {
+                let mut conn = self.conn.borrow_mut();
+                conn.session_id = None;
+                conn.protocol_version = None;
+                drop(conn);
+                next = Some(json!({
+                    "protocolVersion": PROTOCOL_VERSION,
+                    "capabilities": self.capabilities(),
+                    "clientInfo": { "name": CLIENT_NAME, "version": CLIENT_VERSION },
+                }));
             }
-            result = self.call_in_session(method, elicit::retry_params(&params, responses, &result)).await?;
+            let sent = match step {
+                Step::Initialize => "initialize",
+                Step::Initialized => "notifications/initialized",
+                Step::Call => method,
+            };
+            match self.exchange(sent, next.clone()).await {
+                Err(CoreError::JsonRpc { code: UNSUPPORTED_VERSION, .. }) if !switched && self.switch_version() => {
+                    switched = true;
+                }
+                Err(CoreError::SessionGone) if step == Step::Call && !renewed => {
+                    (renewed, switched, step) = (true, false, Step::Initialize);
+                }
+                Err(e) => return Err(e),
+                Ok(result) => {
+                    switched = false;
+                    match step {
+                        Step::Initialize => {
+                            (init_result, step, next) = (result, Step::Initialized, None);
+                            continue;
+                        }
+                        Step::Initialized if initializing => return Ok(init_result),
+                        Step::Initialized => {
+                            (step, next) = (Step::Call, Some(params.clone()));
+                            continue;
+                        }
+                        Step::Call => {}
+                    }
+                    if method == "tools/list" {
+                        self.conn.borrow_mut().header_params = crate::stateless::header_params(&result);
+                    }
+                    let Some(requests) = elicit::input_requests(&result) else { return Ok(result) };
+                    if rounds == MAX_INPUT_ROUNDS {
+                        return Err(
+                            self.invalid(format!("{method} still asked for input after {MAX_INPUT_ROUNDS} rounds"))
+                        );
+                    }
+                    rounds += 1;
+                    renewed = false;
+                    next = Some(elicit::retry_params(&params, self.answer_all(requests)?, &result));
+                }
+            }
         }
-        Err(CoreError::Invalid {
-            what: WHAT.into(),
-            url: self.url(),
-            reason: format!("{method} still asked for input after {MAX_INPUT_ROUNDS} rounds"),
-        })
     }
 
-    async fn call_in_session(&self, method: &str, params: Value) -> Result<Value, CoreError> {
-        let mut renewed = false;
-        let (result, _) = loop {
-            match self.call_once(method, params.clone()).await {
-                Err(CoreError::SessionGone) if !renewed => {
-                    renewed = true;
-                    Box::pin(self.initialize()).await?;
-                }
-                other => break other?,
-            }
-        };
-        if method == "tools/list" {
-            self.conn.borrow_mut().header_params = crate::stateless::header_params(&result);
+    /// The answers to one round of SEP-2322 input requests, by key.
+    fn answer_all(
+        &self,
+        requests: &serde_json::Map<String, Value>,
+    ) -> Result<serde_json::Map<String, Value>, CoreError> {
+        let handler = self.conn.borrow().elicitation.clone();
+        let mut responses = serde_json::Map::new();
+        for (key, request) in requests {
+            let method = request["method"].as_str().unwrap_or_default();
+            let answer = elicit::answer(method, &request["params"], handler.as_ref())
+                .map_err(|(code, message)| CoreError::JsonRpc { method: method.to_owned(), code, message })?;
+            responses.insert(key.clone(), answer);
         }
-        Ok(result)
+        Ok(responses)
+    }
+
+    /// The MCP server's answer is not usable, for `reason`.
+    fn invalid(&self, reason: String) -> CoreError {
+        CoreError::Invalid { what: WHAT.into(), url: self.url(), reason }
     }
 
     pub async fn list_tools(&self) -> Result<Vec<Item>, CoreError> {
@@ -349,11 +387,10 @@ impl<H: HttpClient> McpClient<H> {
     /// `resources/read`; returns the text of the first content, pretty-printed when JSON.
     pub async fn read_resource(&self, uri: &str) -> Result<String, CoreError> {
         let result = self.call("resources/read", json!({ "uri": uri })).await?;
-        result["contents"][0]["text"].as_str().map(pretty).ok_or_else(|| CoreError::Invalid {
-            what: WHAT.into(),
-            url: self.url(),
-            reason: format!("resources/read {uri} returned no text content"),
-        })
+        result["contents"][0]["text"]
+            .as_str()
+            .map(pretty)
+            .ok_or_else(|| self.invalid(format!("resources/read {uri} returned no text content")))
     }
 
     pub async fn list_prompts(&self) -> Result<Vec<Item>, CoreError> {

@@ -58,13 +58,11 @@ impl<H: HttpClient> McpClient<H> {
         if !is_event_stream(&res) {
             let res = res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
             let messages = messages_from_body(res.content_type(), &res.text());
-            return messages.into_iter().find(|m| is_response(m, id)).ok_or_else(|| CoreError::Invalid {
-                what: WHAT.into(),
-                url,
-                reason: format!(
+            return messages.into_iter().find(|m| is_response(m, id)).ok_or_else(|| {
+                self.invalid(format!(
                     "the reply to {method} has no JSON-RPC response with id {id} ({})",
                     excerpt(&res.text())
-                ),
+                ))
             });
         }
         let mut listener = self.conn.borrow_mut().listener.take();
@@ -144,11 +142,7 @@ impl<H: HttpClient> McpClient<H> {
 
     fn no_response(&self, method: &str, cut: Option<String>) -> CoreError {
         let why = cut.map_or_else(String::new, |c| format!(" ({c})"));
-        CoreError::Invalid {
-            what: WHAT.into(),
-            url: self.url(),
-            reason: format!("the event stream of {method} ended without its response{why}"),
-        }
+        self.invalid(format!("the event stream of {method} ended without its response{why}"))
     }
 
     /// Handles one event: returns the response with id `want`; answers a server request.
