@@ -226,20 +226,23 @@ impl<H: HttpClient> McpClient<H> {
     /// notification is acknowledged (after `notifications/initialized`, the standing stream is
     /// opened). A reply to `initialize` sets the session id it carries.
     async fn exchange(&self, method: &str, params: Option<Value>) -> Result<Value, CoreError> {
-        let Some(params) = params else {
-            let url = self.url();
-            let ack = self.post(&JsonRpcRequest::notification(method)).await?;
-            ack.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
-            self.listen().await;
-            return Ok(Value::Null);
-        };
-        let id = {
+        // One `post` await for both kinds of message: its future is laid out once.
+        let id = params.is_some().then(|| {
             let mut conn = self.conn.borrow_mut();
             conn.next_id += 1;
             conn.next_id
+        });
+        let message = match (id, params) {
+            (Some(id), Some(params)) => JsonRpcRequest::call(id, method, self.with_meta(params)),
+            _ => JsonRpcRequest::notification(method),
         };
-        let params = self.with_meta(params);
-        let res = self.post(&JsonRpcRequest::call(id, method, params)).await?;
+        let res = self.post(&message).await?;
+        let Some(id) = id else {
+            let url = self.url();
+            res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
+            self.listen().await;
+            return Ok(Value::Null);
+        };
         let session_id = res.header(SESSION_HEADER).filter(|_| method == "initialize").map(str::to_owned);
         let mut message = self.response_to(id, method, res).await?;
         if let Some(err) = message.get("error") {
