@@ -64,7 +64,7 @@ struct Connection {
     last_challenge: Option<String>,
     /// A version the server offered after refusing ours (-32022).
     next_version: Option<String>,
-    /// From the last `tools/list`: which parameters of which tool are mirrored into headers (a
+    /// From the last `tools/list` (stateless lifecycle): which parameters of which tool are mirrored into headers (a
     /// BTreeMap: the SPA then needs no SipHash/hashbrown code for this one map).
     header_params: std::collections::BTreeMap<String, Vec<(String, String)>>,
     /// Answers the server's `elicitation/create`; with one, the client declares elicitation.
@@ -119,6 +119,7 @@ impl<H: HttpClient> McpClient<H> {
     /// The 2026-07-28 stateless lifecycle at protocol `version`: no `initialize` handshake; each
     /// request carries the `MCP-Protocol-Version` header and the `_meta` protocol version and
     /// client capabilities.
+    #[cfg(feature = "stateless")]
     #[must_use]
     pub fn stateless(self, version: &str) -> Self {
         {
@@ -181,7 +182,7 @@ impl<H: HttpClient> McpClient<H> {
     async fn post(&self, message: &JsonRpcRequest) -> Result<StreamingResponse, CoreError> {
         let body = serde_json::to_string(message).map_err(|e| CoreError::message(e.to_string()))?;
         let (mut req, had_session) = self.request(Method::Post, Some(body));
-        if self.conn.borrow().stateless.is_some() {
+        if self.is_stateless() {
             req = with_standard_headers(req, message, &self.conn.borrow().header_params);
         }
         let url = req.url.clone();
@@ -206,10 +207,10 @@ impl<H: HttpClient> McpClient<H> {
 
     /// Remembers a version to switch to from a -32022 error's `data.supported`.
     fn note_supported_versions(&self, res: &HttpResponse) {
-        let mut conn = self.conn.borrow_mut();
-        if conn.stateless.is_none() {
+        if !self.is_stateless() {
             return;
         }
+        let mut conn = self.conn.borrow_mut();
         let messages = messages_from_body(res.content_type(), &res.text());
         conn.next_version = messages.iter().find_map(|m| m.get("error")).and_then(crate::stateless::version_to_retry);
     }
@@ -259,11 +260,18 @@ impl<H: HttpClient> McpClient<H> {
 
     /// In the stateless lifecycle, adds the per-request `_meta` (SEP-2575).
     fn with_meta(&self, params: Value) -> Value {
-        let capabilities = self.capabilities();
-        match self.conn.borrow().stateless.as_deref() {
-            Some(version) => crate::stateless::with_meta(params, version, &capabilities),
-            None => params,
+        if !self.is_stateless() {
+            return params;
         }
+        let capabilities = self.capabilities();
+        let version = self.conn.borrow().stateless.clone().unwrap_or_default();
+        crate::stateless::with_meta(params, &version, &capabilities)
+    }
+
+    /// Whether this client uses the stateless lifecycle. Always false without the `stateless`
+    /// feature (the SPA, which never uses it): the compiler then leaves that code out.
+    fn is_stateless(&self) -> bool {
+        cfg!(feature = "stateless") && self.conn.borrow().stateless.is_some()
     }
 
     /// Starts a fresh MCP session: `initialize`, then `notifications/initialized`.
@@ -312,7 +320,9 @@ impl<H: HttpClient> McpClient<H> {
                 Step::Call => method,
             };
             match self.exchange(sent, next.clone()).await {
-                Err(CoreError::JsonRpc { code: UNSUPPORTED_VERSION, .. }) if !switched && self.switch_version() => {
+                Err(CoreError::JsonRpc { code: UNSUPPORTED_VERSION, .. })
+                    if !switched && self.is_stateless() && self.switch_version() =>
+                {
                     switched = true;
                 }
                 Err(CoreError::SessionGone) if step == Step::Call && !renewed => {
@@ -333,7 +343,7 @@ impl<H: HttpClient> McpClient<H> {
                         }
                         Step::Call => {}
                     }
-                    if method == "tools/list" {
+                    if method == "tools/list" && self.is_stateless() {
                         self.conn.borrow_mut().header_params = crate::stateless::header_params(&result);
                     }
                     let Some(requests) = elicit::input_requests(&result) else { return Ok(result) };
