@@ -13,13 +13,13 @@ use shared::mcp::{messages_from_body, JsonRpcRequest, PROTOCOL_VERSION, PROTOCOL
 
 use crate::elicit::{self, ElicitationHandler};
 use crate::error::CoreError;
-use crate::http::{HttpClient, HttpRequest, HttpResponse, Method, StreamingResponse};
+use crate::http::{HttpClient, HttpRequest, HttpResponse, Method};
 use crate::wire::JSON;
 
 mod reply;
 mod results;
 mod whole;
-use reply::unreachable;
+use reply::{is_event_stream, unreachable};
 pub use results::pretty;
 use results::{failure, insufficient_scope, item, items, json_rpc_error, tool_output};
 
@@ -177,32 +177,20 @@ impl<H: HttpClient> McpClient<H> {
         (req, conn.session_id.is_some())
     }
 
-    /// POSTs a message; a 2xx is returned with its body still arriving, anything else becomes
-    /// the matching error.
-    async fn post(&self, message: &JsonRpcRequest) -> Result<StreamingResponse, CoreError> {
-        let body = serde_json::to_string(message).map_err(|e| CoreError::message(e.to_string()))?;
-        let (mut req, had_session) = self.request(Method::Post, Some(body));
-        if self.is_stateless() {
-            req = with_standard_headers(req, message, &self.conn.borrow().header_params);
-        }
-        let url = req.url.clone();
-        let res = self.http.open(req).await.map_err(|cause| unreachable("POST", &url, cause))?;
-        if (200..300).contains(&res.status) {
-            return Ok(res);
-        }
-        let res = res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
+    /// The error for a POST answered with a non-2xx status.
+    fn refused(&self, method: &str, url: &str, had_session: bool, res: &HttpResponse) -> CoreError {
         if res.status == 400 {
-            self.note_supported_versions(&res);
+            self.note_supported_versions(res);
         }
-        Err(match res.status {
+        match res.status {
             401 => {
                 self.conn.borrow_mut().last_challenge = res.header("www-authenticate").map(str::to_owned);
                 CoreError::Unauthorized
             }
-            403 => insufficient_scope(&message.method, &res).unwrap_or_else(|| failure(&url, &message.method, &res)),
+            403 => insufficient_scope(method, res).unwrap_or_else(|| failure(url, method, res)),
             404 if had_session => CoreError::SessionGone,
-            _ => failure(&url, &message.method, &res),
-        })
+            _ => failure(url, method, res),
+        }
     }
 
     /// Remembers a version to switch to from a -32022 error's `data.supported`.
@@ -227,7 +215,8 @@ impl<H: HttpClient> McpClient<H> {
     /// notification is acknowledged (after `notifications/initialized`, the standing stream is
     /// opened). A reply to `initialize` sets the session id it carries.
     async fn exchange(&self, method: &str, params: Option<Value>) -> Result<Value, CoreError> {
-        // One `post` await for both kinds of message: its future is laid out once.
+        // One await each for sending and for reading a whole body, whatever the message and the
+        // reply: each future is laid out once.
         let id = params.is_some().then(|| {
             let mut conn = self.conn.borrow_mut();
             conn.next_id += 1;
@@ -237,15 +226,29 @@ impl<H: HttpClient> McpClient<H> {
             (Some(id), Some(params)) => JsonRpcRequest::call(id, method, self.with_meta(params)),
             _ => JsonRpcRequest::notification(method),
         };
-        let res = self.post(&message).await?;
-        let Some(id) = id else {
-            let url = self.url();
-            res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
-            self.listen().await;
-            return Ok(Value::Null);
-        };
+        let body = serde_json::to_string(&message).map_err(|e| CoreError::message(e.to_string()))?;
+        let (mut req, had_session) = self.request(Method::Post, Some(body));
+        if self.is_stateless() {
+            req = with_standard_headers(req, &message, &self.conn.borrow().header_params);
+        }
+        let url = req.url.clone();
+        let res = self.http.open(req).await.map_err(|cause| unreachable("POST", &url, cause))?;
+        let ok = (200..300).contains(&res.status);
         let session_id = res.header(SESSION_HEADER).filter(|_| method == "initialize").map(str::to_owned);
-        let mut message = self.response_to(id, method, res).await?;
+        let mut message = match id {
+            Some(id) if ok && is_event_stream(&res) => self.stream_reply(id, method, res).await?,
+            _ => {
+                let res = res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
+                if !ok {
+                    return Err(self.refused(method, &url, had_session, &res));
+                }
+                let Some(id) = id else {
+                    self.listen().await;
+                    return Ok(Value::Null);
+                };
+                self.whole_reply(id, method, &res)?
+            }
+        };
         if let Some(err) = message.get("error") {
             return Err(json_rpc_error(method, err));
         }

@@ -13,7 +13,7 @@ use shared::mcp::messages_from_body;
 use super::{McpClient, WHAT};
 use crate::elicit;
 use crate::error::CoreError;
-use crate::http::{HttpClient, Method, StreamingResponse, TransportError};
+use crate::http::{HttpClient, HttpResponse, Method, StreamingResponse, TransportError};
 use crate::sse::{Event, EventStream};
 use crate::wire::excerpt;
 
@@ -27,7 +27,7 @@ pub(super) fn unreachable(method: &str, url: &str, cause: TransportError) -> Cor
     CoreError::Unreachable { what: WHAT.into(), method: method.into(), url: url.into(), cause }
 }
 
-fn is_event_stream(res: &StreamingResponse) -> bool {
+pub(super) fn is_event_stream(res: &StreamingResponse) -> bool {
     res.header("content-type").unwrap_or_default().starts_with(EVENT_STREAM)
 }
 
@@ -52,19 +52,19 @@ impl<H: HttpClient> McpClient<H> {
         }
     }
 
-    /// The JSON-RPC response with `id` in the reply `res` to `method`.
-    pub(super) async fn response_to(&self, id: u64, method: &str, res: StreamingResponse) -> Result<Value, CoreError> {
-        let url = self.url();
-        if !is_event_stream(&res) {
-            let res = res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
-            let messages = messages_from_body(res.content_type(), &res.text());
-            return messages.into_iter().find(|m| is_response(m, id)).ok_or_else(|| {
-                self.invalid(format!(
-                    "the reply to {method} has no JSON-RPC response with id {id} ({})",
-                    excerpt(&res.text())
-                ))
-            });
-        }
+    /// The JSON-RPC response with `id` in the JSON (or whole SSE) body of the reply to `method`.
+    pub(super) fn whole_reply(&self, id: u64, method: &str, res: &HttpResponse) -> Result<Value, CoreError> {
+        let messages = messages_from_body(res.content_type(), &res.text());
+        messages.into_iter().find(|m| is_response(m, id)).ok_or_else(|| {
+            self.invalid(format!(
+                "the reply to {method} has no JSON-RPC response with id {id} ({})",
+                excerpt(&res.text())
+            ))
+        })
+    }
+
+    /// The JSON-RPC response with `id` in the event stream `res` replying to `method`.
+    pub(super) async fn stream_reply(&self, id: u64, method: &str, res: StreamingResponse) -> Result<Value, CoreError> {
         let mut listener = self.conn.borrow_mut().listener.take();
         let result = self.read_stream(id, method, EventStream::new(res.body), &mut listener).await;
         if listener.is_some() && self.conn.borrow().listener.is_none() {
@@ -89,17 +89,15 @@ impl<H: HttpClient> McpClient<H> {
                 },
                 None => Next::Reply(stream.next_event().await),
             };
-            match next {
-                Next::Listener(Ok(Some(event))) => {
-                    self.on_event(&event, None).await?;
-                }
+            // One `on_event` await for both streams.
+            let (event, want) = match next {
+                Next::Listener(Ok(Some(event))) => (event, None),
                 // The standing stream ended or broke: the call goes on without it.
-                Next::Listener(_) => *listener = None,
-                Next::Reply(Ok(Some(event))) => {
-                    if let Some(response) = self.on_event(&event, Some(id)).await? {
-                        return Ok(response);
-                    }
+                Next::Listener(_) => {
+                    *listener = None;
+                    continue;
                 }
+                Next::Reply(Ok(Some(event))) => (event, Some(id)),
                 Next::Reply(end) => {
                     let cut = end.err().map(|e| e.0);
                     let Some(last_id) = stream.parser.last_event_id.clone() else {
@@ -114,7 +112,11 @@ impl<H: HttpClient> McpClient<H> {
                     stream = self.resume(&last_id).await?;
                     stream.parser.retry_ms = stream.parser.retry_ms.or(retry_ms);
                     stream.parser.last_event_id = Some(last_id);
+                    continue;
                 }
+            };
+            if let Some(response) = self.on_event(&event, want).await? {
+                return Ok(response);
             }
         }
     }
