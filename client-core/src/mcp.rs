@@ -132,6 +132,7 @@ impl<H: HttpClient> McpClient<H> {
 
     /// Declares the elicitation capability (form mode) and answers the server's
     /// `elicitation/create` requests, and SEP-2322 input requests, with `handler`.
+    #[cfg(feature = "elicitation")]
     #[must_use]
     pub fn with_elicitation(self, handler: ElicitationHandler) -> Self {
         self.conn.borrow_mut().elicitation = Some(handler);
@@ -140,7 +141,7 @@ impl<H: HttpClient> McpClient<H> {
 
     /// The client capabilities this client declares.
     fn capabilities(&self) -> Value {
-        if self.conn.borrow().elicitation.is_some() {
+        if self.handler().is_some() {
             json!({ "elicitation": { "form": {} } })
         } else {
             json!({})
@@ -271,6 +272,16 @@ impl<H: HttpClient> McpClient<H> {
         crate::stateless::with_meta(params, &version, &capabilities)
     }
 
+    /// The elicitation handler. Always `None` without the `elicitation` feature (the SPA, which
+    /// never answers elicitations): the standing stream's code is then left out.
+    fn handler(&self) -> Option<ElicitationHandler> {
+        if cfg!(feature = "elicitation") {
+            self.conn.borrow().elicitation.clone()
+        } else {
+            None
+        }
+    }
+
     /// Whether this client uses the stateless lifecycle. Always false without the `stateless`
     /// feature (the SPA, which never uses it): the compiler then leaves that code out.
     fn is_stateless(&self) -> bool {
@@ -368,7 +379,7 @@ impl<H: HttpClient> McpClient<H> {
         &self,
         requests: &serde_json::Map<String, Value>,
     ) -> Result<serde_json::Map<String, Value>, CoreError> {
-        let handler = self.conn.borrow().elicitation.clone();
+        let handler = self.handler();
         let mut responses = serde_json::Map::new();
         for (key, request) in requests {
             let method = request["method"].as_str().unwrap_or_default();

@@ -40,7 +40,7 @@ impl<H: HttpClient> McpClient<H> {
     /// Opens the session's standing GET stream when the client has something to answer there
     /// (elicitation); a server without one (405) or any failure leaves the client without it.
     pub(super) async fn listen(&self) {
-        if self.conn.borrow().elicitation.is_none() || self.conn.borrow().session_id.is_none() {
+        if self.handler().is_none() || self.conn.borrow().session_id.is_none() {
             return;
         }
         let (req, _) = self.request(Method::Get, None);
@@ -65,7 +65,8 @@ impl<H: HttpClient> McpClient<H> {
 
     /// The JSON-RPC response with `id` in the event stream `res` replying to `method`.
     pub(super) async fn stream_reply(&self, id: u64, method: &str, res: StreamingResponse) -> Result<Value, CoreError> {
-        let mut listener = self.conn.borrow_mut().listener.take();
+        // Only a client with elicitation opens a standing stream.
+        let mut listener = if cfg!(feature = "elicitation") { self.conn.borrow_mut().listener.take() } else { None };
         let result = self.read_stream(id, method, EventStream::new(res.body), &mut listener).await;
         if listener.is_some() && self.conn.borrow().listener.is_none() {
             self.conn.borrow_mut().listener = listener;
@@ -156,7 +157,7 @@ impl<H: HttpClient> McpClient<H> {
         let (Some(method), Some(request_id)) = (message["method"].as_str(), message.get("id")) else {
             return Ok(None);
         };
-        let handler = self.conn.borrow().elicitation.clone();
+        let handler = self.handler();
         let reply = match elicit::answer(method, &message["params"], handler.as_ref()) {
             Ok(result) => json!({ "jsonrpc": "2.0", "id": request_id, "result": result }),
             Err((code, text)) => {
