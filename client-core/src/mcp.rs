@@ -11,15 +11,16 @@ use std::rc::Rc;
 use serde_json::{json, Value};
 use shared::mcp::{messages_from_body, JsonRpcRequest, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
 
-use crate::elicit::{self, ElicitationHandler};
+use crate::elicit::ElicitationHandler;
 use crate::error::CoreError;
-use crate::http::{HttpClient, HttpRequest, HttpResponse, Method, StreamingResponse};
+use crate::http::{HttpClient, HttpRequest, HttpResponse, Method};
 use crate::wire::JSON;
 
+mod drive;
 mod reply;
 mod results;
 mod whole;
-use reply::unreachable;
+use reply::{is_event_stream, unreachable};
 pub use results::pretty;
 use results::{failure, insufficient_scope, item, items, json_rpc_error, tool_output};
 
@@ -27,10 +28,8 @@ pub const CLIENT_NAME: &str = "mcp-auth-client";
 pub const CLIENT_VERSION: &str = "0.1.0";
 const ACCEPT: &str = "application/json, text/event-stream";
 const WHAT: &str = "the MCP server";
-/// SEP-2322 rounds of input requests one call may take before the client gives up.
-const MAX_INPUT_ROUNDS: usize = 8;
+use crate::stateless::with_standard_headers;
 pub use crate::stateless::STATELESS_VERSIONS;
-use crate::stateless::{with_standard_headers, UNSUPPORTED_VERSION};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerInfo {
@@ -64,7 +63,7 @@ struct Connection {
     last_challenge: Option<String>,
     /// A version the server offered after refusing ours (-32022).
     next_version: Option<String>,
-    /// From the last `tools/list`: which parameters of which tool are mirrored into headers (a
+    /// From the last `tools/list` (stateless lifecycle): which parameters of which tool are mirrored into headers (a
     /// BTreeMap: the SPA then needs no SipHash/hashbrown code for this one map).
     header_params: std::collections::BTreeMap<String, Vec<(String, String)>>,
     /// Answers the server's `elicitation/create`; with one, the client declares elicitation.
@@ -111,6 +110,7 @@ impl<H: HttpClient> McpClient<H> {
     /// The 2026-07-28 stateless lifecycle at protocol `version`: no `initialize` handshake; each
     /// request carries the `MCP-Protocol-Version` header and the `_meta` protocol version and
     /// client capabilities.
+    #[cfg(feature = "stateless")]
     #[must_use]
     pub fn stateless(self, version: &str) -> Self {
         {
@@ -123,6 +123,7 @@ impl<H: HttpClient> McpClient<H> {
 
     /// Declares the elicitation capability (form mode) and answers the server's
     /// `elicitation/create` requests, and SEP-2322 input requests, with `handler`.
+    #[cfg(feature = "elicitation")]
     #[must_use]
     pub fn with_elicitation(self, handler: ElicitationHandler) -> Self {
         self.conn.borrow_mut().elicitation = Some(handler);
@@ -131,7 +132,7 @@ impl<H: HttpClient> McpClient<H> {
 
     /// The client capabilities this client declares.
     fn capabilities(&self) -> Value {
-        if self.conn.borrow().elicitation.is_some() {
+        if self.handler().is_some() {
             json!({ "elicitation": { "form": {} } })
         } else {
             json!({})
@@ -168,56 +169,28 @@ impl<H: HttpClient> McpClient<H> {
         (req, conn.session_id.is_some())
     }
 
-    /// POSTs a message; a 2xx is returned with its body still arriving, anything else becomes
-    /// the matching error.
-    async fn post(&self, message: &JsonRpcRequest) -> Result<StreamingResponse, CoreError> {
-        let body = serde_json::to_string(message).map_err(|e| CoreError::message(e.to_string()))?;
-        let (mut req, had_session) = self.request(Method::Post, Some(body));
-        if self.conn.borrow().stateless.is_some() {
-            req = with_standard_headers(req, message, &self.conn.borrow().header_params);
-        }
-        let url = req.url.clone();
-        let res = self.http.open(req).await.map_err(|cause| unreachable("POST", &url, cause))?;
-        if (200..300).contains(&res.status) {
-            return Ok(res);
-        }
-        let res = res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
+    /// The error for a POST answered with a non-2xx status.
+    fn refused(&self, method: &str, url: &str, had_session: bool, res: &HttpResponse) -> CoreError {
         if res.status == 400 {
-            self.note_supported_versions(&res);
+            self.note_supported_versions(res);
         }
-        Err(match res.status {
+        match res.status {
             401 => {
                 self.conn.borrow_mut().last_challenge = res.header("www-authenticate").map(str::to_owned);
                 CoreError::Unauthorized
             }
-            403 => insufficient_scope(&message.method, &res).unwrap_or_else(|| failure(&url, &message.method, &res)),
+            403 => insufficient_scope(method, res).unwrap_or_else(|| failure(url, method, res)),
             404 if had_session => CoreError::SessionGone,
-            _ => failure(&url, &message.method, &res),
-        })
-    }
-
-    /// A stateless request refused with -32022 (unsupported protocol version) is sent once more
-    /// at the first version both sides speak, when the error names one (SEP-2575 negotiation;
-    /// once only, even if that is the version just refused).
-    async fn call_once(&self, method: &str, params: Value) -> Result<(Value, HttpResponse), CoreError> {
-        // One await point in a loop, not two: the request future is laid out once.
-        let mut switched = false;
-        loop {
-            match self.call_at_version(method, params.clone()).await {
-                Err(CoreError::JsonRpc { code: UNSUPPORTED_VERSION, .. }) if !switched && self.switch_version() => {
-                    switched = true;
-                }
-                other => return other,
-            }
+            _ => failure(url, method, res),
         }
     }
 
     /// Remembers a version to switch to from a -32022 error's `data.supported`.
     fn note_supported_versions(&self, res: &HttpResponse) {
-        let mut conn = self.conn.borrow_mut();
-        if conn.stateless.is_none() {
+        if !self.is_stateless() {
             return;
         }
+        let mut conn = self.conn.borrow_mut();
         let messages = messages_from_body(res.content_type(), &res.text());
         conn.next_version = messages.iter().find_map(|m| m.get("error")).and_then(crate::stateless::version_to_retry);
     }
@@ -230,104 +203,98 @@ impl<H: HttpClient> McpClient<H> {
         true
     }
 
-    async fn call_at_version(&self, method: &str, params: Value) -> Result<(Value, HttpResponse), CoreError> {
-        let id = {
+    /// Sends one message and reads its reply: a request's `result`, or `Null` once a
+    /// notification is acknowledged (after `notifications/initialized`, the standing stream is
+    /// opened). A reply to `initialize` sets the session id it carries.
+    async fn exchange(&self, method: &str, params: Option<Value>) -> Result<Value, CoreError> {
+        // One await each for sending and for reading a whole body, whatever the message and the
+        // reply: each future is laid out once.
+        let id = params.is_some().then(|| {
             let mut conn = self.conn.borrow_mut();
             conn.next_id += 1;
             conn.next_id
+        });
+        let message = match (id, params) {
+            (Some(id), Some(params)) => JsonRpcRequest::call(id, method, self.with_meta(params)),
+            _ => JsonRpcRequest::notification(method),
         };
-        let params = self.with_meta(params);
-        let res = self.post(&JsonRpcRequest::call(id, method, params)).await?;
-        let head = res.head();
-        let message = self.response_to(id, method, res).await?;
+        let body = serde_json::to_string(&message).map_err(|e| CoreError::message(e.to_string()))?;
+        let (mut req, had_session) = self.request(Method::Post, Some(body));
+        if self.is_stateless() {
+            req = with_standard_headers(req, &message, &self.conn.borrow().header_params);
+        }
+        let url = req.url.clone();
+        let res = self.http.open(req).await.map_err(|cause| unreachable("POST", &url, cause))?;
+        let ok = (200..300).contains(&res.status);
+        let session_id = res.header(SESSION_HEADER).filter(|_| method == "initialize").map(str::to_owned);
+        let mut message = match id {
+            Some(id) if ok && is_event_stream(&res) => self.stream_reply(id, method, res).await?,
+            _ => {
+                let res = res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
+                if !ok {
+                    return Err(self.refused(method, &url, had_session, &res));
+                }
+                let Some(id) = id else {
+                    self.listen().await;
+                    return Ok(Value::Null);
+                };
+                self.whole_reply(id, method, &res)?
+            }
+        };
         if let Some(err) = message.get("error") {
             return Err(json_rpc_error(method, err));
         }
-        Ok((message.get("result").cloned().unwrap_or(Value::Null), head))
+        if method == "initialize" {
+            let mut conn = self.conn.borrow_mut();
+            conn.session_id = session_id;
+            conn.protocol_version =
+                Some(message["result"]["protocolVersion"].as_str().unwrap_or(PROTOCOL_VERSION).into());
+        }
+        Ok(message.get_mut("result").map(Value::take).unwrap_or_default())
     }
 
     /// In the stateless lifecycle, adds the per-request `_meta` (SEP-2575).
     fn with_meta(&self, params: Value) -> Value {
-        let capabilities = self.capabilities();
-        match self.conn.borrow().stateless.as_deref() {
-            Some(version) => crate::stateless::with_meta(params, version, &capabilities),
-            None => params,
+        if !self.is_stateless() {
+            return params;
         }
+        let capabilities = self.capabilities();
+        let version = self.conn.borrow().stateless.clone().unwrap_or_default();
+        crate::stateless::with_meta(params, &version, &capabilities)
+    }
+
+    /// The elicitation handler. Always `None` without the `elicitation` feature (the SPA, which
+    /// never answers elicitations): the standing stream's code is then left out.
+    fn handler(&self) -> Option<ElicitationHandler> {
+        if cfg!(feature = "elicitation") {
+            self.conn.borrow().elicitation.clone()
+        } else {
+            None
+        }
+    }
+
+    /// Whether this client uses the stateless lifecycle. Always false without the `stateless`
+    /// feature (the SPA, which never uses it): the compiler then leaves that code out.
+    fn is_stateless(&self) -> bool {
+        cfg!(feature = "stateless") && self.conn.borrow().stateless.is_some()
     }
 
     /// Starts a fresh MCP session: `initialize`, then `notifications/initialized`.
     pub async fn initialize(&self) -> Result<ServerInfo, CoreError> {
-        {
-            let mut conn = self.conn.borrow_mut();
-            conn.session_id = None;
-            conn.protocol_version = None;
-        }
-        let params = json!({
-            "protocolVersion": PROTOCOL_VERSION,
-            "capabilities": self.capabilities(),
-            "clientInfo": { "name": CLIENT_NAME, "version": CLIENT_VERSION },
-        });
-        let (result, res) = self.call_once("initialize", params).await?;
-        let protocol_version = result["protocolVersion"].as_str().unwrap_or(PROTOCOL_VERSION).to_owned();
-        let session_id = res.header(SESSION_HEADER).map(str::to_owned);
-        {
-            let mut conn = self.conn.borrow_mut();
-            conn.session_id.clone_from(&session_id);
-            conn.protocol_version = Some(protocol_version.clone());
-        }
-        let url = self.url();
-        let ack = self.post(&JsonRpcRequest::notification("notifications/initialized")).await?;
-        ack.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
-        self.listen().await;
+        let result = self.call("initialize", Value::Null).await?;
+        let conn = self.conn.borrow();
         Ok(ServerInfo {
-            protocol_version,
+            protocol_version: conn.protocol_version.clone().unwrap_or_default(),
             name: result["serverInfo"]["name"].as_str().unwrap_or("(unnamed)").to_owned(),
             version: result["serverInfo"]["version"].as_str().unwrap_or("").to_owned(),
-            session_id,
+            session_id: conn.session_id.clone(),
             capabilities: result.get("capabilities").cloned().unwrap_or(Value::Null),
         })
     }
 
-    /// Sends a request; if the server forgot our session (404), re-initializes once and retries.
-    /// An `input_required` result (SEP-2322) is answered and the request sent again, with a new
-    /// id, `inputResponses` and the server's `requestState`, until the result is complete.
-    pub async fn call(&self, method: &str, params: Value) -> Result<Value, CoreError> {
-        let mut result = self.call_in_session(method, params.clone()).await?;
-        let handler = self.conn.borrow().elicitation.clone();
-        for _ in 0..MAX_INPUT_ROUNDS {
-            let Some(requests) = elicit::input_requests(&result) else { return Ok(result) };
-            let mut responses = serde_json::Map::new();
-            for (key, request) in requests {
-                let request_method = request["method"].as_str().unwrap_or_default();
-                let answer = elicit::answer(request_method, &request["params"], handler.as_ref()).map_err(
-                    |(code, message)| CoreError::JsonRpc { method: request_method.to_owned(), code, message },
-                )?;
-                responses.insert(key.clone(), answer);
-            }
-            result = self.call_in_session(method, elicit::retry_params(&params, responses, &result)).await?;
-        }
-        Err(CoreError::Invalid {
-            what: WHAT.into(),
-            url: self.url(),
-            reason: format!("{method} still asked for input after {MAX_INPUT_ROUNDS} rounds"),
-        })
-    }
-
-    async fn call_in_session(&self, method: &str, params: Value) -> Result<Value, CoreError> {
-        let mut renewed = false;
-        let (result, _) = loop {
-            match self.call_once(method, params.clone()).await {
-                Err(CoreError::SessionGone) if !renewed => {
-                    renewed = true;
-                    Box::pin(self.initialize()).await?;
-                }
-                other => break other?,
-            }
-        };
-        if method == "tools/list" {
-            self.conn.borrow_mut().header_params = crate::stateless::header_params(&result);
-        }
-        Ok(result)
+    /// The MCP server's answer is not usable, for `reason`.
+    fn invalid(&self, reason: String) -> CoreError {
+        CoreError::Invalid { what: WHAT.into(), url: self.url(), reason }
     }
 
     pub async fn list_tools(&self) -> Result<Vec<Item>, CoreError> {
@@ -349,11 +316,10 @@ impl<H: HttpClient> McpClient<H> {
     /// `resources/read`; returns the text of the first content, pretty-printed when JSON.
     pub async fn read_resource(&self, uri: &str) -> Result<String, CoreError> {
         let result = self.call("resources/read", json!({ "uri": uri })).await?;
-        result["contents"][0]["text"].as_str().map(pretty).ok_or_else(|| CoreError::Invalid {
-            what: WHAT.into(),
-            url: self.url(),
-            reason: format!("resources/read {uri} returned no text content"),
-        })
+        result["contents"][0]["text"]
+            .as_str()
+            .map(pretty)
+            .ok_or_else(|| self.invalid(format!("resources/read {uri} returned no text content")))
     }
 
     pub async fn list_prompts(&self) -> Result<Vec<Item>, CoreError> {

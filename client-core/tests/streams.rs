@@ -2,7 +2,8 @@
 //! stream that ends early is resumed with `Last-Event-ID` after the server's `retry` (the delay
 //! is recorded, not slept: the client's timer is its `HttpClient`); an elicitation on the
 //! session's standing GET stream is answered with the schema's defaults; a SEP-2322
-//! `input_required` result is answered and resent with the unchanged `requestState`.
+//! `input_required` result is answered and resent with the unchanged `requestState`, and one that
+//! keeps asking is given up on after eight rounds.
 
 #![allow(clippy::unwrap_used)]
 
@@ -105,6 +106,11 @@ async fn mcp(state: axum::extract::State<Shared>, method: Method, headers: Heade
             };
             axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": result})).into_response()
         }
+        (Some("tools/call"), Some("mrtr-forever")) => {
+            shared.0.lock().unwrap().call_ids.push(id.clone());
+            let result = json!({"resultType": "input_required", "inputRequests": {"p": {"method": "ping"}}});
+            axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": result})).into_response()
+        }
         _ => axum::http::StatusCode::ACCEPTED.into_response(),
     }
 }
@@ -195,4 +201,16 @@ async fn input_required_is_answered_and_resent_with_a_new_id_and_the_state_uncha
     let (plain, _) = client(&url);
     let err = plain.call_tool("mrtr", json!({})).await.unwrap_err();
     assert!(matches!(err, CoreError::JsonRpc { code: -32601, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_server_that_keeps_asking_for_input_is_given_up_on_after_eight_rounds() {
+    let (url, seen) = server().await;
+    let (mcp, _) = client(&url);
+    let err = mcp.call_tool("mrtr-forever", json!({})).await.unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Invalid { reason, .. } if reason.contains("still asked for input after 8 rounds")),
+        "{err:?}"
+    );
+    assert_eq!(seen.0.lock().unwrap().call_ids.len(), 9, "the first request and eight answered rounds");
 }

@@ -13,7 +13,7 @@ use shared::mcp::messages_from_body;
 use super::{McpClient, WHAT};
 use crate::elicit;
 use crate::error::CoreError;
-use crate::http::{HttpClient, Method, StreamingResponse, TransportError};
+use crate::http::{HttpClient, HttpResponse, Method, StreamingResponse, TransportError};
 use crate::sse::{Event, EventStream};
 use crate::wire::excerpt;
 
@@ -27,7 +27,7 @@ pub(super) fn unreachable(method: &str, url: &str, cause: TransportError) -> Cor
     CoreError::Unreachable { what: WHAT.into(), method: method.into(), url: url.into(), cause }
 }
 
-fn is_event_stream(res: &StreamingResponse) -> bool {
+pub(super) fn is_event_stream(res: &StreamingResponse) -> bool {
     res.header("content-type").unwrap_or_default().starts_with(EVENT_STREAM)
 }
 
@@ -40,7 +40,7 @@ impl<H: HttpClient> McpClient<H> {
     /// Opens the session's standing GET stream when the client has something to answer there
     /// (elicitation); a server without one (405) or any failure leaves the client without it.
     pub(super) async fn listen(&self) {
-        if self.conn.borrow().elicitation.is_none() || self.conn.borrow().session_id.is_none() {
+        if self.handler().is_none() || self.conn.borrow().session_id.is_none() {
             return;
         }
         let (req, _) = self.request(Method::Get, None);
@@ -52,22 +52,21 @@ impl<H: HttpClient> McpClient<H> {
         }
     }
 
-    /// The JSON-RPC response with `id` in the reply `res` to `method`.
-    pub(super) async fn response_to(&self, id: u64, method: &str, res: StreamingResponse) -> Result<Value, CoreError> {
-        let url = self.url();
-        if !is_event_stream(&res) {
-            let res = res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
-            let messages = messages_from_body(res.content_type(), &res.text());
-            return messages.into_iter().find(|m| is_response(m, id)).ok_or_else(|| CoreError::Invalid {
-                what: WHAT.into(),
-                url,
-                reason: format!(
-                    "the reply to {method} has no JSON-RPC response with id {id} ({})",
-                    excerpt(&res.text())
-                ),
-            });
-        }
-        let mut listener = self.conn.borrow_mut().listener.take();
+    /// The JSON-RPC response with `id` in the JSON (or whole SSE) body of the reply to `method`.
+    pub(super) fn whole_reply(&self, id: u64, method: &str, res: &HttpResponse) -> Result<Value, CoreError> {
+        let messages = messages_from_body(res.content_type(), &res.text());
+        messages.into_iter().find(|m| is_response(m, id)).ok_or_else(|| {
+            self.invalid(format!(
+                "the reply to {method} has no JSON-RPC response with id {id} ({})",
+                excerpt(&res.text())
+            ))
+        })
+    }
+
+    /// The JSON-RPC response with `id` in the event stream `res` replying to `method`.
+    pub(super) async fn stream_reply(&self, id: u64, method: &str, res: StreamingResponse) -> Result<Value, CoreError> {
+        // Only a client with elicitation opens a standing stream.
+        let mut listener = if cfg!(feature = "elicitation") { self.conn.borrow_mut().listener.take() } else { None };
         let result = self.read_stream(id, method, EventStream::new(res.body), &mut listener).await;
         if listener.is_some() && self.conn.borrow().listener.is_none() {
             self.conn.borrow_mut().listener = listener;
@@ -91,17 +90,15 @@ impl<H: HttpClient> McpClient<H> {
                 },
                 None => Next::Reply(stream.next_event().await),
             };
-            match next {
-                Next::Listener(Ok(Some(event))) => {
-                    self.on_event(&event, None).await?;
-                }
+            // One `on_event` await for both streams.
+            let (event, want) = match next {
+                Next::Listener(Ok(Some(event))) => (event, None),
                 // The standing stream ended or broke: the call goes on without it.
-                Next::Listener(_) => *listener = None,
-                Next::Reply(Ok(Some(event))) => {
-                    if let Some(response) = self.on_event(&event, Some(id)).await? {
-                        return Ok(response);
-                    }
+                Next::Listener(_) => {
+                    *listener = None;
+                    continue;
                 }
+                Next::Reply(Ok(Some(event))) => (event, Some(id)),
                 Next::Reply(end) => {
                     let cut = end.err().map(|e| e.0);
                     let Some(last_id) = stream.parser.last_event_id.clone() else {
@@ -116,7 +113,11 @@ impl<H: HttpClient> McpClient<H> {
                     stream = self.resume(&last_id).await?;
                     stream.parser.retry_ms = stream.parser.retry_ms.or(retry_ms);
                     stream.parser.last_event_id = Some(last_id);
+                    continue;
                 }
+            };
+            if let Some(response) = self.on_event(&event, want).await? {
+                return Ok(response);
             }
         }
     }
@@ -144,11 +145,7 @@ impl<H: HttpClient> McpClient<H> {
 
     fn no_response(&self, method: &str, cut: Option<String>) -> CoreError {
         let why = cut.map_or_else(String::new, |c| format!(" ({c})"));
-        CoreError::Invalid {
-            what: WHAT.into(),
-            url: self.url(),
-            reason: format!("the event stream of {method} ended without its response{why}"),
-        }
+        self.invalid(format!("the event stream of {method} ended without its response{why}"))
     }
 
     /// Handles one event: returns the response with id `want`; answers a server request.
@@ -160,7 +157,7 @@ impl<H: HttpClient> McpClient<H> {
         let (Some(method), Some(request_id)) = (message["method"].as_str(), message.get("id")) else {
             return Ok(None);
         };
-        let handler = self.conn.borrow().elicitation.clone();
+        let handler = self.handler();
         let reply = match elicit::answer(method, &message["params"], handler.as_ref()) {
             Ok(result) => json!({ "jsonrpc": "2.0", "id": request_id, "result": result }),
             Err((code, text)) => {
