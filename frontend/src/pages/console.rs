@@ -50,18 +50,19 @@ pub fn console_page(router: Router) -> AnyView {
 /// What the console shows once the MCP session is up: what the server declared and listed.
 #[derive(Clone, Debug)]
 struct Overview {
-    info: ServerInfo,
+    /// Which server, version and protocol the console is connected to.
+    connected: String,
     whoami: Option<String>,
     /// The items of each of [`catalog::KINDS`], as a JSON array (`Null` when not declared).
     lists: Vec<Value>,
 }
 
 async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overview, ClientError> {
-    let info = keeper.with_mcp(client, &|c| Box::pin(async move { c.initialize().await })).await?;
+    let info = exec(keeper, client, &Op::Init).await?;
     let mut lists = Vec::new();
     for kind in &catalog::KINDS {
         // Only what the server declares in its capabilities is listed.
-        let declared = info.capabilities.get(kind.list).is_some_and(|c| !c.is_null());
+        let declared = info["capabilities"].get(kind.list).is_some_and(|c| !c.is_null());
         let items = if declared { exec(keeper, client, &Op::List(kind.method, kind.list)).await? } else { Value::Null };
         lists.push(items);
     }
@@ -75,7 +76,14 @@ async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overv
     } else {
         None
     };
-    Ok(Overview { info, whoami, lists })
+    let connected = info["connected"].as_str().unwrap_or_default().to_owned();
+    Ok(Overview { connected, whoami, lists })
+}
+
+/// What `initialize` said, as the console shows it.
+fn connected(info: &ServerInfo) -> String {
+    let session = info.session_id.as_ref().map(|id| format!(", MCP session {id}")).unwrap_or_default();
+    format!("Connected to {} {} (protocol {}){session}.", info.name, info.version, info.protocol_version)
 }
 
 /// Reports an error: a 401 (or a refused refresh) ends the session, anything else goes to the
@@ -202,15 +210,8 @@ struct StepUp {
 }
 
 fn overview_view(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> AnyView {
-    let Overview { info, whoami, lists } = overview;
+    let Overview { connected, whoami, lists } = overview;
     let resumed = step_up.resumed.try_update_value(Option::take).flatten();
-    let connected = format!(
-        "Connected to {} {} (protocol {}){}.",
-        info.name,
-        info.version,
-        info.protocol_version,
-        info.session_id.map(|id| format!(", MCP session {id}")).unwrap_or_default(),
-    );
     let mut parts = vec![
         view! {
         <section class="card">

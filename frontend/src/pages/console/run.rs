@@ -3,7 +3,7 @@
 //! `with_mcp` instance per operation and result type was compiled once for each).
 
 use leptos::prelude::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::{Mcp, Reporter};
 use crate::error::ClientError;
@@ -16,6 +16,9 @@ use crate::task::{run, Busy};
 
 #[derive(Clone)]
 pub(super) enum Op {
+    /// `initialize`: `connected` (the text the console shows) and the server's `capabilities`
+    /// (a value like every other result: one `with_mcp` instance for every operation).
+    Init,
     /// `*/list` (method, the key its items come under), every page: the items as an array.
     List(&'static str, &'static str),
     Tool(String, Value),
@@ -30,6 +33,10 @@ pub(super) async fn exec(keeper: &TokenKeeper, client: &McpClient, op: &Op) -> R
             let op = op.clone();
             Box::pin(async move {
                 match op {
+                    Op::Init => c
+                        .initialize()
+                        .await
+                        .map(|info| json!({ "connected": super::connected(&info), "capabilities": info.capabilities })),
                     Op::List(method, key) => c.list_all(method, key).await.map(Value::from),
                     Op::Tool(name, arguments) => c.call_tool_result(&name, arguments).await,
                     Op::Read(uri) => c.read_resource_result(&uri).await,
