@@ -48,7 +48,7 @@ pub fn console_page(router: Router) -> AnyView {
 }
 
 /// What the console shows once the MCP session is up: what the server declared and listed.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Overview {
     /// Which server, version and protocol the console is connected to.
     connected: String,
@@ -162,10 +162,12 @@ fn console(session: Session, router: Router) -> AnyView {
             session_card(shown, renewals, refreshing, on_refresh, on_logout).into_any(),
             error_banner(reporter.error).into_any(),
             region(move || {
-                Some(match overview.get() {
-                    None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
-                    Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
-                    Some(Err(e)) => banner(true, "error", e.to_string()),
+                overview.with(|overview| {
+                    Some(match overview {
+                        None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
+                        Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
+                        Some(Err(e)) => banner(true, "error", e.to_string()),
+                    })
                 })
             })
             .into_any(),
@@ -209,14 +211,14 @@ struct StepUp {
     resumed: Local<Option<PendingCall>>,
 }
 
-fn overview_view(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> AnyView {
+fn overview_view(overview: &Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> AnyView {
     let Overview { connected, whoami, lists } = overview;
     let resumed = step_up.resumed.try_update_value(Option::take).flatten();
     let mut parts = vec![
         view! {
         <section class="card">
-            {whoami.map(|who| view! { <p class="whoami">"Logged in as " <span data-testid="whoami">{who}</span></p> }.into_any())}
-            <p class="muted" data-testid="server-info">{connected}</p>
+            {whoami.clone().map(|who| view! { <p class="whoami">"Logged in as " <span data-testid="whoami">{who}</span></p> }.into_any())}
+            <p class="muted" data-testid="server-info">{connected.clone()}</p>
         </section>
         }
         .into_any(),
@@ -230,10 +232,7 @@ fn overview_view(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: Step
     for (kind, items) in catalog::KINDS.iter().zip(lists) {
         // `Null` when the server does not declare this kind.
         let declared = !items.is_null();
-        let items = match items {
-            Value::Array(items) => items,
-            _ => Vec::new(),
-        };
+        let items = items.as_array().map_or(&[][..], Vec::as_slice);
         if kind.always || declared {
             parts.push(view! { <h2>{kind.heading}</h2> }.into_any());
         }
