@@ -132,11 +132,12 @@ pub(super) fn card(kind: &'static Kind, item: &Value, runner: Runner) -> AnyView
     let fields = kind.fields(item);
     let values: Vec<RwSignal<String>> = fields.iter().map(|f| RwSignal::new(f.initial.clone())).collect();
     let invalid = RwSignal::new(None::<String>);
-    let (submit_fields, submit_values, op_id, title) = (fields.clone(), values.clone(), id.clone(), id.clone());
+    let fields_view = schema_fields(&fields, &values);
+    let (op_id, title) = (id.clone(), id.clone());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let typed: Vec<String> = submit_values.iter().map(|v| v.get_untracked()).collect();
-        match collect(&submit_fields, &typed) {
+        let typed: Vec<String> = values.iter().map(|v| v.get_untracked()).collect();
+        match collect(&fields, &typed) {
             Ok(arguments) => {
                 invalid.set(None);
                 runner.call(kind.op(op_id.clone(), arguments), false);
@@ -149,7 +150,7 @@ pub(super) fn card(kind: &'static Kind, item: &Value, runner: Runner) -> AnyView
             <h3><code>{title}</code></h3>
             <p class="muted">{kind.description(item)}</p>
             <form on:submit=handler(submit)>
-                {schema_fields(fields, values)}
+                {fields_view}
                 <button {..attr("type", "submit")} data-testid=kind.button disabled=runner.busy.flag()>{kind.label}</button>
                 {working(runner.busy)}
             </form>
