@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use client_core::mcp::pretty;
 
-use super::{attr, siblings};
+use super::attr;
 
 fn pretty_value(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
@@ -55,34 +55,31 @@ fn blocks(list: &Value) -> Vec<AnyView> {
     list.as_array().into_iter().flatten().map(block_view).collect()
 }
 
-/// A `tools/call`, `resources/read` or `prompts/get` result.
+/// A `tools/call`, `resources/read` or `prompts/get` result. Its parts go into one
+/// `Vec<AnyView>`: one child type to render, where optional parts and lists side by side were
+/// a tuple of five.
 pub fn mcp_result(result: &Value, testid: &'static str) -> AnyView {
     let is_error = result["isError"].as_bool() == Some(true);
-    let structured = result.get("structuredContent").filter(|v| !v.is_null()).map(pretty_value);
-    let messages: Vec<AnyView> = result["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|m| {
-            let role = m["role"].as_str().unwrap_or_default().to_owned();
-            view! { <div class="block" data-testid="prompt-message"><span class="muted">{role}</span>{block_view(&m["content"])}</div> }
-                .into_any()
-        })
-        .collect();
-    let error_flag = if is_error { "true" } else { "false" };
-    view! {
-        <div class="mcp-result" data-testid=testid data-is-error=error_flag>
-            {is_error.then(|| view! {
-                <p class="banner banner-error" data-testid="is-error">"The server reported an error (isError: true)."</p>
-            }.into_any())}
-            {structured.map(|json| siblings(vec![
-                view! { <p class="muted">"structuredContent"</p> }.into_any(),
-                view! { <pre class="result" data-testid="structured">{json}</pre> }.into_any(),
-            ]))}
-            {blocks(&result["content"])}
-            {blocks(&result["contents"])}
-            {messages}
-        </div>
+    let mut parts = Vec::new();
+    if is_error {
+        parts.push(
+            view! { <p class="banner banner-error" data-testid="is-error">"The server reported an error (isError: true)."</p> }
+                .into_any(),
+        );
     }
-    .into_any()
+    if let Some(json) = result.get("structuredContent").filter(|v| !v.is_null()).map(pretty_value) {
+        parts.push(view! { <p class="muted">"structuredContent"</p> }.into_any());
+        parts.push(view! { <pre class="result" data-testid="structured">{json}</pre> }.into_any());
+    }
+    parts.extend(blocks(&result["content"]));
+    parts.extend(blocks(&result["contents"]));
+    for m in result["messages"].as_array().into_iter().flatten() {
+        let role = m["role"].as_str().unwrap_or_default().to_owned();
+        parts.push(
+            view! { <div class="block" data-testid="prompt-message"><span class="muted">{role}</span>{block_view(&m["content"])}</div> }
+                .into_any(),
+        );
+    }
+    let error_flag = if is_error { "true" } else { "false" };
+    view! { <div class="mcp-result" data-testid=testid data-is-error=error_flag>{parts}</div> }.into_any()
 }

@@ -18,7 +18,7 @@ pub enum Kind {
     Json,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Field {
     pub name: String,
     pub kind: Kind,
@@ -116,14 +116,14 @@ fn number(raw: &str) -> Option<Value> {
 }
 
 /// The inputs for `fields`; `values[i]` holds what field `i` currently says.
-pub fn schema_fields(fields: Vec<Field>, values: Vec<RwSignal<String>>) -> impl IntoView {
-    fields.into_iter().zip(values).map(|(field, value)| field_view(field, value)).collect::<Vec<_>>()
+pub fn schema_fields(fields: &[Field], values: &[RwSignal<String>]) -> impl IntoView {
+    fields.iter().zip(values).map(|(field, value)| field_view(field, *value)).collect::<Vec<_>>()
 }
 
-fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
+fn field_view(field: &Field, value: RwSignal<String>) -> AnyView {
     let label = if field.required { format!("{} *", field.name) } else { field.name.clone() };
     let name = field.name.clone();
-    let input = match field.kind {
+    let input = match &field.kind {
         Kind::Boolean => view! {
             <input {..attr("type", "checkbox")} data-field=name prop:checked=flag(move || value.get() == "true")
                 on:change=handler(move |ev| value.set(event_target_checked(&ev).to_string())) />
@@ -132,7 +132,7 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
         Kind::Enum(options) => view! {
             <select data-field=name prop:value=value on:change=typed_into(value)>
                 <option value="">"—"</option>
-                {options.into_iter().map(|o| { let label = o.clone(); view! { <option {..attr("value", o)}>{label}</option> }.into_any() }).collect::<Vec<_>>()}
+                {options.iter().map(|o| { let label = o.clone(); view! { <option {..attr("value", o.clone())}>{label}</option> }.into_any() }).collect::<Vec<_>>()}
             </select>
         }
         .into_any(),
@@ -155,7 +155,7 @@ fn field_view(field: Field, value: RwSignal<String>) -> AnyView {
         <label class="field">
             <span>{label}</span>
             " "
-            <span class="muted">{field.description}</span>
+            <span class="muted">{field.description.clone()}</span>
             {input}
         </label>
     }

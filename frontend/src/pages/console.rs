@@ -10,7 +10,6 @@
 //! `DELETE`, revokes the refresh token (RFC 7009; this ends the whole grant) or, without one, the
 //! access token, when the server offers revocation, and forgets every record.
 
-use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 use serde_json::Value;
 use shared::mcp::RESOURCE_PROFILE;
@@ -21,15 +20,17 @@ use client_core::token::{self, TokenKind};
 use crate::browser;
 use crate::components::{banner, error_banner, flow_timeline, login_required, region, session_card, siblings};
 use crate::error::ClientError;
-use crate::flow::ids::RETRY;
 use crate::flow::refresh::TokenKeeper;
-use crate::flow::{step_up, Timeline};
+use crate::flow::Timeline;
 use crate::http::{mcp_client, Fetch, McpClient};
 use crate::router::{self, Router};
 use crate::storage::{self, PendingCall, Session};
 use crate::task::{run, Busy};
 
 mod catalog;
+mod run;
+
+use run::{exec, Op, Runner};
 
 type Local<T> = StoredValue<T, LocalStorage>;
 
@@ -47,47 +48,42 @@ pub fn console_page(router: Router) -> AnyView {
 }
 
 /// What the console shows once the MCP session is up: what the server declared and listed.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Overview {
-    info: ServerInfo,
+    /// Which server, version and protocol the console is connected to.
+    connected: String,
     whoami: Option<String>,
-    tools: Vec<Value>,
-    resources: Vec<Value>,
-    prompts: Vec<Value>,
-}
-
-/// The items of `method` when the server declares `capability`; none otherwise.
-async fn list_if(
-    keeper: &TokenKeeper,
-    client: &McpClient,
-    info: &ServerInfo,
-    capability: &str,
-    method: &'static str,
-) -> Result<Vec<Value>, ClientError> {
-    if info.capabilities.get(capability).is_none_or(Value::is_null) {
-        return Ok(Vec::new());
-    }
-    let key = capability;
-    keeper.with_mcp(client, &|c| Box::pin(async move { c.list_all(method, key).await })).await
+    /// The items of each of [`catalog::KINDS`], as a JSON array (`Null` when not declared).
+    lists: Vec<Value>,
 }
 
 async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overview, ClientError> {
-    let info = keeper.with_mcp(client, &|c| Box::pin(async move { c.initialize().await })).await?;
-    let tools = list_if(keeper, client, &info, "tools", "tools/list").await?;
-    let resources = list_if(keeper, client, &info, "resources", "resources/list").await?;
-    let prompts = list_if(keeper, client, &info, "prompts", "prompts/list").await?;
+    let info = exec(keeper, client, &Op::Init).await?;
+    let mut lists = Vec::new();
+    for kind in &catalog::KINDS {
+        // Only what the server declares in its capabilities is listed.
+        let declared = info["capabilities"].get(kind.list).is_some_and(|c| !c.is_null());
+        let items = if declared { exec(keeper, client, &Op::List(kind.method, kind.list)).await? } else { Value::Null };
+        lists.push(items);
+    }
     // Who is logged in, when the server offers it the way this project's server does: a
     // `user://profile` resource with a `username`. Other servers simply do not say.
-    let whoami = if resources.iter().any(|r| r["uri"] == RESOURCE_PROFILE) {
-        let read = |c: McpClient| -> LocalBoxFuture<'_, _> {
-            Box::pin(async move { c.read_resource(RESOURCE_PROFILE).await })
-        };
-        let profile = keeper.with_mcp(client, &read).await?;
-        serde_json::from_str::<Value>(&profile).ok().and_then(|v| v["username"].as_str().map(str::to_owned))
+    let resources = &lists[1]; // `KINDS[1]`
+    let whoami = if resources.as_array().into_iter().flatten().any(|r| r["uri"] == RESOURCE_PROFILE) {
+        let profile = exec(keeper, client, &Op::Read(RESOURCE_PROFILE.to_owned())).await?;
+        let text = profile["contents"][0]["text"].as_str().unwrap_or_default();
+        serde_json::from_str::<Value>(text).ok().and_then(|v| v["username"].as_str().map(str::to_owned))
     } else {
         None
     };
-    Ok(Overview { info, whoami, tools, resources, prompts })
+    let connected = info["connected"].as_str().unwrap_or_default().to_owned();
+    Ok(Overview { connected, whoami, lists })
+}
+
+/// What `initialize` said, as the console shows it.
+fn connected(info: &ServerInfo) -> String {
+    let session = info.session_id.as_ref().map(|id| format!(", MCP session {id}")).unwrap_or_default();
+    format!("Connected to {} {} (protocol {}){session}.", info.name, info.version, info.protocol_version)
 }
 
 /// Reports an error: a 401 (or a refused refresh) ends the session, anything else goes to the
@@ -105,66 +101,6 @@ impl Reporter {
             self.revoked.set(Some(e.to_string()));
         } else {
             self.error.set(Some(e.to_string()));
-        }
-    }
-}
-
-/// Runs `tools/call`s from one tool's form; each whole result goes to `out`. A 403
-/// `insufficient_scope` on a first attempt starts the step-up (the page leaves for the
-/// authorization server); on the retry after it (`retry`), any failure is only reported, so the
-/// user is never sent round in a loop.
-#[derive(Clone, Copy)]
-struct ToolRunner {
-    mcp: Mcp,
-    out: RwSignal<Option<Value>>,
-    reporter: Reporter,
-    timeline: Timeline,
-    busy: Busy,
-}
-
-impl ToolRunner {
-    fn call(self, call: PendingCall, retry: bool) {
-        run(Some(self.busy), self.tool_call(call, retry));
-    }
-
-    async fn tool_call(self, call: PendingCall, retry: bool) {
-        let (client, keeper) = self.mcp.get();
-        let (t, reporter) = (self.timeline, self.reporter);
-        reporter.error.set(None);
-        if retry {
-            let pending = format!("tools/call {} again with the new access token (once)…", call.tool);
-            t.start(RETRY, "Retry the refused call", pending);
-        }
-        let (tool, arguments) = (call.tool.clone(), call.arguments.clone());
-        let result = keeper
-            .with_mcp(&client, &|c| {
-                let (tool, arguments) = (tool.clone(), arguments.clone());
-                Box::pin(async move { c.call_tool_result(&tool, arguments).await })
-            })
-            .await;
-        match result {
-            Ok(text) => {
-                if retry {
-                    let scope = keeper.session().tokens.scope.unwrap_or_default();
-                    t.ok(
-                        RETRY,
-                        format!("tools/call {} → 200 with scope \"{scope}\": the call went through.", call.tool),
-                    );
-                }
-                self.out.set(Some(text));
-            }
-            Err(ClientError::InsufficientScope { scope, .. }) if !retry => {
-                let call = PendingCall { scope, ..call };
-                if let Err(e) = step_up::reauthorize(&keeper.session(), call, t).await {
-                    reporter.report(&e);
-                }
-            }
-            Err(e) => {
-                if retry {
-                    t.fail(RETRY, format!("Refused again after the step-up; not retrying. {e}"));
-                }
-                reporter.report(&e);
-            }
         }
     }
 }
@@ -226,10 +162,12 @@ fn console(session: Session, router: Router) -> AnyView {
             session_card(shown, renewals, refreshing, on_refresh, on_logout).into_any(),
             error_banner(reporter.error).into_any(),
             region(move || {
-                Some(match overview.get() {
-                    None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
-                    Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
-                    Some(Err(e)) => banner(true, "error", e.to_string()),
+                overview.with(|overview| {
+                    Some(match overview {
+                        None => view! { <p class="card muted">"Opening an MCP session…"</p> }.into_any(),
+                        Some(Ok(overview)) => untrack(|| overview_view(overview, mcp, reporter, step_up)),
+                        Some(Err(e)) => banner(true, "error", e.to_string()),
+                    })
                 })
             })
             .into_any(),
@@ -273,40 +211,14 @@ struct StepUp {
     resumed: Local<Option<PendingCall>>,
 }
 
-fn overview_view(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> AnyView {
-    let Overview { info, whoami, tools, resources, prompts } = overview;
+fn overview_view(overview: &Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> AnyView {
+    let Overview { connected, whoami, lists } = overview;
     let resumed = step_up.resumed.try_update_value(Option::take).flatten();
-    let no_tools = tools.is_empty();
-    let tools = tools
-        .into_iter()
-        .map(|tool| {
-            let out = RwSignal::new(None::<Value>);
-            let runner = ToolRunner { mcp, out, reporter, timeline: step_up.timeline, busy: Busy::new() };
-            // The call refused before a step-up login is retried once, in its own tool's card.
-            if let Some(call) = resumed.as_ref().filter(|c| tool["name"].as_str() == Some(c.tool.as_str())) {
-                runner.call(call.clone(), true);
-            }
-            catalog::tool_card(&tool, runner)
-        })
-        .collect::<Vec<AnyView>>();
-    let op = catalog::Ops { mcp, reporter };
-    let no_resources = resources.is_empty();
-    let resources: Vec<AnyView> = resources.iter().map(|resource| catalog::resource_card(resource, op)).collect();
-    let has_prompts = info.capabilities.get("prompts").is_some_and(|p| !p.is_null());
-    let prompts: Vec<AnyView> = prompts.iter().map(|prompt| catalog::prompt_card(prompt, op)).collect();
-    let connected = format!(
-        "Connected to {} {} (protocol {}){}.",
-        info.name,
-        info.version,
-        info.protocol_version,
-        info.session_id.map(|id| format!(", MCP session {id}")).unwrap_or_default(),
-    );
-    let grid = |cards: Vec<AnyView>| view! { <div class="grid">{cards}</div> }.into_any();
-    siblings(vec![
+    let mut parts = vec![
         view! {
         <section class="card">
-            {whoami.map(|who| view! { <p class="whoami">"Logged in as " <span data-testid="whoami">{who}</span></p> }.into_any())}
-            <p class="muted" data-testid="server-info">{connected}</p>
+            {whoami.clone().map(|who| view! { <p class="whoami">"Logged in as " <span data-testid="whoami">{who}</span></p> }.into_any())}
+            <p class="muted" data-testid="server-info">{connected.clone()}</p>
         </section>
         }
         .into_any(),
@@ -316,21 +228,31 @@ fn overview_view(overview: Overview, mcp: Mcp, reporter: Reporter, step_up: Step
         </div>
         }
         .into_any(),
-        heading("Tools"),
-        none_listed(no_tools).into_any(),
-        grid(tools),
-        heading("Resources"),
-        none_listed(no_resources).into_any(),
-        grid(resources),
-        has_prompts.then(|| heading("Prompts")).into_any(),
-        grid(prompts),
-    ])
-}
-
-fn heading(text: &'static str) -> AnyView {
-    view! { <h2>{text}</h2> }.into_any()
-}
-
-fn none_listed(empty: bool) -> Option<AnyView> {
-    empty.then(|| view! { <p class="card muted">"None listed by the server."</p> }.into_any())
+    ];
+    for (kind, items) in catalog::KINDS.iter().zip(lists) {
+        // `Null` when the server does not declare this kind.
+        let declared = !items.is_null();
+        let items = items.as_array().map_or(&[][..], Vec::as_slice);
+        if kind.always || declared {
+            parts.push(view! { <h2>{kind.heading}</h2> }.into_any());
+        }
+        if kind.always && items.is_empty() {
+            parts.push(view! { <p class="card muted">"None listed by the server."</p> }.into_any());
+        }
+        let cards = items
+            .iter()
+            .map(|item| {
+                let out = RwSignal::new(None::<Value>);
+                let runner = Runner { mcp, out, reporter, timeline: step_up.timeline, busy: Busy::new() };
+                // The call refused before a step-up login is retried once, in its own tool's card.
+                let name = item["name"].as_str();
+                if let Some(call) = resumed.as_ref().filter(|c| kind.is_tool() && name == Some(c.tool.as_str())) {
+                    runner.call(Op::Tool(call.tool.clone(), call.arguments.clone()), true);
+                }
+                catalog::card(kind, item, runner)
+            })
+            .collect::<Vec<AnyView>>();
+        parts.push(view! { <div class="grid">{cards}</div> }.into_any());
+    }
+    siblings(parts)
 }

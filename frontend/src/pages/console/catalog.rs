@@ -1,69 +1,119 @@
-//! The console's cards for what a server offers: a tool (form from its input schema, call,
-//! result), a resource (read, contents) and a prompt (form from its arguments, messages). One
-//! runner serves every resource read and prompt: each card passes its own output signal.
+//! The console's cards for what a server offers, one view for every kind: a tool (form from its
+//! input schema, call, result), a resource (read, contents) and a prompt (form from its
+//! arguments, messages) differ only by the [`Kind`] row that labels them.
 
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::{Mcp, Reporter, ToolRunner};
+use super::run::{Op, Runner};
 use crate::components::mcp_result::mcp_result;
 use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, schema_fields, Field};
 use crate::components::{attr, handler, region, working, Region};
-use crate::storage::PendingCall;
-use crate::task::run;
 
 /// Where a card's latest result goes.
-type Out = RwSignal<Option<Value>>;
+pub(super) type Out = RwSignal<Option<Value>>;
 
-#[derive(Clone)]
-pub(super) enum Op {
-    Read(String),
-    Prompt(String, Value),
+#[derive(Clone, Copy, PartialEq)]
+enum Which {
+    Tool,
+    Resource,
+    Prompt,
 }
 
-/// Runs `resources/read`s and `prompts/get`s; each card passes the signal its result goes to.
-#[derive(Clone, Copy)]
-pub(super) struct Ops {
-    pub mcp: Mcp,
-    pub reporter: Reporter,
+/// One kind of item: how it is listed, labelled and run.
+pub(super) struct Kind {
+    which: Which,
+    /// The section heading.
+    pub heading: &'static str,
+    /// The capability that declares it, also the key its list comes under.
+    pub list: &'static str,
+    pub method: &'static str,
+    /// Its section shows a heading and "None listed" even when the server declares nothing.
+    pub always: bool,
+    /// The item's field that names it (`name`, or a resource's `uri`).
+    key: &'static str,
+    testid: &'static str,
+    data: &'static str,
+    button: &'static str,
+    label: &'static str,
+    result: &'static str,
 }
 
-impl Ops {
-    fn run(self, op: Op, out: Out) {
-        let (client, keeper) = self.mcp.get();
-        let reporter = self.reporter;
-        run(None, async move {
-            reporter.error.set(None);
-            let result = keeper
-                .with_mcp(&client, &|c| {
-                    let op = op.clone();
-                    Box::pin(async move {
-                        match op {
-                            Op::Read(uri) => c.read_resource_result(&uri).await,
-                            Op::Prompt(name, arguments) => c.get_prompt_result(&name, arguments).await,
-                        }
-                    })
-                })
-                .await;
-            match result {
-                Ok(value) => out.set(Some(value)),
-                Err(e) => reporter.report(&e),
-            }
-        });
+pub(super) const KINDS: [Kind; 3] = [
+    Kind {
+        which: Which::Tool,
+        heading: "Tools",
+        list: "tools",
+        method: "tools/list",
+        always: true,
+        key: "name",
+        testid: "tool",
+        data: "data-tool",
+        button: "call-tool",
+        label: "Call",
+        result: "tool-result",
+    },
+    Kind {
+        which: Which::Resource,
+        heading: "Resources",
+        list: "resources",
+        method: "resources/list",
+        always: true,
+        key: "uri",
+        testid: "resource",
+        data: "data-resource",
+        button: "read-resource",
+        label: "Read",
+        result: "resource-result",
+    },
+    Kind {
+        which: Which::Prompt,
+        heading: "Prompts",
+        list: "prompts",
+        method: "prompts/list",
+        always: false,
+        key: "name",
+        testid: "prompt",
+        data: "data-prompt",
+        button: "get-prompt",
+        label: "Get prompt",
+        result: "prompt-result",
+    },
+];
+
+impl Kind {
+    /// True for tools: the only kind a refused call is retried for after a step-up.
+    pub fn is_tool(&self) -> bool {
+        self.which == Which::Tool
+    }
+
+    fn op(&self, id: String, arguments: Value) -> Op {
+        match self.which {
+            Which::Tool => Op::Tool(id, arguments),
+            Which::Resource => Op::Read(id),
+            Which::Prompt => Op::Prompt(id, arguments),
+        }
+    }
+
+    fn fields(&self, item: &Value) -> Vec<Field> {
+        match self.which {
+            Which::Tool => fields_of_schema(&item["inputSchema"]),
+            Which::Resource => Vec::new(),
+            Which::Prompt => fields_of_prompt(item),
+        }
+    }
+
+    fn description(&self, item: &Value) -> String {
+        let description = text(item, "description");
+        match self.which {
+            Which::Resource => format!("{} {description}", text(item, "name")),
+            _ => description,
+        }
     }
 }
 
-fn text(v: &Value, key: &str) -> String {
+pub(super) fn text(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap_or_default().to_owned()
-}
-
-/// The signals behind a form's fields, each starting with the field's default.
-fn signals(fields: &[Field]) -> Vec<RwSignal<String>> {
-    fields.iter().map(|f| RwSignal::new(f.initial.clone())).collect()
-}
-
-fn typed(values: &[RwSignal<String>]) -> Vec<String> {
-    values.iter().map(|v| v.get_untracked()).collect()
 }
 
 fn result_view(out: Out, testid: &'static str) -> Region {
@@ -76,83 +126,36 @@ fn form_error(message: RwSignal<Option<String>>) -> Region {
     })
 }
 
-pub(super) fn tool_card(tool: &Value, runner: ToolRunner) -> AnyView {
-    let name = text(tool, "name");
-    let fields = fields_of_schema(&tool["inputSchema"]);
-    let values = signals(&fields);
+/// One item's card: its form (none for a resource), its button, its latest result.
+pub(super) fn card(kind: &'static Kind, item: &Value, runner: Runner) -> AnyView {
+    let id = text(item, kind.key);
+    let fields = kind.fields(item);
+    let values: Vec<RwSignal<String>> = fields.iter().map(|f| RwSignal::new(f.initial.clone())).collect();
     let invalid = RwSignal::new(None::<String>);
-    let (submit_fields, submit_values, tool_name, title) = (fields.clone(), values.clone(), name.clone(), name.clone());
+    let fields_view = schema_fields(&fields, &values);
+    let (op_id, title) = (id.clone(), id.clone());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match collect(&submit_fields, &typed(&submit_values)) {
+        let typed: Vec<String> = values.iter().map(|v| v.get_untracked()).collect();
+        match collect(&fields, &typed) {
             Ok(arguments) => {
                 invalid.set(None);
-                runner.call(PendingCall { tool: tool_name.clone(), arguments, scope: String::new() }, false);
+                runner.call(kind.op(op_id.clone(), arguments), false);
             }
             Err(why) => invalid.set(Some(why)),
         }
     };
     view! {
-        <section class="card" data-testid="tool" data-tool=name>
+        <section class="card" data-testid=kind.testid {..attr(kind.data, id)}>
             <h3><code>{title}</code></h3>
-            <p class="muted">{text(tool, "description")}</p>
+            <p class="muted">{kind.description(item)}</p>
             <form on:submit=handler(submit)>
-                {schema_fields(fields, values)}
-                <button {..attr("type", "submit")} data-testid="call-tool" disabled=runner.busy.flag()>"Call"</button>
+                {fields_view}
+                <button {..attr("type", "submit")} data-testid=kind.button disabled=runner.busy.flag()>{kind.label}</button>
                 {working(runner.busy)}
             </form>
             {form_error(invalid)}
-            {result_view(runner.out, "tool-result")}
-        </section>
-    }
-    .into_any()
-}
-
-pub(super) fn resource_card(resource: &Value, op: Ops) -> AnyView {
-    let uri = text(resource, "uri");
-    let out = RwSignal::new(None::<Value>);
-    let (read_uri, title) = (uri.clone(), uri.clone());
-    view! {
-        <section class="card" data-testid="resource" data-resource=uri>
-            <h3><code>{title}</code></h3>
-            <p class="muted">{text(resource, "name")} " " {text(resource, "description")}</p>
-            <button data-testid="read-resource" on:click=handler(move |_| { op.run(Op::Read(read_uri.clone()), out); })>
-                "Read"
-            </button>
-            {result_view(out, "resource-result")}
-        </section>
-    }
-    .into_any()
-}
-
-pub(super) fn prompt_card(prompt: &Value, op: Ops) -> AnyView {
-    let name = text(prompt, "name");
-    let fields = fields_of_prompt(prompt);
-    let values = signals(&fields);
-    let out = RwSignal::new(None::<Value>);
-    let invalid = RwSignal::new(None::<String>);
-    let (submit_fields, submit_values, prompt_name, title) =
-        (fields.clone(), values.clone(), name.clone(), name.clone());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match collect(&submit_fields, &typed(&submit_values)) {
-            Ok(arguments) => {
-                invalid.set(None);
-                op.run(Op::Prompt(prompt_name.clone(), arguments), out);
-            }
-            Err(why) => invalid.set(Some(why)),
-        }
-    };
-    view! {
-        <section class="card" data-testid="prompt" data-prompt=name>
-            <h3><code>{title}</code></h3>
-            <p class="muted">{text(prompt, "description")}</p>
-            <form on:submit=handler(submit)>
-                {schema_fields(fields, values)}
-                <button {..attr("type", "submit")} data-testid="get-prompt">"Get prompt"</button>
-            </form>
-            {form_error(invalid)}
-            {result_view(out, "prompt-result")}
+            {result_view(runner.out, kind.result)}
         </section>
     }
     .into_any()
