@@ -14,28 +14,26 @@ use crate::token::Session;
 use crate::trace::Exchange;
 
 const SOURCES: &[&str] = &["pre_registered", "metadata_document", "dynamic"];
+const SOURCE_VALUES: [CredentialSource; 3] =
+    [CredentialSource::PreRegistered, CredentialSource::MetadataDocument, CredentialSource::Dynamic];
 const STATUSES: &[&str] = &["pending", "ok", "error"];
+const STATUS_VALUES: [StepStatus; 3] = [StepStatus::Pending, StepStatus::Ok, StepStatus::Error];
 
 impl Credentials {
     fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        let source = f.string::<E>("source")?;
-        Ok(Self {
-            issuer: f.string("issuer")?,
-            client_id: f.string("client_id")?,
-            client_secret: f.opt_string("client_secret")?,
-            token_endpoint_auth_method: f.string("token_endpoint_auth_method")?,
-            source: match source.as_str() {
-                "pre_registered" => CredentialSource::PreRegistered,
-                "metadata_document" => CredentialSource::MetadataDocument,
-                "dynamic" => CredentialSource::Dynamic,
-                other => return Err(E::unknown_variant(other, SOURCES)),
-            },
-            redirect_uri: f.string("redirect_uri")?,
-            registration_endpoint: f.opt_string("registration_endpoint")?,
-            grant_types: f.strings_or_empty("grant_types")?,
-            scope: f.opt_string("scope")?,
-            issued_at: f.opt_i64("issued_at")?,
-        })
+        let record = Self {
+            issuer: f.string("issuer"),
+            client_id: f.string("client_id"),
+            client_secret: f.opt_string("client_secret"),
+            token_endpoint_auth_method: f.string("token_endpoint_auth_method"),
+            source: SOURCE_VALUES[f.choice("source", SOURCES)],
+            redirect_uri: f.string("redirect_uri"),
+            registration_endpoint: f.opt_string("registration_endpoint"),
+            grant_types: f.strings_or_empty("grant_types"),
+            scope: f.opt_string("scope"),
+            issued_at: f.opt_i64("issued_at"),
+        };
+        f.finish(record)
     }
 }
 
@@ -53,19 +51,22 @@ impl<'de> Deserialize<'de> for Session {
 
 impl Session {
     fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        Ok(Self {
-            access_token: f.string("access_token")?,
-            expires_at: f.i64("expires_at")?,
-            expires_in: f.opt_u64("expires_in")?,
-            refresh_token: f.opt_string("refresh_token")?,
-            scope: f.opt_string("scope")?,
-            mcp_url: f.string("mcp_url")?,
-            resource: f.string("resource")?,
-            issuer: f.string("issuer")?,
-            token_endpoint: f.string("token_endpoint")?,
-            revocation_endpoint: f.opt_string("revocation_endpoint")?,
-            credentials: Credentials::read(f.object("credentials")?)?,
-        })
+        // First, so that its early return drops no member read before it.
+        let credentials = Credentials::read(f.object("credentials"))?;
+        let record = Self {
+            access_token: f.string("access_token"),
+            expires_at: f.i64("expires_at"),
+            expires_in: f.opt_u64("expires_in"),
+            refresh_token: f.opt_string("refresh_token"),
+            scope: f.opt_string("scope"),
+            mcp_url: f.string("mcp_url"),
+            resource: f.string("resource"),
+            issuer: f.string("issuer"),
+            token_endpoint: f.string("token_endpoint"),
+            revocation_endpoint: f.opt_string("revocation_endpoint"),
+            credentials,
+        };
+        f.finish(record)
     }
 }
 
@@ -77,35 +78,39 @@ impl<'de> Deserialize<'de> for PendingAuthorization {
 
 impl PendingAuthorization {
     fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        Ok(Self {
-            state: f.string("state")?,
-            code_verifier: f.string("code_verifier")?,
-            credentials: Credentials::read(f.object("credentials")?)?,
-            issuer: f.string("issuer")?,
-            iss_required: f.boolean("iss_required")?,
-            token_endpoint: f.string("token_endpoint")?,
-            revocation_endpoint: f.opt_string("revocation_endpoint")?,
-            resource: f.string("resource")?,
-            mcp_url: f.string("mcp_url")?,
-            redirect_uri: f.string("redirect_uri")?,
-            scope: f.opt_string("scope")?,
-            authorization_url: f.string("authorization_url")?,
-        })
+        // First, so that its early return drops no member read before it.
+        let credentials = Credentials::read(f.object("credentials"))?;
+        let record = Self {
+            state: f.string("state"),
+            code_verifier: f.string("code_verifier"),
+            credentials,
+            issuer: f.string("issuer"),
+            iss_required: f.boolean("iss_required"),
+            token_endpoint: f.string("token_endpoint"),
+            revocation_endpoint: f.opt_string("revocation_endpoint"),
+            resource: f.string("resource"),
+            mcp_url: f.string("mcp_url"),
+            redirect_uri: f.string("redirect_uri"),
+            scope: f.opt_string("scope"),
+            authorization_url: f.string("authorization_url"),
+        };
+        f.finish(record)
     }
 }
 
 impl Exchange {
     fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        Ok(Self {
-            method: f.string("method")?,
-            url: f.string("url")?,
-            status: f.opt_u16("status")?,
-            request_headers: f.pairs_or_empty("request_headers")?,
-            request_body: f.opt_string("request_body")?,
-            response_headers: f.pairs_or_empty("response_headers")?,
-            response_body: f.opt_string("response_body")?,
-            error: f.opt_string("error")?,
-        })
+        let record = Self {
+            method: f.string("method"),
+            url: f.string("url"),
+            status: f.opt_u16("status"),
+            request_headers: f.pairs_or_empty("request_headers"),
+            request_body: f.opt_string("request_body"),
+            response_headers: f.pairs_or_empty("response_headers"),
+            response_body: f.opt_string("response_body"),
+            error: f.opt_string("error"),
+        };
+        f.finish(record)
     }
 }
 
@@ -125,19 +130,15 @@ impl<'de> Deserialize<'de> for Step {
 impl Step {
     /// Reads a step from the members of an object (e.g. one of [`Fields::objects_or_empty`]).
     pub fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        let status = f.string::<E>("status")?;
-        Ok(Self {
-            id: f.string("id")?,
-            title: f.string("title")?,
-            status: match status.as_str() {
-                "pending" => StepStatus::Pending,
-                "ok" => StepStatus::Ok,
-                "error" => StepStatus::Error,
-                other => return Err(E::unknown_variant(other, STATUSES)),
-            },
-            detail: f.string("detail")?,
-            exchanges: f.objects_or_empty("exchanges")?.into_iter().map(Exchange::read).collect::<Result<_, _>>()?,
-        })
+        let exchanges = f.objects_or_empty("exchanges").into_iter().map(Exchange::read::<E>).collect::<Result<_, _>>();
+        let record = Self {
+            id: f.string("id"),
+            title: f.string("title"),
+            status: STATUS_VALUES[f.choice("status", STATUSES)],
+            detail: f.string("detail"),
+            exchanges: f.keep(exchanges),
+        };
+        f.finish(record)
     }
 }
 
