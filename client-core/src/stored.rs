@@ -1,9 +1,9 @@
 //! `Deserialize` for what front ends store between runs (a session, a client registration, a
 //! login waiting for its callback), through `shared::fields::Fields`: the members, defaults and
 //! type checks the derive gave, with one shared body of code in the SPA instead of a visitor
-//! per struct.
+//! per struct. Each reader is a plain function of the members; nested records (the
+//! credentials, a step's exchanges) are read by the same functions.
 
-use serde::de::Error;
 use serde::{Deserialize, Deserializer};
 use shared::fields::Fields;
 
@@ -20,8 +20,8 @@ const STATUSES: &[&str] = &["pending", "ok", "error"];
 const STATUS_VALUES: [StepStatus; 3] = [StepStatus::Pending, StepStatus::Ok, StepStatus::Error];
 
 impl Credentials {
-    fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        let record = Self {
+    fn read(f: &mut Fields) -> Self {
+        Self {
             issuer: f.string("issuer"),
             client_id: f.string("client_id"),
             client_secret: f.opt_string("client_secret"),
@@ -32,28 +32,25 @@ impl Credentials {
             grant_types: f.strings_or_empty("grant_types"),
             scope: f.opt_string("scope"),
             issued_at: f.opt_i64("issued_at"),
-        };
-        f.finish(record)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Credentials {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::read(Fields::deserialize(d)?)
+        Fields::read_with(d, Self::read)
     }
 }
 
 impl<'de> Deserialize<'de> for Session {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::read(Fields::deserialize(d)?)
+        Fields::read_with(d, Self::read)
     }
 }
 
 impl Session {
-    fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        // First, so that its early return drops no member read before it.
-        let credentials = Credentials::read(f.object("credentials"))?;
-        let record = Self {
+    fn read(f: &mut Fields) -> Self {
+        Self {
             access_token: f.string("access_token"),
             expires_at: f.i64("expires_at"),
             expires_in: f.opt_u64("expires_in"),
@@ -64,26 +61,23 @@ impl Session {
             issuer: f.string("issuer"),
             token_endpoint: f.string("token_endpoint"),
             revocation_endpoint: f.opt_string("revocation_endpoint"),
-            credentials,
-        };
-        f.finish(record)
+            credentials: f.record("credentials", Credentials::read),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for PendingAuthorization {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::read(Fields::deserialize(d)?)
+        Fields::read_with(d, Self::read)
     }
 }
 
 impl PendingAuthorization {
-    fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        // First, so that its early return drops no member read before it.
-        let credentials = Credentials::read(f.object("credentials"))?;
-        let record = Self {
+    fn read(f: &mut Fields) -> Self {
+        Self {
             state: f.string("state"),
             code_verifier: f.string("code_verifier"),
-            credentials,
+            credentials: f.record("credentials", Credentials::read),
             issuer: f.string("issuer"),
             iss_required: f.boolean("iss_required"),
             token_endpoint: f.string("token_endpoint"),
@@ -93,14 +87,13 @@ impl PendingAuthorization {
             redirect_uri: f.string("redirect_uri"),
             scope: f.opt_string("scope"),
             authorization_url: f.string("authorization_url"),
-        };
-        f.finish(record)
+        }
     }
 }
 
 impl Exchange {
-    fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        let record = Self {
+    fn read(f: &mut Fields) -> Self {
+        Self {
             method: f.string("method"),
             url: f.string("url"),
             status: f.opt_u16("status"),
@@ -109,36 +102,33 @@ impl Exchange {
             response_headers: f.pairs_or_empty("response_headers"),
             response_body: f.opt_string("response_body"),
             error: f.opt_string("error"),
-        };
-        f.finish(record)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Exchange {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::read(Fields::deserialize(d)?)
+        Fields::read_with(d, Self::read)
     }
 }
 
 /// A timeline step (the SPA keeps the login's timeline across the redirect).
 impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::read(Fields::deserialize(d)?)
+        Fields::read_with(d, Self::read)
     }
 }
 
 impl Step {
-    /// Reads a step from the members of an object (e.g. one of [`Fields::objects_or_empty`]).
-    pub fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        let exchanges = f.objects_or_empty("exchanges").into_iter().map(Exchange::read::<E>).collect::<Result<_, _>>();
-        let record = Self {
+    /// Reads a step from the members of an object (e.g. one of [`Fields::records`]).
+    pub fn read(f: &mut Fields) -> Self {
+        Self {
             id: f.string("id"),
             title: f.string("title"),
             status: STATUS_VALUES[f.choice("status", STATUSES)],
             detail: f.string("detail"),
-            exchanges: f.keep(exchanges),
-        };
-        f.finish(record)
+            exchanges: f.records("exchanges", Exchange::read),
+        }
     }
 }
 

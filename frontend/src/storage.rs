@@ -87,9 +87,8 @@ impl Deref for Session {
 /// the core's field reader (a derived `Deserialize` here was a visitor of its own in the bundle).
 fn steps_of(text: &str) -> serde_json::Result<Vec<Step>> {
     let mut record: Fields = serde_json::from_str(text)?;
-    let steps = record.objects_or_empty("timeline").into_iter().map(Step::read).collect();
-    record.finish(())?;
-    steps
+    let steps = record.records("timeline", Step::read);
+    record.finish(steps)
 }
 
 /// A [`PendingCall`] record, checked like a derived `Deserialize` would (every member present,

@@ -100,12 +100,19 @@ fn pairs(v: Value) -> Result<Vec<(String, String)>, Plain> {
 
 impl Fields {
     /// `result`'s value, or the default when it failed (the first failure is kept for
-    /// [`Fields::finish`]); also for a nested record read by its own reader.
-    pub fn keep<T: Default, D: fmt::Display>(&mut self, result: Result<T, D>) -> T {
+    /// [`Fields::finish`]).
+    fn keep<T: Default, D: fmt::Display>(&mut self, result: Result<T, D>) -> T {
         result.unwrap_or_else(|e| {
             self.error.get_or_insert_with(|| e.to_string());
             T::default()
         })
+    }
+
+    /// `Deserialize` through a reader: the object's members, `read`, then the first error.
+    pub fn read_with<'de, D: Deserializer<'de>, T>(d: D, read: fn(&mut Fields) -> T) -> Result<T, D::Error> {
+        let mut f = Fields::deserialize(d)?;
+        let record = read(&mut f);
+        f.finish(record)
     }
 
     /// The record built from the members, or the first error a reader met.
@@ -220,33 +227,45 @@ impl Fields {
         self.keep(r)
     }
 
-    /// A list of objects (each read with the same rules) that is empty when absent.
-    pub fn objects_or_empty(&mut self, key: &'static str) -> Vec<Fields> {
+    /// A list of objects, each read by `read` with the same rules, that is empty when absent;
+    /// an error inside one is this record's error.
+    pub fn records<T>(&mut self, key: &'static str, read: fn(&mut Fields) -> T) -> Vec<T> {
         let r = match self.members.remove(key) {
             None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items.into_iter().map(object).collect(),
+            Some(Value::Array(items)) => Ok(items),
             Some(other) => Err(invalid(&other, "a sequence")),
         };
-        self.keep(r)
+        self.keep(r).into_iter().map(|item| self.nested(item, read)).collect()
     }
 
-    /// A required object, read with the same rules (for a nested struct).
-    pub fn object(&mut self, key: &'static str) -> Fields {
-        let r = self.take(key).and_then(object);
-        self.keep(r)
+    /// A required object, read by `read` with the same rules (a nested struct).
+    pub fn record<T>(&mut self, key: &'static str, read: fn(&mut Fields) -> T) -> T {
+        let r = self.take(key).map_err(|e| self.keep::<(), _>(Err(e)));
+        self.nested(r.unwrap_or_default(), read)
+    }
+
+    /// Reads a nested object with `read`; a nested error becomes this record's (when it is the
+    /// first). Not a `Result` per item: the readers stay plain functions.
+    fn nested<T>(&mut self, v: Value, read: fn(&mut Fields) -> T) -> T {
+        let members = match v {
+            Value::Object(members) => members,
+            other => {
+                self.keep::<(), _>(Err(invalid(&other, "a JSON object")));
+                Map::new()
+            }
+        };
+        let mut child = Fields { members, error: None };
+        let value = read(&mut child);
+        if let Some(e) = child.error {
+            self.error.get_or_insert(e);
+        }
+        value
     }
 
     /// A required non-negative integer.
     pub fn u64(&mut self, key: &'static str) -> u64 {
         let r = self.take(key).and_then(|v| v.as_u64().ok_or_else(|| invalid(&v, "u64")));
         self.keep(r)
-    }
-}
-
-fn object(v: Value) -> Result<Fields, Plain> {
-    match v {
-        Value::Object(members) => Ok(Fields { members, error: None }),
-        other => Err(invalid(&other, "a JSON object")),
     }
 }
 
@@ -319,5 +338,28 @@ mod tests {
         let dup = fields(r#"{"issuer":"a","issuer":"b"}"#).err().expect("duplicate keys refused");
         assert!(dup.to_string().contains("duplicate field `issuer`"), "{dup}");
         assert!(fields("[]").is_err() && fields("\"x\"").is_err());
+    }
+
+    #[test]
+    fn an_error_in_a_nested_record_is_the_records_first_error() {
+        fn read(f: &mut Fields) -> (String, bool) {
+            (f.string("s"), f.flag("b"))
+        }
+        let mut f = fields(r#"{"one":{"s":"a"},"many":[{"s":"b","b":true},{"s":"c"}]}"#).expect("object");
+        assert_eq!(f.record("one", read), ("a".to_owned(), false));
+        assert_eq!(f.records("many", read), [("b".to_owned(), true), ("c".to_owned(), false)]);
+        assert!(f.records("absent", read).is_empty());
+        assert!(f.error.is_none(), "{:?}", f.error);
+        for (json, message) in [
+            (r#"{"many":[{"s":"b"},{"s":2}]}"#, "invalid type: integer `2`, expected a string"),
+            (r#"{"many":[1,{"s":3}]}"#, "invalid type: integer `1`, expected a JSON object"),
+            (r#"{"many":{}}"#, "invalid type: map, expected a sequence"),
+            (r#"{"one":null}"#, "invalid type: null, expected a JSON object"),
+            ("{}", "missing field `one`"),
+        ] {
+            let mut f = fields(json).expect("object");
+            let _ = if json.contains("many") { f.records("many", read).len() } else { f.record("one", read).0.len() };
+            assert!(error(f).starts_with(message), "{json}");
+        }
     }
 }
