@@ -49,7 +49,8 @@ impl<'de> Deserialize<'de> for Session {
 }
 
 impl Session {
-    fn read(f: &mut Fields) -> Self {
+    /// Reads a session from the members of an object (a front end's record may hold more).
+    pub fn read(f: &mut Fields) -> Self {
         Self {
             access_token: f.string("access_token"),
             expires_at: f.i64("expires_at"),
@@ -73,7 +74,8 @@ impl<'de> Deserialize<'de> for PendingAuthorization {
 }
 
 impl PendingAuthorization {
-    fn read(f: &mut Fields) -> Self {
+    /// Reads a pending authorization from the members of an object (see [`Session::read`]).
+    pub fn read(f: &mut Fields) -> Self {
         Self {
             state: f.string("state"),
             code_verifier: f.string("code_verifier"),
