@@ -6,7 +6,7 @@
 
 use serde::de::DeserializeOwned;
 use shared::challenge::BearerChallenge;
-use shared::mcp::{JsonRpcRequest, PROTOCOL_VERSION};
+use shared::mcp::PROTOCOL_VERSION;
 use shared::oauth::{AuthorizationServerMetadata, ProtectedResourceMetadata};
 use shared::pkce;
 use shared::urls::{self, NetworkUrls, Url};
@@ -35,13 +35,13 @@ pub fn parse_mcp_url(input: &str) -> Result<Url, CoreError> {
     })
 }
 
+/// The probe's `initialize` request, written as text: the values are fixed and need no
+/// escaping, and a `json!` tree here put a map builder into the login code of the SPA.
 pub(crate) fn initialize_body() -> String {
-    let params = serde_json::json!({
-        "protocolVersion": PROTOCOL_VERSION,
-        "capabilities": {},
-        "clientInfo": { "name": crate::mcp::CLIENT_NAME, "version": crate::mcp::CLIENT_VERSION },
-    });
-    serde_json::to_string(&JsonRpcRequest::call(0, "initialize", params)).unwrap_or_default()
+    let (name, version) = (crate::mcp::CLIENT_NAME, crate::mcp::CLIENT_VERSION);
+    format!(
+        r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"{PROTOCOL_VERSION}","capabilities":{{}},"clientInfo":{{"name":"{name}","version":"{version}"}}}}}}"#
+    )
 }
 
 /// `POST <mcp>` with an `initialize` body and no token; a protected server answers 401.
@@ -222,6 +222,18 @@ mod tests {
         assert!(!resource_covers("https://h/other", "https://h/mcp"));
         assert!(!resource_covers("https://evil.example.com/mcp", "http://localhost:1/mcp"));
         assert!(!resource_covers("http://localhost:2", "http://localhost:1/mcp"));
+    }
+
+    #[test]
+    fn the_probe_body_is_the_json_rpc_initialize_request() {
+        let params = serde_json::json!({
+            "protocolVersion": PROTOCOL_VERSION,
+            "capabilities": {},
+            "clientInfo": { "name": crate::mcp::CLIENT_NAME, "version": crate::mcp::CLIENT_VERSION },
+        });
+        let expected = serde_json::to_value(shared::mcp::JsonRpcRequest::call(0, "initialize", params));
+        let body = serde_json::from_str::<serde_json::Value>(&initialize_body());
+        assert_eq!(body.ok(), expected.ok());
     }
 
     fn url(s: &str) -> Url {

@@ -1,9 +1,9 @@
 //! `Deserialize` for what front ends store between runs (a session, a client registration, a
 //! login waiting for its callback), through `shared::fields::Fields`: the members, defaults and
 //! type checks the derive gave, with one shared body of code in the SPA instead of a visitor
-//! per struct.
+//! per struct. Each reader is a plain function of the members; nested records (the
+//! credentials, a step's exchanges) are read by the same functions.
 
-use serde::de::Error;
 use serde::{Deserialize, Deserializer};
 use shared::fields::Fields;
 
@@ -14,130 +14,123 @@ use crate::token::Session;
 use crate::trace::Exchange;
 
 const SOURCES: &[&str] = &["pre_registered", "metadata_document", "dynamic"];
+const SOURCE_VALUES: [CredentialSource; 3] =
+    [CredentialSource::PreRegistered, CredentialSource::MetadataDocument, CredentialSource::Dynamic];
 const STATUSES: &[&str] = &["pending", "ok", "error"];
+const STATUS_VALUES: [StepStatus; 3] = [StepStatus::Pending, StepStatus::Ok, StepStatus::Error];
 
 impl Credentials {
-    fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        let source = f.string::<E>("source")?;
-        Ok(Self {
-            issuer: f.string("issuer")?,
-            client_id: f.string("client_id")?,
-            client_secret: f.opt_string("client_secret")?,
-            token_endpoint_auth_method: f.string("token_endpoint_auth_method")?,
-            source: match source.as_str() {
-                "pre_registered" => CredentialSource::PreRegistered,
-                "metadata_document" => CredentialSource::MetadataDocument,
-                "dynamic" => CredentialSource::Dynamic,
-                other => return Err(E::unknown_variant(other, SOURCES)),
-            },
-            redirect_uri: f.string("redirect_uri")?,
-            registration_endpoint: f.opt_string("registration_endpoint")?,
-            grant_types: f.strings_or_empty("grant_types")?,
-            scope: f.opt_string("scope")?,
-            issued_at: f.opt_i64("issued_at")?,
-        })
+    fn read(f: &mut Fields) -> Self {
+        Self {
+            issuer: f.string("issuer"),
+            client_id: f.string("client_id"),
+            client_secret: f.opt_string("client_secret"),
+            token_endpoint_auth_method: f.string("token_endpoint_auth_method"),
+            source: SOURCE_VALUES[f.choice("source", SOURCES)],
+            redirect_uri: f.string("redirect_uri"),
+            registration_endpoint: f.opt_string("registration_endpoint"),
+            grant_types: f.strings_or_empty("grant_types"),
+            scope: f.opt_string("scope"),
+            issued_at: f.opt_i64("issued_at"),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Credentials {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::read(Fields::deserialize(d)?)
+        Fields::read_with(d, Self::read)
     }
 }
 
 impl<'de> Deserialize<'de> for Session {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::read(Fields::deserialize(d)?)
+        Fields::read_with(d, Self::read)
     }
 }
 
 impl Session {
-    fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        Ok(Self {
-            access_token: f.string("access_token")?,
-            expires_at: f.i64("expires_at")?,
-            expires_in: f.opt_u64("expires_in")?,
-            refresh_token: f.opt_string("refresh_token")?,
-            scope: f.opt_string("scope")?,
-            mcp_url: f.string("mcp_url")?,
-            resource: f.string("resource")?,
-            issuer: f.string("issuer")?,
-            token_endpoint: f.string("token_endpoint")?,
-            revocation_endpoint: f.opt_string("revocation_endpoint")?,
-            credentials: Credentials::read(f.object("credentials")?)?,
-        })
+    /// Reads a session from the members of an object (a front end's record may hold more).
+    pub fn read(f: &mut Fields) -> Self {
+        Self {
+            access_token: f.string("access_token"),
+            expires_at: f.i64("expires_at"),
+            expires_in: f.opt_u64("expires_in"),
+            refresh_token: f.opt_string("refresh_token"),
+            scope: f.opt_string("scope"),
+            mcp_url: f.string("mcp_url"),
+            resource: f.string("resource"),
+            issuer: f.string("issuer"),
+            token_endpoint: f.string("token_endpoint"),
+            revocation_endpoint: f.opt_string("revocation_endpoint"),
+            credentials: f.record("credentials", Credentials::read),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for PendingAuthorization {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::read(Fields::deserialize(d)?)
+        Fields::read_with(d, Self::read)
     }
 }
 
 impl PendingAuthorization {
-    fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        Ok(Self {
-            state: f.string("state")?,
-            code_verifier: f.string("code_verifier")?,
-            credentials: Credentials::read(f.object("credentials")?)?,
-            issuer: f.string("issuer")?,
-            iss_required: f.boolean("iss_required")?,
-            token_endpoint: f.string("token_endpoint")?,
-            revocation_endpoint: f.opt_string("revocation_endpoint")?,
-            resource: f.string("resource")?,
-            mcp_url: f.string("mcp_url")?,
-            redirect_uri: f.string("redirect_uri")?,
-            scope: f.opt_string("scope")?,
-            authorization_url: f.string("authorization_url")?,
-        })
+    /// Reads a pending authorization from the members of an object (see [`Session::read`]).
+    pub fn read(f: &mut Fields) -> Self {
+        Self {
+            state: f.string("state"),
+            code_verifier: f.string("code_verifier"),
+            credentials: f.record("credentials", Credentials::read),
+            issuer: f.string("issuer"),
+            iss_required: f.boolean("iss_required"),
+            token_endpoint: f.string("token_endpoint"),
+            revocation_endpoint: f.opt_string("revocation_endpoint"),
+            resource: f.string("resource"),
+            mcp_url: f.string("mcp_url"),
+            redirect_uri: f.string("redirect_uri"),
+            scope: f.opt_string("scope"),
+            authorization_url: f.string("authorization_url"),
+        }
     }
 }
 
 impl Exchange {
-    fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        Ok(Self {
-            method: f.string("method")?,
-            url: f.string("url")?,
-            status: f.opt_u16("status")?,
-            request_headers: f.pairs_or_empty("request_headers")?,
-            request_body: f.opt_string("request_body")?,
-            response_headers: f.pairs_or_empty("response_headers")?,
-            response_body: f.opt_string("response_body")?,
-            error: f.opt_string("error")?,
-        })
+    fn read(f: &mut Fields) -> Self {
+        Self {
+            method: f.string("method"),
+            url: f.string("url"),
+            status: f.opt_u16("status"),
+            request_headers: f.pairs_or_empty("request_headers"),
+            request_body: f.opt_string("request_body"),
+            response_headers: f.pairs_or_empty("response_headers"),
+            response_body: f.opt_string("response_body"),
+            error: f.opt_string("error"),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Exchange {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::read(Fields::deserialize(d)?)
+        Fields::read_with(d, Self::read)
     }
 }
 
 /// A timeline step (the SPA keeps the login's timeline across the redirect).
 impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::read(Fields::deserialize(d)?)
+        Fields::read_with(d, Self::read)
     }
 }
 
 impl Step {
-    /// Reads a step from the members of an object (e.g. one of [`Fields::objects_or_empty`]).
-    pub fn read<E: Error>(mut f: Fields) -> Result<Self, E> {
-        let status = f.string::<E>("status")?;
-        Ok(Self {
-            id: f.string("id")?,
-            title: f.string("title")?,
-            status: match status.as_str() {
-                "pending" => StepStatus::Pending,
-                "ok" => StepStatus::Ok,
-                "error" => StepStatus::Error,
-                other => return Err(E::unknown_variant(other, STATUSES)),
-            },
-            detail: f.string("detail")?,
-            exchanges: f.objects_or_empty("exchanges")?.into_iter().map(Exchange::read).collect::<Result<_, _>>()?,
-        })
+    /// Reads a step from the members of an object (e.g. one of [`Fields::records`]).
+    pub fn read(f: &mut Fields) -> Self {
+        Self {
+            id: f.string("id"),
+            title: f.string("title"),
+            status: STATUS_VALUES[f.choice("status", STATUSES)],
+            detail: f.string("detail"),
+            exchanges: f.records("exchanges", Exchange::read),
+        }
     }
 }
 

@@ -35,8 +35,8 @@ const REGISTRATION_PREFIX: &str = "mcp-auth.registration:";
 /// authorization (`state`, verifier, client, endpoints) and the steps shown so far.
 ///
 /// Written flat (the core's fields and `timeline` in one JSON object) but read without
-/// `#[serde(flatten)]`, whose buffering deserializer cost the SPA 5.7 KB gzipped: the same text is
-/// read twice, as the core's record and as [`Steps`] (each ignores the other's fields).
+/// `#[serde(flatten)]`, whose buffering deserializer cost the SPA 5.7 KB gzipped: one parse of the
+/// members, which the core's reader and the timeline's each take theirs from (see `with_steps`).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct PendingFlow {
     #[serde(flatten)]
@@ -83,11 +83,13 @@ impl Deref for Session {
     }
 }
 
-/// The `timeline` beside the core's fields in a [`PendingFlow`] or [`Session`] record, read by
-/// the core's field reader (a derived `Deserialize` here was a visitor of its own in the bundle).
-fn steps_of(text: &str) -> serde_json::Result<Vec<Step>> {
+/// A [`PendingFlow`] or [`Session`] record: the core's members, read by its reader, and the
+/// `timeline` beside them, from one parse of the text.
+fn with_steps<T>(text: &str, read: fn(&mut Fields) -> T) -> serde_json::Result<(T, Vec<Step>)> {
     let mut record: Fields = serde_json::from_str(text)?;
-    record.objects_or_empty("timeline")?.into_iter().map(Step::read).collect()
+    let core = read(&mut record);
+    let steps = record.records("timeline", Step::read);
+    record.finish((core, steps))
 }
 
 /// A [`PendingCall`] record, checked like a derived `Deserialize` would (every member present,
@@ -177,7 +179,8 @@ fn remove(area: Area, key: &str) {
 
 pub fn load_pending() -> Result<Option<PendingFlow>, ClientError> {
     load_with(Area::Session, PENDING_KEY, |text| {
-        Ok(PendingFlow { authorization: serde_json::from_str(text)?, timeline: steps_of(text)? })
+        let (authorization, timeline) = with_steps(text, PendingAuthorization::read)?;
+        Ok(PendingFlow { authorization, timeline })
     })
 }
 
@@ -190,7 +193,10 @@ pub fn clear_pending() {
 }
 
 pub fn load_session() -> Result<Option<Session>, ClientError> {
-    load_with(Area::Session, SESSION_KEY, |text| Ok(Session::new(serde_json::from_str(text)?, steps_of(text)?)))
+    load_with(Area::Session, SESSION_KEY, |text| {
+        let (tokens, timeline) = with_steps(text, client_core::Session::read)?;
+        Ok(Session::new(tokens, timeline))
+    })
 }
 
 /// The session if one is stored and usable (see `client_core::Session::is_usable`); any other

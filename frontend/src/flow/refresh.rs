@@ -6,6 +6,8 @@
 //! away, and an ended session is removed (its registration too, on `invalid_client`).
 
 use client_core::keeper::{Change, KeeperHooks};
+use std::future::Future;
+
 use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 
@@ -97,9 +99,14 @@ impl TokenKeeper {
 
     /// Runs one MCP operation with a fresh token (renewing once after a 401). The operation is
     /// a `dyn` closure returning a boxed future: the core awaits it at two places (first try,
-    /// retry), so a concrete future type was compiled into every caller twice.
-    pub async fn with_mcp<'a, T>(&self, client: &McpClient, op: &McpOp<'a, T>) -> Result<T, ClientError> {
-        self.core.with_mcp(client, op).await
+    /// retry), so a concrete future type was compiled into every caller twice. Returns the
+    /// core's future itself: an `async fn` around it was one more state machine per result type.
+    pub fn with_mcp<'a, T>(
+        &'a self,
+        client: &'a McpClient,
+        op: &'a McpOp<'a, T>,
+    ) -> impl Future<Output = Result<T, ClientError>> + 'a {
+        self.core.with_mcp(client, op)
     }
 
     /// Logout: no refresh starts from now on; returns the newest session, whose refresh token

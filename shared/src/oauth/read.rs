@@ -13,80 +13,85 @@ use crate::fields::Fields;
 impl<'de> Deserialize<'de> for AuthorizationServerMetadata {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut f = Fields::deserialize(d)?;
-        Ok(Self {
-            issuer: f.string("issuer")?,
-            authorization_endpoint: f.string("authorization_endpoint")?,
-            token_endpoint: f.string("token_endpoint")?,
-            registration_endpoint: f.opt_string("registration_endpoint")?,
-            introspection_endpoint: f.opt_string("introspection_endpoint")?,
-            revocation_endpoint: f.opt_string("revocation_endpoint")?,
-            jwks_uri: f.opt_string("jwks_uri")?,
+        let record = Self {
+            issuer: f.string("issuer"),
+            authorization_endpoint: f.string("authorization_endpoint"),
+            token_endpoint: f.string("token_endpoint"),
+            registration_endpoint: f.opt_string("registration_endpoint"),
+            introspection_endpoint: f.opt_string("introspection_endpoint"),
+            revocation_endpoint: f.opt_string("revocation_endpoint"),
+            jwks_uri: f.opt_string("jwks_uri"),
             revocation_endpoint_auth_methods_supported: f
-                .strings_or_empty("revocation_endpoint_auth_methods_supported")?,
-            scopes_supported: f.strings_or_empty("scopes_supported")?,
-            response_types_supported: f.strings("response_types_supported")?,
-            response_modes_supported: f.strings_or_empty("response_modes_supported")?,
-            grant_types_supported: f.strings_or_empty("grant_types_supported")?,
-            token_endpoint_auth_methods_supported: f.strings_or_empty("token_endpoint_auth_methods_supported")?,
+                .strings_or_empty("revocation_endpoint_auth_methods_supported"),
+            scopes_supported: f.strings_or_empty("scopes_supported"),
+            response_types_supported: f.strings("response_types_supported"),
+            response_modes_supported: f.strings_or_empty("response_modes_supported"),
+            grant_types_supported: f.strings_or_empty("grant_types_supported"),
+            token_endpoint_auth_methods_supported: f.strings_or_empty("token_endpoint_auth_methods_supported"),
             introspection_endpoint_auth_methods_supported: f
-                .strings_or_empty("introspection_endpoint_auth_methods_supported")?,
-            code_challenge_methods_supported: f.strings_or_empty("code_challenge_methods_supported")?,
-            authorization_response_iss_parameter_supported: f.flag("authorization_response_iss_parameter_supported")?,
-            client_id_metadata_document_supported: f.flag("client_id_metadata_document_supported")?,
-        })
+                .strings_or_empty("introspection_endpoint_auth_methods_supported"),
+            code_challenge_methods_supported: f.strings_or_empty("code_challenge_methods_supported"),
+            authorization_response_iss_parameter_supported: f.flag("authorization_response_iss_parameter_supported"),
+            client_id_metadata_document_supported: f.flag("client_id_metadata_document_supported"),
+        };
+        f.finish(record)
     }
 }
 
 impl<'de> Deserialize<'de> for ProtectedResourceMetadata {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut f = Fields::deserialize(d)?;
-        Ok(Self {
-            resource: f.string("resource")?,
-            authorization_servers: f.strings_or_empty("authorization_servers")?,
-            scopes_supported: f.strings_or_empty("scopes_supported")?,
-            bearer_methods_supported: f.strings_or_empty("bearer_methods_supported")?,
-            resource_name: f.opt_string("resource_name")?,
-        })
+        let record = Self {
+            resource: f.string("resource"),
+            authorization_servers: f.strings_or_empty("authorization_servers"),
+            scopes_supported: f.strings_or_empty("scopes_supported"),
+            bearer_methods_supported: f.strings_or_empty("bearer_methods_supported"),
+            resource_name: f.opt_string("resource_name"),
+        };
+        f.finish(record)
     }
 }
 
 impl<'de> Deserialize<'de> for ClientRegistrationResponse {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut f = Fields::deserialize(d)?;
-        Ok(Self {
-            client_id: f.string("client_id")?,
-            client_id_issued_at: f.opt_i64("client_id_issued_at")?,
-            client_secret: f.opt_string("client_secret")?,
-            client_secret_expires_at: f.opt_i64("client_secret_expires_at")?,
-            redirect_uris: f.strings_or_empty("redirect_uris")?,
-            client_name: f.opt_string("client_name")?,
-            client_uri: f.opt_string("client_uri")?,
-            grant_types: f.strings_or("grant_types", default_grant_types)?,
-            response_types: f.strings_or_empty("response_types")?,
-            token_endpoint_auth_method: f.string_or_empty("token_endpoint_auth_method")?,
-            scope: f.opt_string("scope")?,
-            application_type: f.opt_string("application_type")?,
-        })
+        let record = Self {
+            client_id: f.string("client_id"),
+            client_id_issued_at: f.opt_i64("client_id_issued_at"),
+            client_secret: f.opt_string("client_secret"),
+            client_secret_expires_at: f.opt_i64("client_secret_expires_at"),
+            redirect_uris: f.strings_or_empty("redirect_uris"),
+            client_name: f.opt_string("client_name"),
+            client_uri: f.opt_string("client_uri"),
+            grant_types: f.strings_or("grant_types", default_grant_types),
+            response_types: f.strings_or_empty("response_types"),
+            token_endpoint_auth_method: f.string_or_empty("token_endpoint_auth_method"),
+            scope: f.opt_string("scope"),
+            application_type: f.opt_string("application_type"),
+        };
+        f.finish(record)
     }
 }
 
 impl<'de> Deserialize<'de> for TokenResponse {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut f = Fields::deserialize(d)?;
-        Ok(Self {
-            access_token: f.string("access_token")?,
-            token_type: f.string("token_type")?,
-            expires_in: f.u64("expires_in")?,
-            scope: f.opt_string("scope")?,
-            refresh_token: f.opt_string("refresh_token")?,
-        })
+        let record = Self {
+            access_token: f.string("access_token"),
+            token_type: f.string("token_type"),
+            expires_in: f.u64("expires_in"),
+            scope: f.opt_string("scope"),
+            refresh_token: f.opt_string("refresh_token"),
+        };
+        f.finish(record)
     }
 }
 
 impl<'de> Deserialize<'de> for OAuthErrorBody {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut f = Fields::deserialize(d)?;
-        Ok(Self { error: f.string("error")?, error_description: f.opt_string("error_description")? })
+        let record = Self { error: f.string("error"), error_description: f.opt_string("error_description") };
+        f.finish(record)
     }
 }
 
