@@ -70,7 +70,7 @@ async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overv
     // `user://profile` resource with a `username`. Other servers simply do not say.
     let resources = &lists[1]; // `KINDS[1]`
     let whoami = if resources.as_array().into_iter().flatten().any(|r| r["uri"] == RESOURCE_PROFILE) {
-        let profile = exec(keeper, client, &Op::Read(RESOURCE_PROFILE.to_owned())).await?;
+        let profile = exec(keeper, client, &Op::read(RESOURCE_PROFILE)).await?;
         let text = profile["contents"][0]["text"].as_str().unwrap_or_default();
         serde_json::from_str::<Value>(text).ok().and_then(|v| v["username"].as_str().map(str::to_owned))
     } else {
@@ -247,7 +247,7 @@ fn overview_view(overview: &Overview, mcp: Mcp, reporter: Reporter, step_up: Ste
                 // The call refused before a step-up login is retried once, in its own tool's card.
                 let name = item["name"].as_str();
                 if let Some(call) = resumed.as_ref().filter(|c| kind.is_tool() && name == Some(c.tool.as_str())) {
-                    runner.call(Op::Tool(call.tool.clone(), call.arguments.clone()), true);
+                    runner.call(Op::tool(call.tool.clone(), call.arguments.clone()), true);
                 }
                 catalog::card(kind, item, runner)
             })

@@ -3,7 +3,7 @@
 //! arguments, messages) differ only by the [`Kind`] row that labels them.
 
 use leptos::prelude::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::run::{Op, Runner};
 use crate::components::mcp_result::mcp_result;
@@ -89,9 +89,9 @@ impl Kind {
 
     fn op(&self, id: String, arguments: Value) -> Op {
         match self.which {
-            Which::Tool => Op::Tool(id, arguments),
-            Which::Resource => Op::Read(id),
-            Which::Prompt => Op::Prompt(id, arguments),
+            Which::Tool => Op::tool(id, arguments),
+            Which::Resource => Op::read(&id),
+            Which::Prompt => Op::Call("prompts/get", json!({ "name": id, "arguments": arguments })),
         }
     }
 

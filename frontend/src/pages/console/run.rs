@@ -1,6 +1,8 @@
 //! Every MCP operation the console makes, as data: one [`Op`] enum run by one [`exec`], so one
 //! boxed future type serves lists, tool calls, resource reads and prompts (a closure and a
-//! `with_mcp` instance per operation and result type was compiled once for each).
+//! `with_mcp` instance per operation and result type was compiled once for each). A tool call,
+//! a resource read and a prompt are one [`Op::Call`] (method and params): one await on
+//! `McpClient::call` instead of one wrapper future each.
 
 use leptos::prelude::*;
 use serde_json::{json, Value};
@@ -21,9 +23,21 @@ pub(super) enum Op {
     Init,
     /// `*/list` (method, the key its items come under), every page: the items as an array.
     List(&'static str, &'static str),
-    Tool(String, Value),
-    Read(String),
-    Prompt(String, Value),
+    /// `tools/call`, `resources/read` or `prompts/get` (method, params): the whole result.
+    Call(&'static str, Value),
+}
+
+/// The method of a tool call: the one operation a step-up retries.
+pub(super) const TOOLS_CALL: &str = "tools/call";
+
+impl Op {
+    pub fn tool(name: String, arguments: Value) -> Self {
+        Op::Call(TOOLS_CALL, json!({ "name": name, "arguments": arguments }))
+    }
+
+    pub fn read(uri: &str) -> Self {
+        Op::Call("resources/read", json!({ "uri": uri }))
+    }
 }
 
 /// Runs `op` through the keeper (fresh token, one renewal after a 401); the whole result.
@@ -38,9 +52,7 @@ pub(super) async fn exec(keeper: &TokenKeeper, client: &McpClient, op: &Op) -> R
                         .await
                         .map(|info| json!({ "connected": super::connected(&info), "capabilities": info.capabilities })),
                     Op::List(method, key) => c.list_all(method, key).await.map(Value::from),
-                    Op::Tool(name, arguments) => c.call_tool_result(&name, arguments).await,
-                    Op::Read(uri) => c.read_resource_result(&uri).await,
-                    Op::Prompt(name, arguments) => c.get_prompt_result(&name, arguments).await,
+                    Op::Call(method, params) => c.call(method, params).await,
                 }
             })
         })
@@ -70,7 +82,7 @@ impl Runner {
         let (t, reporter) = (self.timeline, self.reporter);
         reporter.error.set(None);
         let tool = match &op {
-            Op::Tool(name, _) => name.clone(),
+            Op::Call(_, params) => params["name"].as_str().unwrap_or_default().to_owned(),
             _ => String::new(),
         };
         if retry {
@@ -88,8 +100,8 @@ impl Runner {
                 }
                 self.out.set(Some(value));
             }
-            (Err(ClientError::InsufficientScope { scope, .. }), Op::Tool(tool, arguments)) if !retry => {
-                let call = PendingCall { tool, arguments, scope };
+            (Err(ClientError::InsufficientScope { scope, .. }), Op::Call(TOOLS_CALL, mut params)) if !retry => {
+                let call = PendingCall { tool, arguments: params["arguments"].take(), scope };
                 if let Err(e) = step_up::reauthorize(&keeper.session(), call, t).await {
                     reporter.report(&e);
                 }
