@@ -6,12 +6,19 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use client_core::mcp::pretty;
-
 use super::attr;
 
+/// `v` pretty-printed through `Value`'s `{:#}` Display, whose pretty printer the bundle has
+/// anyway: `serde_json::to_string_pretty` instantiated a second one (~1.4 KB of code) for the
+/// same text.
 fn pretty_value(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
+    format!("{v:#}")
+}
+
+/// JSON text pretty-printed (as `client_core::mcp::pretty` does, without its own pretty
+/// printer); other text as it is.
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<Value>(text).map_or_else(|_| text.to_owned(), |v| pretty_value(&v))
 }
 
 fn text_view(text: &str) -> AnyView {
