@@ -69,10 +69,7 @@ pub fn mcp_result(result: &Value, testid: &'static str) -> AnyView {
     let is_error = result["isError"].as_bool() == Some(true);
     let mut parts = Vec::new();
     if is_error {
-        parts.push(
-            view! { <p class="banner banner-error" data-testid="is-error">"The server reported an error (isError: true)."</p> }
-                .into_any(),
-        );
+        parts.push(super::banner(true, "is-error", "The server reported an error (isError: true).".to_owned()));
     }
     if let Some(json) = result.get("structuredContent").filter(|v| !v.is_null()).map(pretty_value) {
         parts.push(view! { <p class="muted">"structuredContent"</p> }.into_any());
