@@ -3,7 +3,7 @@
 //! arguments, messages) differ only by the [`Kind`] row that labels them.
 
 use leptos::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::run::{Op, Runner};
 use crate::components::mcp_result::mcp_result;
@@ -91,7 +91,7 @@ impl Kind {
         match self.which {
             Which::Tool => Op::tool(id, arguments),
             Which::Resource => Op::read(&id),
-            Which::Prompt => Op::Call("prompts/get", json!({ "name": id, "arguments": arguments })),
+            Which::Prompt => Op::Call("prompts/get", "name", id, Some(arguments)),
         }
     }
 

@@ -5,7 +5,7 @@
 //! `McpClient::call` instead of one wrapper future each.
 
 use leptos::prelude::*;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::{Mcp, Reporter};
 use crate::error::ClientError;
@@ -23,8 +23,10 @@ pub(super) enum Op {
     Init,
     /// `*/list` (method, the key its items come under), every page: the items as an array.
     List(&'static str, &'static str),
-    /// `tools/call`, `resources/read` or `prompts/get` (method, params): the whole result.
-    Call(&'static str, Value),
+    /// `tools/call`, `resources/read` or `prompts/get`: the method, the param that names the
+    /// item (`name`, `uri`) and its value, the `arguments` (none for a read). The params are
+    /// built in one place, [`exec`].
+    Call(&'static str, &'static str, String, Option<Value>),
 }
 
 /// The method of a tool call: the one operation a step-up retries.
@@ -32,11 +34,11 @@ pub(super) const TOOLS_CALL: &str = "tools/call";
 
 impl Op {
     pub fn tool(name: String, arguments: Value) -> Self {
-        Op::Call(TOOLS_CALL, json!({ "name": name, "arguments": arguments }))
+        Op::Call(TOOLS_CALL, "name", name, Some(arguments))
     }
 
     pub fn read(uri: &str) -> Self {
-        Op::Call("resources/read", json!({ "uri": uri }))
+        Op::Call("resources/read", "uri", uri.to_owned(), None)
     }
 }
 
@@ -52,7 +54,14 @@ pub(super) async fn exec(keeper: &TokenKeeper, client: &McpClient, op: &Op) -> R
                         .await
                         .map(|info| json!({ "connected": super::connected(&info), "capabilities": info.capabilities })),
                     Op::List(method, key) => c.list_all(method, key).await.map(Value::from),
-                    Op::Call(method, params) => c.call(method, params).await,
+                    Op::Call(method, key, id, arguments) => {
+                        let mut params = Map::new();
+                        params.insert(key.to_owned(), Value::String(id));
+                        if let Some(arguments) = arguments {
+                            params.insert("arguments".to_owned(), arguments);
+                        }
+                        c.call(method, Value::Object(params)).await
+                    }
                 }
             })
         })
@@ -82,7 +91,7 @@ impl Runner {
         let (t, reporter) = (self.timeline, self.reporter);
         reporter.error.set(None);
         let tool = match &op {
-            Op::Call(_, params) => params["name"].as_str().unwrap_or_default().to_owned(),
+            Op::Call(_, _, id, _) => id.clone(),
             _ => String::new(),
         };
         if retry {
@@ -100,8 +109,10 @@ impl Runner {
                 }
                 self.out.set(Some(value));
             }
-            (Err(ClientError::InsufficientScope { scope, .. }), Op::Call(TOOLS_CALL, mut params)) if !retry => {
-                let call = PendingCall { tool, arguments: params["arguments"].take(), scope };
+            (Err(ClientError::InsufficientScope { scope, .. }), Op::Call(TOOLS_CALL, _, tool, Some(arguments)))
+                if !retry =>
+            {
+                let call = PendingCall { tool, arguments, scope };
                 if let Err(e) = step_up::reauthorize(&keeper.session(), call, t).await {
                     reporter.report(&e);
                 }
