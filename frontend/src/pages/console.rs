@@ -55,6 +55,9 @@ struct Overview {
     whoami: Option<String>,
     /// The items of each of [`catalog::KINDS`], as a JSON array (`Null` when not declared).
     lists: Vec<Value>,
+    /// The call refused before a step-up login, retried once in its tool's card: the overview
+    /// is set once, so its view (and this retry) is built once.
+    resumed: Option<PendingCall>,
 }
 
 async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overview, ClientError> {
@@ -77,7 +80,7 @@ async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overv
         None
     };
     let connected = info["connected"].as_str().unwrap_or_default().to_owned();
-    Ok(Overview { connected, whoami, lists })
+    Ok(Overview { connected, whoami, lists, resumed: None })
 }
 
 /// What `initialize` said, as the console shows it.
@@ -125,12 +128,12 @@ fn console(session: Session, router: Router) -> AnyView {
     // A call refused before a step-up login is retried once, right after that login.
     let resumed = storage::take_pending_call();
     let steps = if resumed.is_some() { session.timeline.clone() } else { Vec::new() };
-    let step_up = StepUp { timeline: Timeline::new(steps), resumed: StoredValue::new_local(resumed) };
+    let step_up = Timeline::new(steps);
     // The overview once loaded: `None` while the MCP session opens.
     let overview = RwSignal::new(None::<Result<Overview, ClientError>>);
     run(None, async move {
         let (client, keeper) = mcp.get();
-        let result = load_overview(&keeper, &client).await;
+        let result = load_overview(&keeper, &client).await.map(|o| Overview { resumed, ..o });
         if let Err(ClientError::Unauthorized) = &result {
             storage::clear_session();
             reporter.revoked.set(Some(ClientError::Unauthorized.to_string()));
@@ -204,16 +207,9 @@ async fn log_out(keeper: &TokenKeeper, client: &McpClient) -> String {
     session.tokens.mcp_url
 }
 
-/// The step-up timeline and the call waiting for its one retry.
-#[derive(Clone, Copy)]
-struct StepUp {
-    timeline: Timeline,
-    resumed: Local<Option<PendingCall>>,
-}
-
-fn overview_view(overview: &Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> AnyView {
-    let Overview { connected, whoami, lists } = overview;
-    let resumed = step_up.resumed.try_update_value(Option::take).flatten();
+/// `step_up`: the step-up timeline.
+fn overview_view(overview: &Overview, mcp: Mcp, reporter: Reporter, step_up: Timeline) -> AnyView {
+    let Overview { connected, whoami, lists, resumed } = overview;
     let mut parts = vec![
         view! {
         <section class="card">
@@ -224,7 +220,7 @@ fn overview_view(overview: &Overview, mcp: Mcp, reporter: Reporter, step_up: Ste
         .into_any(),
         view! {
         <div data-testid="step-up-timeline">
-            {flow_timeline(step_up.timeline.signal())}
+            {flow_timeline(step_up.signal())}
         </div>
         }
         .into_any(),
@@ -243,7 +239,7 @@ fn overview_view(overview: &Overview, mcp: Mcp, reporter: Reporter, step_up: Ste
             .iter()
             .map(|item| {
                 let out = RwSignal::new(None::<Value>);
-                let runner = Runner { mcp, out, reporter, timeline: step_up.timeline, busy: Busy::new() };
+                let runner = Runner { mcp, out, reporter, timeline: step_up, busy: Busy::new() };
                 // The call refused before a step-up login is retried once, in its own tool's card.
                 let name = item["name"].as_str();
                 if let Some(call) = resumed.as_ref().filter(|c| kind.is_tool() && name == Some(c.tool.as_str())) {
