@@ -60,26 +60,39 @@ struct Overview {
     resumed: Option<PendingCall>,
 }
 
+/// `initialize`, each declared list, then the profile: one await over that sequence of
+/// operations (an await point each made a larger future).
 async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overview, ClientError> {
-    let info = exec(keeper, client, &Op::Init).await?;
-    let mut lists = Vec::new();
-    for kind in &catalog::KINDS {
-        // Only what the server declares in its capabilities is listed.
-        let declared = info["capabilities"].get(kind.list).is_some_and(|c| !c.is_null());
-        let items = if declared { exec(keeper, client, &Op::List(kind.method, kind.list)).await? } else { Value::Null };
-        lists.push(items);
+    let kinds = catalog::KINDS.len();
+    // `[info, the items of each kind…, profile]`, `Null` for what was not asked.
+    let mut results: Vec<Value> = Vec::new();
+    for step in 0..kinds + 2 {
+        let op = match step {
+            0 => Some(Op::Init),
+            // Only what the server declares in its capabilities is listed.
+            n if n <= kinds => {
+                let kind = &catalog::KINDS[n - 1];
+                let declared = results[0]["capabilities"].get(kind.list).is_some_and(|c| !c.is_null());
+                declared.then_some(Op::List(kind.method, kind.list))
+            }
+            // Who is logged in, when the server offers it the way this project's server does: a
+            // `user://profile` resource with a `username`. Other servers simply do not say.
+            _ => {
+                let resources = &results[2]; // `KINDS[1]`
+                let offered = resources.as_array().into_iter().flatten().any(|r| r["uri"] == RESOURCE_PROFILE);
+                offered.then(|| Op::read(RESOURCE_PROFILE))
+            }
+        };
+        results.push(match op {
+            Some(op) => exec(keeper, client, &op).await?,
+            None => Value::Null,
+        });
     }
-    // Who is logged in, when the server offers it the way this project's server does: a
-    // `user://profile` resource with a `username`. Other servers simply do not say.
-    let resources = &lists[1]; // `KINDS[1]`
-    let whoami = if resources.as_array().into_iter().flatten().any(|r| r["uri"] == RESOURCE_PROFILE) {
-        let profile = exec(keeper, client, &Op::read(RESOURCE_PROFILE)).await?;
-        let text = profile["contents"][0]["text"].as_str().unwrap_or_default();
-        serde_json::from_str::<Value>(text).ok().and_then(|v| v["username"].as_str().map(str::to_owned))
-    } else {
-        None
-    };
-    let connected = info["connected"].as_str().unwrap_or_default().to_owned();
+    let profile = results.pop().unwrap_or_default();
+    let text = profile["contents"][0]["text"].as_str().unwrap_or_default();
+    let whoami = serde_json::from_str::<Value>(text).ok().and_then(|v| v["username"].as_str().map(str::to_owned));
+    let lists = results.split_off(1);
+    let connected = results[0]["connected"].as_str().unwrap_or_default().to_owned();
     Ok(Overview { connected, whoami, lists, resumed: None })
 }
 
