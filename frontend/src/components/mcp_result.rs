@@ -25,9 +25,15 @@ fn text_view(text: &str) -> AnyView {
     view! { <pre class="result" data-testid="content-text">{pretty(text)}</pre> }.into_any()
 }
 
-/// One text or binary item: a content block, or an entry of `resources/read` `contents`.
+/// One item: a content block, an entry of `resources/read` `contents`, or a `prompts/get`
+/// message (its role, then its content block).
 fn block_view(block: &Value) -> AnyView {
     let mime = block["mimeType"].as_str().unwrap_or_default();
+    if let Some(role) = block["role"].as_str() {
+        let role = role.to_owned();
+        return view! { <div class="block" data-testid="prompt-message"><span class="muted">{role}</span>{block_view(&block["content"])}</div> }
+            .into_any();
+    }
     if let Some(text) = block["text"].as_str() {
         return text_view(text);
     }
@@ -77,13 +83,7 @@ pub fn mcp_result(result: &Value, testid: &'static str) -> AnyView {
     }
     parts.extend(blocks(&result["content"]));
     parts.extend(blocks(&result["contents"]));
-    for m in result["messages"].as_array().into_iter().flatten() {
-        let role = m["role"].as_str().unwrap_or_default().to_owned();
-        parts.push(
-            view! { <div class="block" data-testid="prompt-message"><span class="muted">{role}</span>{block_view(&m["content"])}</div> }
-                .into_any(),
-        );
-    }
+    parts.extend(blocks(&result["messages"]));
     let error_flag = if is_error { "true" } else { "false" };
     view! { <div class="mcp-result" data-testid=testid data-is-error=error_flag>{parts}</div> }.into_any()
 }
