@@ -64,10 +64,6 @@ fn block_view(block: &Value) -> AnyView {
     }
 }
 
-fn blocks(list: &Value) -> Vec<AnyView> {
-    list.as_array().into_iter().flatten().map(block_view).collect()
-}
-
 /// A `tools/call`, `resources/read` or `prompts/get` result. Its parts go into one
 /// `Vec<AnyView>`: one child type to render, where optional parts and lists side by side were
 /// a tuple of five.
@@ -81,9 +77,10 @@ pub fn mcp_result(result: &Value, testid: &'static str) -> AnyView {
         parts.push(view! { <p class="muted">"structuredContent"</p> }.into_any());
         parts.push(view! { <pre class="result" data-testid="structured">{json}</pre> }.into_any());
     }
-    parts.extend(blocks(&result["content"]));
-    parts.extend(blocks(&result["contents"]));
-    parts.extend(blocks(&result["messages"]));
+    // Content blocks, `resources/read` contents, `prompts/get` messages: all block views.
+    for key in ["content", "contents", "messages"] {
+        parts.extend(result[key].as_array().into_iter().flatten().map(block_view));
+    }
     let error_flag = if is_error { "true" } else { "false" };
     view! { <div class="mcp-result" data-testid=testid data-is-error=error_flag>{parts}</div> }.into_any()
 }
