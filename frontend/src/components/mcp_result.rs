@@ -6,21 +6,34 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use client_core::mcp::pretty;
-
 use super::attr;
 
+/// `v` pretty-printed through `Value`'s `{:#}` Display, whose pretty printer the bundle has
+/// anyway: `serde_json::to_string_pretty` instantiated a second one (~1.4 KB of code) for the
+/// same text.
 fn pretty_value(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
+    format!("{v:#}")
+}
+
+/// JSON text pretty-printed (as `client_core::mcp::pretty` does, without its own pretty
+/// printer); other text as it is.
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<Value>(text).map_or_else(|_| text.to_owned(), |v| pretty_value(&v))
 }
 
 fn text_view(text: &str) -> AnyView {
     view! { <pre class="result" data-testid="content-text">{pretty(text)}</pre> }.into_any()
 }
 
-/// One text or binary item: a content block, or an entry of `resources/read` `contents`.
+/// One item: a content block, an entry of `resources/read` `contents`, or a `prompts/get`
+/// message (its role, then its content block).
 fn block_view(block: &Value) -> AnyView {
     let mime = block["mimeType"].as_str().unwrap_or_default();
+    if let Some(role) = block["role"].as_str() {
+        let role = role.to_owned();
+        return view! { <div class="block" data-testid="prompt-message"><span class="muted">{role}</span>{block_view(&block["content"])}</div> }
+            .into_any();
+    }
     if let Some(text) = block["text"].as_str() {
         return text_view(text);
     }
@@ -51,10 +64,6 @@ fn block_view(block: &Value) -> AnyView {
     }
 }
 
-fn blocks(list: &Value) -> Vec<AnyView> {
-    list.as_array().into_iter().flatten().map(block_view).collect()
-}
-
 /// A `tools/call`, `resources/read` or `prompts/get` result. Its parts go into one
 /// `Vec<AnyView>`: one child type to render, where optional parts and lists side by side were
 /// a tuple of five.
@@ -62,23 +71,15 @@ pub fn mcp_result(result: &Value, testid: &'static str) -> AnyView {
     let is_error = result["isError"].as_bool() == Some(true);
     let mut parts = Vec::new();
     if is_error {
-        parts.push(
-            view! { <p class="banner banner-error" data-testid="is-error">"The server reported an error (isError: true)."</p> }
-                .into_any(),
-        );
+        parts.push(super::banner(true, "is-error", "The server reported an error (isError: true).".to_owned()));
     }
     if let Some(json) = result.get("structuredContent").filter(|v| !v.is_null()).map(pretty_value) {
         parts.push(view! { <p class="muted">"structuredContent"</p> }.into_any());
         parts.push(view! { <pre class="result" data-testid="structured">{json}</pre> }.into_any());
     }
-    parts.extend(blocks(&result["content"]));
-    parts.extend(blocks(&result["contents"]));
-    for m in result["messages"].as_array().into_iter().flatten() {
-        let role = m["role"].as_str().unwrap_or_default().to_owned();
-        parts.push(
-            view! { <div class="block" data-testid="prompt-message"><span class="muted">{role}</span>{block_view(&m["content"])}</div> }
-                .into_any(),
-        );
+    // Content blocks, `resources/read` contents, `prompts/get` messages: all block views.
+    for key in ["content", "contents", "messages"] {
+        parts.extend(result[key].as_array().into_iter().flatten().map(block_view));
     }
     let error_flag = if is_error { "true" } else { "false" };
     view! { <div class="mcp-result" data-testid=testid data-is-error=error_flag>{parts}</div> }.into_any()

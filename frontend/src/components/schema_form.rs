@@ -86,22 +86,17 @@ pub fn collect(fields: &[Field], values: &[String]) -> Result<Value, String> {
     let mut args = Map::new();
     for (field, raw) in fields.iter().zip(values) {
         let raw = raw.trim();
-        if raw.is_empty() {
-            if field.required {
-                return Err(format!("{} is required.", field.name));
-            }
-            continue;
-        }
+        // What is wrong says only why: the field's name is put in front once, below.
         let value = match &field.kind {
-            Kind::Text | Kind::Enum(_) => Value::String(raw.to_owned()),
-            Kind::Boolean => Value::Bool(raw == "true"),
-            Kind::Integer => {
-                raw.parse::<i64>().map(Value::from).map_err(|_| format!("{} must be a whole number.", field.name))?
-            }
-            Kind::Number => number(raw).ok_or_else(|| format!("{} must be a number.", field.name))?,
-            Kind::Json => serde_json::from_str(raw).map_err(|e| format!("{} is not valid JSON ({e}).", field.name))?,
+            _ if raw.is_empty() && field.required => Err("is required.".to_owned()),
+            _ if raw.is_empty() => continue,
+            Kind::Text | Kind::Enum(_) => Ok(Value::String(raw.to_owned())),
+            Kind::Boolean => Ok(Value::Bool(raw == "true")),
+            Kind::Integer => raw.parse::<i64>().map(Value::from).map_err(|_| "must be a whole number.".to_owned()),
+            Kind::Number => number(raw).ok_or_else(|| "must be a number.".to_owned()),
+            Kind::Json => serde_json::from_str(raw).map_err(|e| format!("is not valid JSON ({e}).")),
         };
-        args.insert(field.name.clone(), value);
+        args.insert(field.name.clone(), value.map_err(|why| format!("{} {why}", field.name))?);
     }
     Ok(Value::Object(args))
 }

@@ -55,29 +55,45 @@ struct Overview {
     whoami: Option<String>,
     /// The items of each of [`catalog::KINDS`], as a JSON array (`Null` when not declared).
     lists: Vec<Value>,
+    /// The call refused before a step-up login, retried once in its tool's card: the overview
+    /// is set once, so its view (and this retry) is built once.
+    resumed: Option<PendingCall>,
 }
 
+/// `initialize`, each declared list, then the profile: one await over that sequence of
+/// operations (an await point each made a larger future).
 async fn load_overview(keeper: &TokenKeeper, client: &McpClient) -> Result<Overview, ClientError> {
-    let info = exec(keeper, client, &Op::Init).await?;
-    let mut lists = Vec::new();
-    for kind in &catalog::KINDS {
-        // Only what the server declares in its capabilities is listed.
-        let declared = info["capabilities"].get(kind.list).is_some_and(|c| !c.is_null());
-        let items = if declared { exec(keeper, client, &Op::List(kind.method, kind.list)).await? } else { Value::Null };
-        lists.push(items);
+    let kinds = catalog::KINDS.len();
+    // `[info, the items of each kind…, profile]`, `Null` for what was not asked.
+    let mut results: Vec<Value> = Vec::new();
+    for step in 0..kinds + 2 {
+        let op = match step {
+            0 => Some(Op::Init),
+            // Only what the server declares in its capabilities is listed.
+            n if n <= kinds => {
+                let kind = &catalog::KINDS[n - 1];
+                let declared = results[0]["capabilities"].get(kind.list).is_some_and(|c| !c.is_null());
+                declared.then_some(Op::List(kind.method, kind.list))
+            }
+            // Who is logged in, when the server offers it the way this project's server does: a
+            // `user://profile` resource with a `username`. Other servers simply do not say.
+            _ => {
+                let resources = &results[2]; // `KINDS[1]`
+                let offered = resources.as_array().into_iter().flatten().any(|r| r["uri"] == RESOURCE_PROFILE);
+                offered.then(|| Op::read(RESOURCE_PROFILE))
+            }
+        };
+        results.push(match op {
+            Some(op) => exec(keeper, client, &op).await?,
+            None => Value::Null,
+        });
     }
-    // Who is logged in, when the server offers it the way this project's server does: a
-    // `user://profile` resource with a `username`. Other servers simply do not say.
-    let resources = &lists[1]; // `KINDS[1]`
-    let whoami = if resources.as_array().into_iter().flatten().any(|r| r["uri"] == RESOURCE_PROFILE) {
-        let profile = exec(keeper, client, &Op::Read(RESOURCE_PROFILE.to_owned())).await?;
-        let text = profile["contents"][0]["text"].as_str().unwrap_or_default();
-        serde_json::from_str::<Value>(text).ok().and_then(|v| v["username"].as_str().map(str::to_owned))
-    } else {
-        None
-    };
-    let connected = info["connected"].as_str().unwrap_or_default().to_owned();
-    Ok(Overview { connected, whoami, lists })
+    let profile = results.pop().unwrap_or_default();
+    let text = profile["contents"][0]["text"].as_str().unwrap_or_default();
+    let whoami = serde_json::from_str::<Value>(text).ok().and_then(|v| v["username"].as_str().map(str::to_owned));
+    let lists = results.split_off(1);
+    let connected = results[0]["connected"].as_str().unwrap_or_default().to_owned();
+    Ok(Overview { connected, whoami, lists, resumed: None })
 }
 
 /// What `initialize` said, as the console shows it.
@@ -125,12 +141,12 @@ fn console(session: Session, router: Router) -> AnyView {
     // A call refused before a step-up login is retried once, right after that login.
     let resumed = storage::take_pending_call();
     let steps = if resumed.is_some() { session.timeline.clone() } else { Vec::new() };
-    let step_up = StepUp { timeline: Timeline::new(steps), resumed: StoredValue::new_local(resumed) };
+    let step_up = Timeline::new(steps);
     // The overview once loaded: `None` while the MCP session opens.
     let overview = RwSignal::new(None::<Result<Overview, ClientError>>);
     run(None, async move {
         let (client, keeper) = mcp.get();
-        let result = load_overview(&keeper, &client).await;
+        let result = load_overview(&keeper, &client).await.map(|o| Overview { resumed, ..o });
         if let Err(ClientError::Unauthorized) = &result {
             storage::clear_session();
             reporter.revoked.set(Some(ClientError::Unauthorized.to_string()));
@@ -204,16 +220,9 @@ async fn log_out(keeper: &TokenKeeper, client: &McpClient) -> String {
     session.tokens.mcp_url
 }
 
-/// The step-up timeline and the call waiting for its one retry.
-#[derive(Clone, Copy)]
-struct StepUp {
-    timeline: Timeline,
-    resumed: Local<Option<PendingCall>>,
-}
-
-fn overview_view(overview: &Overview, mcp: Mcp, reporter: Reporter, step_up: StepUp) -> AnyView {
-    let Overview { connected, whoami, lists } = overview;
-    let resumed = step_up.resumed.try_update_value(Option::take).flatten();
+/// `step_up`: the step-up timeline.
+fn overview_view(overview: &Overview, mcp: Mcp, reporter: Reporter, step_up: Timeline) -> AnyView {
+    let Overview { connected, whoami, lists, resumed } = overview;
     let mut parts = vec![
         view! {
         <section class="card">
@@ -224,7 +233,7 @@ fn overview_view(overview: &Overview, mcp: Mcp, reporter: Reporter, step_up: Ste
         .into_any(),
         view! {
         <div data-testid="step-up-timeline">
-            {flow_timeline(step_up.timeline.signal())}
+            {flow_timeline(step_up.signal())}
         </div>
         }
         .into_any(),
@@ -243,11 +252,11 @@ fn overview_view(overview: &Overview, mcp: Mcp, reporter: Reporter, step_up: Ste
             .iter()
             .map(|item| {
                 let out = RwSignal::new(None::<Value>);
-                let runner = Runner { mcp, out, reporter, timeline: step_up.timeline, busy: Busy::new() };
+                let runner = Runner { mcp, out, reporter, timeline: step_up, busy: Busy::new() };
                 // The call refused before a step-up login is retried once, in its own tool's card.
                 let name = item["name"].as_str();
                 if let Some(call) = resumed.as_ref().filter(|c| kind.is_tool() && name == Some(c.tool.as_str())) {
-                    runner.call(Op::Tool(call.tool.clone(), call.arguments.clone()), true);
+                    runner.call(Op::tool(call.tool.clone(), call.arguments.clone()), true);
                 }
                 catalog::card(kind, item, runner)
             })

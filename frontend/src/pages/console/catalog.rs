@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::run::{Op, Runner};
 use crate::components::mcp_result::mcp_result;
 use crate::components::schema_form::{collect, fields_of_prompt, fields_of_schema, schema_fields, Field};
-use crate::components::{attr, handler, region, working, Region};
+use crate::components::{attr, banner, handler, region, working, Region};
 
 /// Where a card's latest result goes.
 pub(super) type Out = RwSignal<Option<Value>>;
@@ -89,9 +89,9 @@ impl Kind {
 
     fn op(&self, id: String, arguments: Value) -> Op {
         match self.which {
-            Which::Tool => Op::Tool(id, arguments),
-            Which::Resource => Op::Read(id),
-            Which::Prompt => Op::Prompt(id, arguments),
+            Which::Tool => Op::tool(id, arguments),
+            Which::Resource => Op::read(&id),
+            Which::Prompt => Op::Call("prompts/get", "name", id, Some(arguments)),
         }
     }
 
@@ -121,9 +121,7 @@ fn result_view(out: Out, testid: &'static str) -> Region {
 }
 
 fn form_error(message: RwSignal<Option<String>>) -> Region {
-    region(move || {
-        message.get().map(|m| view! { <p class="banner banner-error" data-testid="form-error">{m}</p> }.into_any())
-    })
+    region(move || message.get().map(|m| banner(true, "form-error", m)))
 }
 
 /// One item's card: its form (none for a resource), its button, its latest result.

@@ -1,9 +1,11 @@
 //! Every MCP operation the console makes, as data: one [`Op`] enum run by one [`exec`], so one
 //! boxed future type serves lists, tool calls, resource reads and prompts (a closure and a
-//! `with_mcp` instance per operation and result type was compiled once for each).
+//! `with_mcp` instance per operation and result type was compiled once for each). A tool call,
+//! a resource read and a prompt are one [`Op::Call`] (method and params): one await on
+//! `McpClient::call` instead of one wrapper future each.
 
 use leptos::prelude::*;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::{Mcp, Reporter};
 use crate::error::ClientError;
@@ -21,9 +23,23 @@ pub(super) enum Op {
     Init,
     /// `*/list` (method, the key its items come under), every page: the items as an array.
     List(&'static str, &'static str),
-    Tool(String, Value),
-    Read(String),
-    Prompt(String, Value),
+    /// `tools/call`, `resources/read` or `prompts/get`: the method, the param that names the
+    /// item (`name`, `uri`) and its value, the `arguments` (none for a read). The params are
+    /// built in one place, [`exec`].
+    Call(&'static str, &'static str, String, Option<Value>),
+}
+
+/// The method of a tool call: the one operation a step-up retries.
+pub(super) const TOOLS_CALL: &str = "tools/call";
+
+impl Op {
+    pub fn tool(name: String, arguments: Value) -> Self {
+        Op::Call(TOOLS_CALL, "name", name, Some(arguments))
+    }
+
+    pub fn read(uri: &str) -> Self {
+        Op::Call("resources/read", "uri", uri.to_owned(), None)
+    }
 }
 
 /// Runs `op` through the keeper (fresh token, one renewal after a 401); the whole result.
@@ -38,9 +54,14 @@ pub(super) async fn exec(keeper: &TokenKeeper, client: &McpClient, op: &Op) -> R
                         .await
                         .map(|info| json!({ "connected": super::connected(&info), "capabilities": info.capabilities })),
                     Op::List(method, key) => c.list_all(method, key).await.map(Value::from),
-                    Op::Tool(name, arguments) => c.call_tool_result(&name, arguments).await,
-                    Op::Read(uri) => c.read_resource_result(&uri).await,
-                    Op::Prompt(name, arguments) => c.get_prompt_result(&name, arguments).await,
+                    Op::Call(method, key, id, arguments) => {
+                        let mut params = Map::new();
+                        params.insert(key.to_owned(), Value::String(id));
+                        if let Some(arguments) = arguments {
+                            params.insert("arguments".to_owned(), arguments);
+                        }
+                        c.call(method, Value::Object(params)).await
+                    }
                 }
             })
         })
@@ -70,7 +91,7 @@ impl Runner {
         let (t, reporter) = (self.timeline, self.reporter);
         reporter.error.set(None);
         let tool = match &op {
-            Op::Tool(name, _) => name.clone(),
+            Op::Call(_, _, id, _) => id.clone(),
             _ => String::new(),
         };
         if retry {
@@ -88,7 +109,9 @@ impl Runner {
                 }
                 self.out.set(Some(value));
             }
-            (Err(ClientError::InsufficientScope { scope, .. }), Op::Tool(tool, arguments)) if !retry => {
+            (Err(ClientError::InsufficientScope { scope, .. }), Op::Call(TOOLS_CALL, _, tool, Some(arguments)))
+                if !retry =>
+            {
                 let call = PendingCall { tool, arguments, scope };
                 if let Err(e) = step_up::reauthorize(&keeper.session(), call, t).await {
                     reporter.report(&e);
