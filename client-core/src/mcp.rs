@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::mcp::{messages_from_body, JsonRpcRequest, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
 
 use crate::elicit::ElicitationHandler;
@@ -72,6 +72,16 @@ struct Connection {
     listener: Option<crate::sse::EventStream>,
 }
 
+/// Request params: an object of `pairs`, each value moved in (`json!` would serialize each one
+/// again, through a second serializer). One copy for any number of pairs, inserted one by one.
+fn params(pairs: &mut [(&str, Value)]) -> Value {
+    let mut map = serde_json::Map::new();
+    for (key, value) in pairs {
+        map.insert((*key).to_owned(), value.take());
+    }
+    Value::Object(map)
+}
+
 /// One MCP connection. Cheap to clone (shared state, single thread).
 pub struct McpClient<H> {
     http: Rc<H>,
@@ -130,12 +140,12 @@ impl<H: HttpClient> McpClient<H> {
         self
     }
 
-    /// The client capabilities this client declares.
-    fn capabilities(&self) -> Value {
+    /// The client capabilities this client declares, as JSON text.
+    fn capabilities_text(&self) -> &'static str {
         if self.handler().is_some() {
-            json!({ "elicitation": { "form": {} } })
+            r#"{"elicitation":{"form":{}}}"#
         } else {
-            json!({})
+            "{}"
         }
     }
 
@@ -258,7 +268,7 @@ impl<H: HttpClient> McpClient<H> {
         if !self.is_stateless() {
             return params;
         }
-        let capabilities = self.capabilities();
+        let capabilities = serde_json::from_str(self.capabilities_text()).unwrap_or_default();
         let version = self.conn.borrow().stateless.clone().unwrap_or_default();
         crate::stateless::with_meta(params, &version, &capabilities)
     }
@@ -298,24 +308,24 @@ impl<H: HttpClient> McpClient<H> {
     }
 
     pub async fn list_tools(&self) -> Result<Vec<Item>, CoreError> {
-        let result = self.call("tools/list", json!({})).await?;
+        let result = self.call("tools/list", params(&mut [])).await?;
         Ok(items(&result, "tools").map(|t| item(t, "name", "description")).collect())
     }
 
     /// `tools/call`; returns the result as text (structured content preferred, pretty JSON).
     pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<String, CoreError> {
-        let result = self.call("tools/call", json!({ "name": name, "arguments": arguments })).await?;
+        let result = self.call("tools/call", params(&mut [("name", name.into()), ("arguments", arguments)])).await?;
         tool_output(name, &result)
     }
 
     pub async fn list_resources(&self) -> Result<Vec<Item>, CoreError> {
-        let result = self.call("resources/list", json!({})).await?;
+        let result = self.call("resources/list", params(&mut [])).await?;
         Ok(items(&result, "resources").map(|r| item(r, "uri", "name")).collect())
     }
 
     /// `resources/read`; returns the text of the first content, pretty-printed when JSON.
     pub async fn read_resource(&self, uri: &str) -> Result<String, CoreError> {
-        let result = self.call("resources/read", json!({ "uri": uri })).await?;
+        let result = self.call("resources/read", params(&mut [("uri", uri.into())])).await?;
         result["contents"][0]["text"]
             .as_str()
             .map(pretty)
@@ -323,13 +333,13 @@ impl<H: HttpClient> McpClient<H> {
     }
 
     pub async fn list_prompts(&self) -> Result<Vec<Item>, CoreError> {
-        let result = self.call("prompts/list", json!({})).await?;
+        let result = self.call("prompts/list", params(&mut [])).await?;
         Ok(items(&result, "prompts").map(|p| item(p, "name", "description")).collect())
     }
 
     /// `prompts/get`; returns the result (its `messages`) as pretty JSON.
     pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<String, CoreError> {
-        let result = self.call("prompts/get", json!({ "name": name, "arguments": arguments })).await?;
+        let result = self.call("prompts/get", params(&mut [("name", name.into()), ("arguments", arguments)])).await?;
         Ok(serde_json::to_string_pretty(&result).unwrap_or_default())
     }
 

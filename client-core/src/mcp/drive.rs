@@ -2,7 +2,7 @@
 //! `McpClient::exchange` in a loop whose steps (initialize, its notification, the call, an
 //! input round, a version switch, a session renewal) are data, not async bodies of their own.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::mcp::PROTOCOL_VERSION;
 
 use super::{McpClient, CLIENT_NAME, CLIENT_VERSION};
@@ -44,11 +44,7 @@ impl<H: HttpClient> McpClient<H> {
                 conn.session_id = None;
                 conn.protocol_version = None;
                 drop(conn);
-                next = Some(json!({
-                    "protocolVersion": PROTOCOL_VERSION,
-                    "capabilities": self.capabilities(),
-                    "clientInfo": { "name": CLIENT_NAME, "version": CLIENT_VERSION },
-                }));
+                next = Some(self.initialize_params());
             }
             let sent = match step {
                 Step::Initialize => "initialize",
@@ -94,6 +90,15 @@ impl<H: HttpClient> McpClient<H> {
                 }
             }
         }
+    }
+
+    /// `initialize`'s params, read from text: one parse instead of a JSON tree built in code.
+    fn initialize_params(&self) -> Value {
+        let capabilities = self.capabilities_text();
+        let text = format!(
+            r#"{{"protocolVersion":"{PROTOCOL_VERSION}","capabilities":{capabilities},"clientInfo":{{"name":"{CLIENT_NAME}","version":"{CLIENT_VERSION}"}}}}"#
+        );
+        serde_json::from_str(&text).unwrap_or_default()
     }
 
     /// The answers to one round of SEP-2322 input requests, by key.

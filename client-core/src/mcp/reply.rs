@@ -4,10 +4,12 @@
 //! `Last-Event-ID` (SEP-1699). Meanwhile the session's standing GET stream ([`McpClient::listen`])
 //! is read too, for requests the server sends outside any request (such as an elicitation).
 
+#[cfg(feature = "elicitation")]
 use std::pin::pin;
 
+#[cfg(feature = "elicitation")]
 use futures::future::{select, Either};
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::mcp::messages_from_body;
 
 use super::{McpClient, WHAT};
@@ -33,6 +35,8 @@ pub(super) fn is_event_stream(res: &StreamingResponse) -> bool {
 
 enum Next {
     Reply(Result<Option<Event>, TransportError>),
+    /// Only read with the `elicitation` feature (the standing stream).
+    #[cfg_attr(not(feature = "elicitation"), allow(dead_code))]
     Listener(Result<Option<Event>, TransportError>),
 }
 
@@ -83,6 +87,8 @@ impl<H: HttpClient> McpClient<H> {
     ) -> Result<Value, CoreError> {
         let mut resumes = 0;
         loop {
+            // Only a client with elicitation has a standing stream to read alongside.
+            #[cfg(feature = "elicitation")]
             let next = match listener.as_mut() {
                 Some(l) => match select(pin!(stream.next_event()), pin!(l.next_event())).await {
                     Either::Left((e, _)) => Next::Reply(e),
@@ -90,6 +96,8 @@ impl<H: HttpClient> McpClient<H> {
                 },
                 None => Next::Reply(stream.next_event().await),
             };
+            #[cfg(not(feature = "elicitation"))]
+            let next = Next::Reply(stream.next_event().await);
             // One `on_event` await for both streams.
             let (event, want) = match next {
                 Next::Listener(Ok(Some(event))) => (event, None),
@@ -158,19 +166,21 @@ impl<H: HttpClient> McpClient<H> {
             return Ok(None);
         };
         let handler = self.handler();
+        // Written as text, keys in the order a `Value` would give them: no JSON tree to build.
+        let id = text_of(request_id);
         let reply = match elicit::answer(method, &message["params"], handler.as_ref()) {
-            Ok(result) => json!({ "jsonrpc": "2.0", "id": request_id, "result": result }),
+            Ok(result) => format!(r#"{{"id":{id},"jsonrpc":"2.0","result":{}}}"#, text_of(&result)),
             Err((code, text)) => {
-                json!({ "jsonrpc": "2.0", "id": request_id, "error": { "code": code, "message": text } })
+                format!(r#"{{"error":{{"code":{code},"message":{}}},"id":{id},"jsonrpc":"2.0"}}"#, text_of(&text))
             }
         };
-        self.send_reply(&reply).await?;
+        self.send_reply(reply).await?;
         Ok(None)
     }
 
     /// POSTs the client's response to a server request (the server acknowledges with a 202).
-    async fn send_reply(&self, reply: &Value) -> Result<(), CoreError> {
-        let (req, _) = self.request(Method::Post, Some(reply.to_string()));
+    async fn send_reply(&self, reply: String) -> Result<(), CoreError> {
+        let (req, _) = self.request(Method::Post, Some(reply));
         let url = req.url.clone();
         let res = self.http.send(req).await.map_err(|cause| unreachable("POST", &url, cause))?;
         if res.is_success() {
@@ -185,6 +195,11 @@ impl<H: HttpClient> McpClient<H> {
             detail: Some(excerpt(&res.text())).filter(|d| !d.is_empty()),
         })
     }
+}
+
+/// Compact JSON text, through the one writer the crate uses for bodies (`serde_json::to_string`).
+pub(super) fn text_of<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 fn is_response(message: &Value, id: u64) -> bool {
