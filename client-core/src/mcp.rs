@@ -245,6 +245,7 @@ impl<H: HttpClient> McpClient<H> {
                     return Err(self.refused(method, &url, had_session, &res));
                 }
                 let Some(id) = id else {
+                    #[cfg(feature = "elicitation")]
                     self.listen().await;
                     return Ok(Value::Null);
                 };

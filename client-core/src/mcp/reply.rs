@@ -43,6 +43,7 @@ enum Next {
 impl<H: HttpClient> McpClient<H> {
     /// Opens the session's standing GET stream when the client has something to answer there
     /// (elicitation); a server without one (405) or any failure leaves the client without it.
+    #[cfg(feature = "elicitation")]
     pub(super) async fn listen(&self) {
         if self.handler().is_none() || self.conn.borrow().session_id.is_none() {
             return;
