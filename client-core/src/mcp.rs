@@ -20,7 +20,7 @@ mod drive;
 mod reply;
 mod results;
 mod whole;
-use reply::{is_event_stream, unreachable};
+use reply::{is_event_stream, not_resumed, unreachable, Read, Resume, EVENT_STREAM};
 pub use results::pretty;
 use results::{failure, insufficient_scope, item, items, json_rpc_error, tool_output};
 
@@ -234,22 +234,43 @@ impl<H: HttpClient> McpClient<H> {
             req = with_standard_headers(req, &message, &self.conn.borrow().header_params);
         }
         let url = req.url.clone();
-        let res = self.http.open(req).await.map_err(|cause| unreachable("POST", &url, cause))?;
-        let ok = (200..300).contains(&res.status);
-        let session_id = res.header(SESSION_HEADER).filter(|_| method == "initialize").map(str::to_owned);
-        let mut message = match id {
-            Some(id) if ok && is_event_stream(&res) => self.stream_reply(id, method, res).await?,
-            _ => {
-                let res = res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
-                if !ok {
-                    return Err(self.refused(method, &url, had_session, &res));
+        // The POST, then any resumption of its reply stream (a GET), go through one `open`.
+        let (mut session_id, mut resuming) = (None, None::<Resume>);
+        let mut message = loop {
+            let verb = if resuming.is_some() { "GET" } else { "POST" };
+            let res = self.http.open(req).await.map_err(|cause| unreachable(verb, &url, cause))?;
+            let (ok, status) = ((200..300).contains(&res.status), res.status);
+            if resuming.is_none() && method == "initialize" {
+                session_id = res.header(SESSION_HEADER).map(str::to_owned);
+            }
+            match id {
+                Some(id) if ok && is_event_stream(&res) => {
+                    match self.stream_reply(id, method, res, resuming.as_ref()).await? {
+                        Read::Reply(message) => break message,
+                        Read::Cut(next) => {
+                            self.http.sleep(next.delay_ms()).await;
+                            let (get, _) = self.request(Method::Get, None);
+                            req = get.header("accept", EVENT_STREAM).header("last-event-id", &next.last_id);
+                            resuming = Some(next);
+                        }
+                    }
                 }
-                let Some(id) = id else {
-                    #[cfg(feature = "elicitation")]
-                    self.listen().await;
-                    return Ok(Value::Null);
-                };
-                self.whole_reply(id, method, &res)?
+                _ => {
+                    let res = res.collect().await;
+                    if resuming.is_some() {
+                        return Err(not_resumed(url, status, res));
+                    }
+                    let res = res.map_err(|cause| unreachable("POST", &url, cause))?;
+                    if !ok {
+                        return Err(self.refused(method, &url, had_session, &res));
+                    }
+                    let Some(id) = id else {
+                        #[cfg(feature = "elicitation")]
+                        self.listen().await;
+                        return Ok(Value::Null);
+                    };
+                    break self.whole_reply(id, method, &res)?;
+                }
             }
         };
         if let Some(err) = message.get("error") {
