@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::Value;
-use shared::mcp::{messages_from_body, JsonRpcRequest, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
+use shared::mcp::{messages_from_body, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
 
 use crate::elicit::ElicitationHandler;
 use crate::error::CoreError;
@@ -20,9 +20,11 @@ mod drive;
 mod reply;
 mod results;
 mod whole;
+mod write;
 use reply::{is_event_stream, not_resumed, unreachable, Read, Resume, EVENT_STREAM};
 pub use results::pretty;
 use results::{failure, insufficient_scope, item, items, json_rpc_error, tool_output};
+use write::{message_text, params};
 
 pub const CLIENT_NAME: &str = "mcp-auth-client";
 pub const CLIENT_VERSION: &str = "0.1.0";
@@ -70,16 +72,6 @@ struct Connection {
     elicitation: Option<ElicitationHandler>,
     /// The session's standing GET stream, on which the server sends its own requests.
     listener: Option<crate::sse::EventStream>,
-}
-
-/// Request params: an object of `pairs`, each value moved in (`json!` would serialize each one
-/// again, through a second serializer). One copy for any number of pairs, inserted one by one.
-fn params(pairs: &mut [(&str, Value)]) -> Value {
-    let mut map = serde_json::Map::new();
-    for (key, value) in pairs {
-        map.insert((*key).to_owned(), value.take());
-    }
-    Value::Object(map)
 }
 
 /// One MCP connection. Cheap to clone (shared state, single thread).
@@ -216,7 +208,7 @@ impl<H: HttpClient> McpClient<H> {
     /// Sends one message and reads its reply: a request's `result`, or `Null` once a
     /// notification is acknowledged (after `notifications/initialized`, the standing stream is
     /// opened). A reply to `initialize` sets the session id it carries.
-    async fn exchange(&self, method: &str, params: Option<Value>) -> Result<Value, CoreError> {
+    async fn exchange(&self, method: &str, params: Option<&Value>) -> Result<Value, CoreError> {
         // One await each for sending and for reading a whole body, whatever the message and the
         // reply: each future is laid out once.
         let id = params.is_some().then(|| {
@@ -224,14 +216,17 @@ impl<H: HttpClient> McpClient<H> {
             conn.next_id += 1;
             conn.next_id
         });
-        let message = match (id, params) {
-            (Some(id), Some(params)) => JsonRpcRequest::call(id, method, self.with_meta(params)),
-            _ => JsonRpcRequest::notification(method),
+        let with_meta;
+        let params = match params {
+            Some(p) if self.is_stateless() => {
+                with_meta = self.with_meta(p.clone());
+                Some(&with_meta)
+            }
+            other => other,
         };
-        let body = serde_json::to_string(&message).map_err(|e| CoreError::message(e.to_string()))?;
-        let (mut req, had_session) = self.request(Method::Post, Some(body));
+        let (mut req, had_session) = self.request(Method::Post, Some(message_text(id, method, params)));
         if self.is_stateless() {
-            req = with_standard_headers(req, &message, &self.conn.borrow().header_params);
+            req = with_standard_headers(req, method, params, &self.conn.borrow().header_params);
         }
         let url = req.url.clone();
         // The POST, then any resumption of its reply stream (a GET), go through one `open`.

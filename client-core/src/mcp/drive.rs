@@ -34,8 +34,9 @@ impl<H: HttpClient> McpClient<H> {
     pub async fn call(&self, method: &str, params: Value) -> Result<Value, CoreError> {
         let initializing = method == "initialize";
         // What to send next: `initialize`, its notification (no params), or the call itself.
-        let (mut step, mut next) =
-            if initializing { (Step::Initialize, None) } else { (Step::Call, Some(params.clone())) };
+        // `next` holds params other than the call's own (`initialize`'s, or a retry's).
+        let mut step = if initializing { Step::Initialize } else { Step::Call };
+        let mut next = None;
         let mut init_result = Value::Null;
         let (mut switched, mut renewed, mut rounds) = (false, false, 0);
         loop {
@@ -46,12 +47,12 @@ impl<H: HttpClient> McpClient<H> {
                 drop(conn);
                 next = Some(self.initialize_params());
             }
-            let sent = match step {
-                Step::Initialize => "initialize",
-                Step::Initialized => "notifications/initialized",
-                Step::Call => method,
+            let (sent, sent_params) = match step {
+                Step::Initialize => ("initialize", next.as_ref()),
+                Step::Initialized => ("notifications/initialized", None),
+                Step::Call => (method, Some(next.as_ref().unwrap_or(&params))),
             };
-            match self.exchange(sent, next.clone()).await {
+            match self.exchange(sent, sent_params).await {
                 Err(CoreError::JsonRpc { code: UNSUPPORTED_VERSION, .. })
                     if !switched && self.is_stateless() && self.switch_version() =>
                 {
@@ -70,7 +71,7 @@ impl<H: HttpClient> McpClient<H> {
                         }
                         Step::Initialized if initializing => return Ok(init_result),
                         Step::Initialized => {
-                            (step, next) = (Step::Call, Some(params.clone()));
+                            (step, next) = (Step::Call, None);
                             continue;
                         }
                         Step::Call => {}

@@ -12,6 +12,7 @@ use futures::future::{select, Either};
 use serde_json::Value;
 use shared::mcp::messages_from_body;
 
+use super::write::text_of;
 use super::{McpClient, WHAT};
 use crate::elicit;
 use crate::error::CoreError;
@@ -216,11 +217,6 @@ impl<H: HttpClient> McpClient<H> {
             detail: Some(excerpt(&res.text())).filter(|d| !d.is_empty()),
         })
     }
-}
-
-/// Compact JSON text, through the one writer the crate uses for bodies (`serde_json::to_string`).
-pub(super) fn text_of<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
 }
 
 fn is_response(message: &Value, id: u64) -> bool {
