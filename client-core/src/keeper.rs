@@ -197,12 +197,15 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
 
     /// Renews first when the access token expires soon (or a refresh is already under way).
     pub async fn ensure_fresh(&self) -> Result<(), CoreError> {
-        let due = self.inner.current.borrow().needs_refresh(self.inner.hooks.now_ms());
-        let running = self.inner.in_flight.borrow().is_some();
-        if due || running {
+        if self.refresh_due() {
             self.refresh().await?;
         }
         Ok(())
+    }
+
+    /// Whether the access token expires soon or a refresh is already under way.
+    fn refresh_due(&self) -> bool {
+        self.inner.current.borrow().needs_refresh(self.inner.hooks.now_ms()) || self.inner.in_flight.borrow().is_some()
     }
 
     fn access_token(&self) -> String {
@@ -216,18 +219,22 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
         F: Fn(McpClient<H>) -> Fut,
         Fut: Future<Output = Result<T, CoreError>>,
     {
-        self.ensure_fresh().await?;
-        let used = self.access_token();
-        client.set_token(&used);
-        match op(client.clone()).await {
-            Err(CoreError::Unauthorized) if self.inner.current.borrow().refresh_token.is_some() => {
-                if self.access_token() == used {
-                    self.refresh().await?;
-                }
-                client.set_token(&self.access_token());
-                op(client.clone()).await
+        // One loop with one refresh and one operation await (this body is laid out in every
+        // caller's future): renew when due, run; after a 401, renew unless another request
+        // already did, and run once more.
+        let (mut renew, mut retried) = (self.refresh_due(), false);
+        loop {
+            if renew {
+                self.refresh().await?;
             }
-            other => other,
+            let used = self.access_token();
+            client.set_token(&used);
+            match op(client.clone()).await {
+                Err(CoreError::Unauthorized) if !retried && self.inner.current.borrow().refresh_token.is_some() => {
+                    (renew, retried) = (self.access_token() == used, true);
+                }
+                other => return other,
+            }
         }
     }
 
