@@ -34,8 +34,9 @@ impl Parser {
                 break;
             }
             let skip = if self.buf[end] == b'\r' && self.buf.get(end + 1) == Some(&b'\n') { 2 } else { 1 };
-            let line: Vec<u8> = self.buf.drain(..end + skip).take(end).collect();
-            self.line(&String::from_utf8_lossy(&line));
+            let line = String::from_utf8_lossy(&self.buf[..end]).into_owned();
+            self.buf.drain(..end + skip);
+            self.line(&line);
         }
     }
 
