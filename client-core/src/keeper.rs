@@ -10,10 +10,12 @@
 //! passed on unchanged.
 
 use std::cell::{Cell, RefCell};
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use futures::future::LocalBoxFuture;
 use shared::scopes::ScopeSet;
 
 use crate::error::CoreError;
@@ -22,7 +24,57 @@ use crate::mcp::McpClient;
 use crate::scope;
 use crate::token::{self, Session};
 
-type InFlight = Shared<LocalBoxFuture<'static, Result<Session, CoreError>>>;
+type InFlight = Rc<Flight>;
+
+/// The refresh under way, awaited by every caller (single flight; smaller than futures'
+/// `Shared`, which the SPA then leaves out). Whoever awaits it drives it, with a waker that wakes
+/// every waiter: it ends even when the caller that started it has gone away.
+struct Flight {
+    work: RefCell<Option<LocalBoxFuture<'static, Result<Session, CoreError>>>>,
+    done: RefCell<Option<Result<Session, CoreError>>>,
+    waiters: Arc<Waiters>,
+}
+
+#[derive(Default)]
+struct Waiters(Mutex<Vec<Waker>>);
+
+impl Wake for Waiters {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let waiting = self.0.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default();
+        waiting.into_iter().for_each(Waker::wake);
+    }
+}
+
+impl Flight {
+    fn poll(&self, cx: &mut Context<'_>) -> Poll<Result<Session, CoreError>> {
+        if let Some(done) = &*self.done.borrow() {
+            return Poll::Ready(done.clone());
+        }
+        if let Ok(mut waiting) = self.waiters.0.lock() {
+            if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                waiting.push(cx.waker().clone());
+            }
+        }
+        let Ok(mut work) = self.work.try_borrow_mut() else { return Poll::Pending };
+        let Some(running) = work.as_mut() else { return Poll::Pending };
+        let waker = Waker::from(self.waiters.clone());
+        let Poll::Ready(result) = running.as_mut().poll(&mut Context::from_waker(&waker)) else {
+            return Poll::Pending;
+        };
+        *work = None;
+        self.done.replace(Some(result.clone()));
+        self.waiters.wake_by_ref();
+        Poll::Ready(result)
+    }
+
+    async fn wait(&self) -> Result<Session, CoreError> {
+        poll_fn(|cx| self.poll(cx)).await
+    }
+}
 
 /// What happened to the session, for the caller to persist or show.
 pub enum Change<'a> {
@@ -102,7 +154,7 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
             Some(pending) => pending,
             None => self.start(),
         };
-        pending.await
+        pending.wait().await
     }
 
     fn start(&self) -> InFlight {
@@ -112,13 +164,14 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
             keeper.inner.in_flight.replace(None);
             result
         });
-        let shared = work.shared();
-        self.inner.in_flight.replace(Some(shared.clone()));
-        let driver = shared.clone();
+        let flight =
+            Rc::new(Flight { work: RefCell::new(Some(work)), done: RefCell::new(None), waiters: Arc::default() });
+        self.inner.in_flight.replace(Some(flight.clone()));
+        let driver = flight.clone();
         self.inner.hooks.spawn(Box::pin(async move {
-            let _ = driver.await;
+            let _ = driver.wait().await;
         }));
-        shared
+        flight
     }
 
     async fn rotate(&self) -> Result<Session, CoreError> {
@@ -144,12 +197,15 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
 
     /// Renews first when the access token expires soon (or a refresh is already under way).
     pub async fn ensure_fresh(&self) -> Result<(), CoreError> {
-        let due = self.inner.current.borrow().needs_refresh(self.inner.hooks.now_ms());
-        let running = self.inner.in_flight.borrow().is_some();
-        if due || running {
+        if self.refresh_due() {
             self.refresh().await?;
         }
         Ok(())
+    }
+
+    /// Whether the access token expires soon or a refresh is already under way.
+    fn refresh_due(&self) -> bool {
+        self.inner.current.borrow().needs_refresh(self.inner.hooks.now_ms()) || self.inner.in_flight.borrow().is_some()
     }
 
     fn access_token(&self) -> String {
@@ -163,18 +219,22 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
         F: Fn(McpClient<H>) -> Fut,
         Fut: Future<Output = Result<T, CoreError>>,
     {
-        self.ensure_fresh().await?;
-        let used = self.access_token();
-        client.set_token(&used);
-        match op(client.clone()).await {
-            Err(CoreError::Unauthorized) if self.inner.current.borrow().refresh_token.is_some() => {
-                if self.access_token() == used {
-                    self.refresh().await?;
-                }
-                client.set_token(&self.access_token());
-                op(client.clone()).await
+        // One loop with one refresh and one operation await (this body is laid out in every
+        // caller's future): renew when due, run; after a 401, renew unless another request
+        // already did, and run once more.
+        let (mut renew, mut retried) = (self.refresh_due(), false);
+        loop {
+            if renew {
+                self.refresh().await?;
             }
-            other => other,
+            let used = self.access_token();
+            client.set_token(&used);
+            match op(client.clone()).await {
+                Err(CoreError::Unauthorized) if !retried && self.inner.current.borrow().refresh_token.is_some() => {
+                    (renew, retried) = (self.access_token() == used, true);
+                }
+                other => return other,
+            }
         }
     }
 
@@ -214,7 +274,7 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
         self.inner.closed.set(true);
         let running = self.inner.in_flight.borrow().clone();
         if let Some(pending) = running {
-            let _ = pending.await;
+            let _ = pending.wait().await;
         }
         self.session()
     }

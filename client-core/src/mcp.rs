@@ -8,8 +8,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde_json::{json, Value};
-use shared::mcp::{messages_from_body, JsonRpcRequest, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
+use serde_json::Value;
+use shared::mcp::{messages_from_body, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
 
 use crate::elicit::ElicitationHandler;
 use crate::error::CoreError;
@@ -20,9 +20,11 @@ mod drive;
 mod reply;
 mod results;
 mod whole;
-use reply::{is_event_stream, unreachable};
+mod write;
+use reply::{is_event_stream, not_resumed, unreachable, Read, Resume, EVENT_STREAM};
 pub use results::pretty;
 use results::{failure, insufficient_scope, item, items, json_rpc_error, tool_output};
+use write::{message_text, params};
 
 pub const CLIENT_NAME: &str = "mcp-auth-client";
 pub const CLIENT_VERSION: &str = "0.1.0";
@@ -130,12 +132,12 @@ impl<H: HttpClient> McpClient<H> {
         self
     }
 
-    /// The client capabilities this client declares.
-    fn capabilities(&self) -> Value {
+    /// The client capabilities this client declares, as JSON text.
+    fn capabilities_text(&self) -> &'static str {
         if self.handler().is_some() {
-            json!({ "elicitation": { "form": {} } })
+            r#"{"elicitation":{"form":{}}}"#
         } else {
-            json!({})
+            "{}"
         }
     }
 
@@ -206,7 +208,7 @@ impl<H: HttpClient> McpClient<H> {
     /// Sends one message and reads its reply: a request's `result`, or `Null` once a
     /// notification is acknowledged (after `notifications/initialized`, the standing stream is
     /// opened). A reply to `initialize` sets the session id it carries.
-    async fn exchange(&self, method: &str, params: Option<Value>) -> Result<Value, CoreError> {
+    async fn exchange(&self, method: &str, params: Option<&Value>) -> Result<Value, CoreError> {
         // One await each for sending and for reading a whole body, whatever the message and the
         // reply: each future is laid out once.
         let id = params.is_some().then(|| {
@@ -214,31 +216,56 @@ impl<H: HttpClient> McpClient<H> {
             conn.next_id += 1;
             conn.next_id
         });
-        let message = match (id, params) {
-            (Some(id), Some(params)) => JsonRpcRequest::call(id, method, self.with_meta(params)),
-            _ => JsonRpcRequest::notification(method),
+        let with_meta;
+        let params = match params {
+            Some(p) if self.is_stateless() => {
+                with_meta = self.with_meta(p.clone());
+                Some(&with_meta)
+            }
+            other => other,
         };
-        let body = serde_json::to_string(&message).map_err(|e| CoreError::message(e.to_string()))?;
-        let (mut req, had_session) = self.request(Method::Post, Some(body));
+        let (mut req, had_session) = self.request(Method::Post, Some(message_text(id, method, params)));
         if self.is_stateless() {
-            req = with_standard_headers(req, &message, &self.conn.borrow().header_params);
+            req = with_standard_headers(req, method, params, &self.conn.borrow().header_params);
         }
         let url = req.url.clone();
-        let res = self.http.open(req).await.map_err(|cause| unreachable("POST", &url, cause))?;
-        let ok = (200..300).contains(&res.status);
-        let session_id = res.header(SESSION_HEADER).filter(|_| method == "initialize").map(str::to_owned);
-        let mut message = match id {
-            Some(id) if ok && is_event_stream(&res) => self.stream_reply(id, method, res).await?,
-            _ => {
-                let res = res.collect().await.map_err(|cause| unreachable("POST", &url, cause))?;
-                if !ok {
-                    return Err(self.refused(method, &url, had_session, &res));
+        // The POST, then any resumption of its reply stream (a GET), go through one `open`.
+        let (mut session_id, mut resuming) = (None, None::<Resume>);
+        let mut message = loop {
+            let verb = if resuming.is_some() { "GET" } else { "POST" };
+            let res = self.http.open(req).await.map_err(|cause| unreachable(verb, &url, cause))?;
+            let (ok, status) = ((200..300).contains(&res.status), res.status);
+            if resuming.is_none() && method == "initialize" {
+                session_id = res.header(SESSION_HEADER).map(str::to_owned);
+            }
+            match id {
+                Some(id) if ok && is_event_stream(&res) => {
+                    match self.stream_reply(id, method, res, resuming.as_ref()).await? {
+                        Read::Reply(message) => break message,
+                        Read::Cut(next) => {
+                            self.http.sleep(next.delay_ms()).await;
+                            let (get, _) = self.request(Method::Get, None);
+                            req = get.header("accept", EVENT_STREAM).header("last-event-id", &next.last_id);
+                            resuming = Some(next);
+                        }
+                    }
                 }
-                let Some(id) = id else {
-                    self.listen().await;
-                    return Ok(Value::Null);
-                };
-                self.whole_reply(id, method, &res)?
+                _ => {
+                    let res = res.collect().await;
+                    if resuming.is_some() {
+                        return Err(not_resumed(url, status, res));
+                    }
+                    let res = res.map_err(|cause| unreachable("POST", &url, cause))?;
+                    if !ok {
+                        return Err(self.refused(method, &url, had_session, &res));
+                    }
+                    let Some(id) = id else {
+                        #[cfg(feature = "elicitation")]
+                        self.listen().await;
+                        return Ok(Value::Null);
+                    };
+                    break self.whole_reply(id, method, &res)?;
+                }
             }
         };
         if let Some(err) = message.get("error") {
@@ -258,7 +285,7 @@ impl<H: HttpClient> McpClient<H> {
         if !self.is_stateless() {
             return params;
         }
-        let capabilities = self.capabilities();
+        let capabilities = serde_json::from_str(self.capabilities_text()).unwrap_or_default();
         let version = self.conn.borrow().stateless.clone().unwrap_or_default();
         crate::stateless::with_meta(params, &version, &capabilities)
     }
@@ -298,24 +325,24 @@ impl<H: HttpClient> McpClient<H> {
     }
 
     pub async fn list_tools(&self) -> Result<Vec<Item>, CoreError> {
-        let result = self.call("tools/list", json!({})).await?;
+        let result = self.call("tools/list", params(&mut [])).await?;
         Ok(items(&result, "tools").map(|t| item(t, "name", "description")).collect())
     }
 
     /// `tools/call`; returns the result as text (structured content preferred, pretty JSON).
     pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<String, CoreError> {
-        let result = self.call("tools/call", json!({ "name": name, "arguments": arguments })).await?;
+        let result = self.call("tools/call", params(&mut [("name", name.into()), ("arguments", arguments)])).await?;
         tool_output(name, &result)
     }
 
     pub async fn list_resources(&self) -> Result<Vec<Item>, CoreError> {
-        let result = self.call("resources/list", json!({})).await?;
+        let result = self.call("resources/list", params(&mut [])).await?;
         Ok(items(&result, "resources").map(|r| item(r, "uri", "name")).collect())
     }
 
     /// `resources/read`; returns the text of the first content, pretty-printed when JSON.
     pub async fn read_resource(&self, uri: &str) -> Result<String, CoreError> {
-        let result = self.call("resources/read", json!({ "uri": uri })).await?;
+        let result = self.call("resources/read", params(&mut [("uri", uri.into())])).await?;
         result["contents"][0]["text"]
             .as_str()
             .map(pretty)
@@ -323,13 +350,13 @@ impl<H: HttpClient> McpClient<H> {
     }
 
     pub async fn list_prompts(&self) -> Result<Vec<Item>, CoreError> {
-        let result = self.call("prompts/list", json!({})).await?;
+        let result = self.call("prompts/list", params(&mut [])).await?;
         Ok(items(&result, "prompts").map(|p| item(p, "name", "description")).collect())
     }
 
     /// `prompts/get`; returns the result (its `messages`) as pretty JSON.
     pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<String, CoreError> {
-        let result = self.call("prompts/get", json!({ "name": name, "arguments": arguments })).await?;
+        let result = self.call("prompts/get", params(&mut [("name", name.into()), ("arguments", arguments)])).await?;
         Ok(serde_json::to_string_pretty(&result).unwrap_or_default())
     }
 

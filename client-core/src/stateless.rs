@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
-use shared::mcp::JsonRpcRequest;
 
 use crate::http::HttpRequest;
 use crate::mcp::{CLIENT_NAME, CLIENT_VERSION};
@@ -36,24 +35,25 @@ pub(crate) fn with_meta(params: Value, version: &str, capabilities: &Value) -> V
 /// tool in `header_params` (from [`header_params`]) gets its `Mcp-Param-*` headers.
 pub(crate) fn with_standard_headers(
     mut req: HttpRequest,
-    message: &JsonRpcRequest,
+    method: &str,
+    params: Option<&Value>,
     header_params: &BTreeMap<String, Vec<(String, String)>>,
 ) -> HttpRequest {
-    req = req.header("mcp-method", &message.method);
-    if message.method == "tools/call" {
-        let params = message.params.as_ref().unwrap_or(&Value::Null);
+    req = req.header("mcp-method", method);
+    if method == "tools/call" {
+        let params = params.unwrap_or(&Value::Null);
         if let Some(mapping) = params["name"].as_str().and_then(|n| header_params.get(n)) {
             for (name, value) in param_headers(mapping, &params["arguments"]) {
                 req = req.header(&name, &value);
             }
         }
     }
-    let field = match message.method.as_str() {
+    let field = match method {
         "tools/call" | "prompts/get" => "name",
         "resources/read" | "resources/subscribe" | "resources/unsubscribe" => "uri",
         _ => return req,
     };
-    let name = message.params.as_ref().and_then(|p| p.get(field)).and_then(Value::as_str);
+    let name = params.and_then(|p| p.get(field)).and_then(Value::as_str);
     match name.filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic() || b == b' ')) {
         Some(n) => req.header("mcp-name", n),
         None => req,
@@ -140,20 +140,14 @@ mod tests {
 
     #[test]
     fn standard_headers_mirror_method_and_name() {
-        let call = JsonRpcRequest::call(1, "tools/call", json!({"name": "test-tool"}));
-        let req = with_standard_headers(HttpRequest::get("http://x"), &call, &BTreeMap::new());
+        let headers = |method: &str, params: Value| {
+            with_standard_headers(HttpRequest::get("http://x"), method, Some(&params), &BTreeMap::new())
+        };
+        let req = headers("tools/call", json!({"name": "test-tool"}));
         assert_eq!(req.header_value("mcp-method"), Some("tools/call"));
         assert_eq!(req.header_value("mcp-name"), Some("test-tool"));
-        let list = JsonRpcRequest::call(2, "tools/list", json!({}));
-        assert_eq!(
-            with_standard_headers(HttpRequest::get("http://x"), &list, &BTreeMap::new()).header_value("mcp-name"),
-            None
-        );
-        let odd = JsonRpcRequest::call(3, "tools/call", json!({"name": "t\nX-Evil: 1"}));
-        assert_eq!(
-            with_standard_headers(HttpRequest::get("http://x"), &odd, &BTreeMap::new()).header_value("mcp-name"),
-            None
-        );
+        assert_eq!(headers("tools/list", json!({})).header_value("mcp-name"), None);
+        assert_eq!(headers("tools/call", json!({"name": "t\nX-Evil: 1"})).header_value("mcp-name"), None);
     }
 
     #[test]

@@ -9,6 +9,8 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use futures::FutureExt as _;
+
 use client_core::authorize::CallbackParams;
 use client_core::flow::{self, LoginContext};
 use client_core::identity::NoStore;
@@ -66,6 +68,24 @@ async fn concurrent_refreshes_share_one_token_request() {
     assert_eq!((keeper.renewals(), *hooks.renewed.borrow()), (1, 1));
     // The refresh token rotated: the next refresh works with the new one.
     keeper.refresh().await.unwrap();
+}
+
+/// The single flight does not depend on the caller that started it: that caller polls once and
+/// goes away, and the callers still waiting drive the same refresh to its end.
+#[tokio::test]
+async fn a_refresh_whose_starter_went_away_is_finished_by_the_other_callers() {
+    let fake = Fake::start(Config::default()).await;
+    let session = login_with(&fake, None, &Steps::default()).await;
+    let keeper = TokenKeeper::new(Rc::new(Reqwest::new()), session, Hooks::default());
+    let mut starter = Box::pin(keeper.refresh());
+    assert!(starter.as_mut().now_or_never().is_none(), "the token request is under way");
+    let waiters = futures::future::join_all((0..RACERS).map(|_| keeper.refresh()));
+    drop(starter);
+    let all = waiters.await;
+    assert!(all.iter().all(Result::is_ok), "{all:?}");
+    let refreshes = fake.token_requests().iter().filter(|r| r["grant_type"] == "refresh_token").count();
+    assert_eq!(refreshes, 1, "the started refresh was finished, not begun again");
+    assert_eq!(keeper.renewals(), 1);
 }
 
 #[tokio::test]

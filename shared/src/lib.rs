@@ -12,4 +12,5 @@ pub mod mcp;
 pub mod oauth;
 pub mod pkce;
 pub mod scopes;
+pub mod sse;
 pub mod urls;

@@ -62,21 +62,10 @@ pub struct JsonRpcResponse {
 #[must_use]
 pub fn messages_from_body(content_type: &str, body: &str) -> Vec<Value> {
     if content_type.starts_with("text/event-stream") {
-        let mut out = Vec::new();
-        for event in body.split("\n\n") {
-            let data: Vec<&str> = event
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(|d| d.strip_prefix(' ').unwrap_or(d))
-                .collect();
-            if data.is_empty() {
-                continue;
-            }
-            if let Ok(v) = serde_json::from_str(&data.join("\n")) {
-                out.push(v);
-            }
-        }
-        out
+        let mut parser = crate::sse::Parser::default();
+        parser.feed(body.as_bytes());
+        parser.feed(b"\n\n");
+        std::iter::from_fn(|| parser.pop()).filter_map(|e| serde_json::from_str(&e.data).ok()).collect()
     } else {
         match serde_json::from_str::<Value>(body) {
             Ok(Value::Array(items)) => items,
@@ -184,5 +173,14 @@ mod tests {
         let json = messages_from_body("application/json", r#"{"jsonrpc":"2.0","id":2,"result":{}}"#);
         assert_eq!(json[0]["id"], 2);
         assert!(messages_from_body("application/json", "not json").is_empty());
+    }
+
+    /// A whole SSE body is read by the same parser as a live stream: CRLF line endings, data
+    /// split over lines, and a last event without its blank line all count.
+    #[test]
+    fn a_whole_sse_body_follows_the_event_stream_rules() {
+        let sse = "retry: 10\r\ndata: {\"id\":1,\r\ndata: \"result\":{}}\r\n\r\n:c\r\ndata: {\"id\":2,\"result\":{}}";
+        let ids: Vec<Value> = messages_from_body("text/event-stream", sse).iter().map(|m| m["id"].clone()).collect();
+        assert_eq!(ids, [1, 2]);
     }
 }

@@ -2,7 +2,7 @@
 //! `McpClient::exchange` in a loop whose steps (initialize, its notification, the call, an
 //! input round, a version switch, a session renewal) are data, not async bodies of their own.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::mcp::PROTOCOL_VERSION;
 
 use super::{McpClient, CLIENT_NAME, CLIENT_VERSION};
@@ -34,8 +34,9 @@ impl<H: HttpClient> McpClient<H> {
     pub async fn call(&self, method: &str, params: Value) -> Result<Value, CoreError> {
         let initializing = method == "initialize";
         // What to send next: `initialize`, its notification (no params), or the call itself.
-        let (mut step, mut next) =
-            if initializing { (Step::Initialize, None) } else { (Step::Call, Some(params.clone())) };
+        // `next` holds params other than the call's own (`initialize`'s, or a retry's).
+        let mut step = if initializing { Step::Initialize } else { Step::Call };
+        let mut next = None;
         let mut init_result = Value::Null;
         let (mut switched, mut renewed, mut rounds) = (false, false, 0);
         loop {
@@ -44,18 +45,14 @@ impl<H: HttpClient> McpClient<H> {
                 conn.session_id = None;
                 conn.protocol_version = None;
                 drop(conn);
-                next = Some(json!({
-                    "protocolVersion": PROTOCOL_VERSION,
-                    "capabilities": self.capabilities(),
-                    "clientInfo": { "name": CLIENT_NAME, "version": CLIENT_VERSION },
-                }));
+                next = Some(self.initialize_params());
             }
-            let sent = match step {
-                Step::Initialize => "initialize",
-                Step::Initialized => "notifications/initialized",
-                Step::Call => method,
+            let (sent, sent_params) = match step {
+                Step::Initialize => ("initialize", next.as_ref()),
+                Step::Initialized => ("notifications/initialized", None),
+                Step::Call => (method, Some(next.as_ref().unwrap_or(&params))),
             };
-            match self.exchange(sent, next.clone()).await {
+            match self.exchange(sent, sent_params).await {
                 Err(CoreError::JsonRpc { code: UNSUPPORTED_VERSION, .. })
                     if !switched && self.is_stateless() && self.switch_version() =>
                 {
@@ -74,7 +71,7 @@ impl<H: HttpClient> McpClient<H> {
                         }
                         Step::Initialized if initializing => return Ok(init_result),
                         Step::Initialized => {
-                            (step, next) = (Step::Call, Some(params.clone()));
+                            (step, next) = (Step::Call, None);
                             continue;
                         }
                         Step::Call => {}
@@ -94,6 +91,15 @@ impl<H: HttpClient> McpClient<H> {
                 }
             }
         }
+    }
+
+    /// `initialize`'s params, read from text: one parse instead of a JSON tree built in code.
+    fn initialize_params(&self) -> Value {
+        let capabilities = self.capabilities_text();
+        let text = format!(
+            r#"{{"protocolVersion":"{PROTOCOL_VERSION}","capabilities":{capabilities},"clientInfo":{{"name":"{CLIENT_NAME}","version":"{CLIENT_VERSION}"}}}}"#
+        );
+        serde_json::from_str(&text).unwrap_or_default()
     }
 
     /// The answers to one round of SEP-2322 input requests, by key.

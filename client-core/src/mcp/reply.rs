@@ -4,12 +4,15 @@
 //! `Last-Event-ID` (SEP-1699). Meanwhile the session's standing GET stream ([`McpClient::listen`])
 //! is read too, for requests the server sends outside any request (such as an elicitation).
 
+#[cfg(feature = "elicitation")]
 use std::pin::pin;
 
+#[cfg(feature = "elicitation")]
 use futures::future::{select, Either};
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::mcp::messages_from_body;
 
+use super::write::text_of;
 use super::{McpClient, WHAT};
 use crate::elicit;
 use crate::error::CoreError;
@@ -21,24 +24,61 @@ use crate::wire::excerpt;
 const MAX_RESUMES: u32 = 5;
 /// The delay before resuming when the server gave no `retry` hint.
 const DEFAULT_RETRY_MS: u64 = 1000;
-const EVENT_STREAM: &str = "text/event-stream";
+pub(super) const EVENT_STREAM: &str = "text/event-stream";
 
 pub(super) fn unreachable(method: &str, url: &str, cause: TransportError) -> CoreError {
     CoreError::Unreachable { what: WHAT.into(), method: method.into(), url: url.into(), cause }
+}
+
+/// The error for a resumption answered with something other than a 2xx event stream.
+pub(super) fn not_resumed(url: String, status: u16, res: Result<HttpResponse, TransportError>) -> CoreError {
+    let body = res.map(|r| excerpt(&r.text())).unwrap_or_default();
+    CoreError::Status {
+        what: WHAT.into(),
+        method: "GET".into(),
+        url,
+        expected: "an event stream to resume".into(),
+        got: status,
+        detail: Some(body).filter(|d| !d.is_empty()),
+    }
 }
 
 pub(super) fn is_event_stream(res: &StreamingResponse) -> bool {
     res.header("content-type").unwrap_or_default().starts_with(EVENT_STREAM)
 }
 
+/// Where to resume a reply stream that ended early: a GET with `Last-Event-ID` (SEP-1699),
+/// after the `retry` hint.
+pub(super) struct Resume {
+    pub(super) last_id: String,
+    pub(super) retry_ms: Option<u64>,
+    /// Which resumption this is (at most [`MAX_RESUMES`]).
+    count: u32,
+}
+
+impl Resume {
+    pub(super) fn delay_ms(&self) -> u64 {
+        self.retry_ms.unwrap_or(DEFAULT_RETRY_MS)
+    }
+}
+
+/// How a reply stream ended: with the response, or cut where it can be resumed.
+pub(super) enum Read {
+    Reply(Value),
+    Cut(Resume),
+}
+
 enum Next {
     Reply(Result<Option<Event>, TransportError>),
+    /// Only read with the `elicitation` feature (the standing stream).
+    #[cfg_attr(not(feature = "elicitation"), allow(dead_code))]
     Listener(Result<Option<Event>, TransportError>),
 }
 
 impl<H: HttpClient> McpClient<H> {
     /// Opens the session's standing GET stream when the client has something to answer there
     /// (elicitation); a server without one (405) or any failure leaves the client without it.
+    #[cfg(feature = "elicitation")]
     pub(super) async fn listen(&self) {
         if self.handler().is_none() || self.conn.borrow().session_id.is_none() {
             return;
@@ -63,11 +103,24 @@ impl<H: HttpClient> McpClient<H> {
         })
     }
 
-    /// The JSON-RPC response with `id` in the event stream `res` replying to `method`.
-    pub(super) async fn stream_reply(&self, id: u64, method: &str, res: StreamingResponse) -> Result<Value, CoreError> {
+    /// The JSON-RPC response with `id` in the event stream `res` replying to `method`, or where
+    /// to resume it when it ended early (`from`: the resumption this stream answers, if any).
+    pub(super) async fn stream_reply(
+        &self,
+        id: u64,
+        method: &str,
+        res: StreamingResponse,
+        from: Option<&Resume>,
+    ) -> Result<Read, CoreError> {
+        let mut stream = EventStream::new(res.body);
+        // A resumed stream goes on from where the last one was (its id and `retry` hint).
+        if let Some(from) = from {
+            stream.parser.last_event_id = Some(from.last_id.clone());
+            stream.parser.retry_ms = from.retry_ms;
+        }
         // Only a client with elicitation opens a standing stream.
         let mut listener = if cfg!(feature = "elicitation") { self.conn.borrow_mut().listener.take() } else { None };
-        let result = self.read_stream(id, method, EventStream::new(res.body), &mut listener).await;
+        let result = self.read_stream(id, method, stream, from.map_or(0, |f| f.count), &mut listener).await;
         if listener.is_some() && self.conn.borrow().listener.is_none() {
             self.conn.borrow_mut().listener = listener;
         }
@@ -79,10 +132,12 @@ impl<H: HttpClient> McpClient<H> {
         id: u64,
         method: &str,
         mut stream: EventStream,
+        resumes: u32,
         listener: &mut Option<EventStream>,
-    ) -> Result<Value, CoreError> {
-        let mut resumes = 0;
+    ) -> Result<Read, CoreError> {
         loop {
+            // Only a client with elicitation has a standing stream to read alongside.
+            #[cfg(feature = "elicitation")]
             let next = match listener.as_mut() {
                 Some(l) => match select(pin!(stream.next_event()), pin!(l.next_event())).await {
                     Either::Left((e, _)) => Next::Reply(e),
@@ -90,6 +145,8 @@ impl<H: HttpClient> McpClient<H> {
                 },
                 None => Next::Reply(stream.next_event().await),
             };
+            #[cfg(not(feature = "elicitation"))]
+            let next = Next::Reply(stream.next_event().await);
             // One `on_event` await for both streams.
             let (event, want) = match next {
                 Next::Listener(Ok(Some(event))) => (event, None),
@@ -107,40 +164,13 @@ impl<H: HttpClient> McpClient<H> {
                     if resumes == MAX_RESUMES {
                         return Err(self.no_response(method, cut));
                     }
-                    resumes += 1;
-                    let retry_ms = stream.parser.retry_ms;
-                    self.http.sleep(retry_ms.unwrap_or(DEFAULT_RETRY_MS)).await;
-                    stream = self.resume(&last_id).await?;
-                    stream.parser.retry_ms = stream.parser.retry_ms.or(retry_ms);
-                    stream.parser.last_event_id = Some(last_id);
-                    continue;
+                    return Ok(Read::Cut(Resume { last_id, retry_ms: stream.parser.retry_ms, count: resumes + 1 }));
                 }
             };
             if let Some(response) = self.on_event(&event, want).await? {
-                return Ok(response);
+                return Ok(Read::Reply(response));
             }
         }
-    }
-
-    /// GET with `Last-Event-ID`: the server replays what followed that event.
-    async fn resume(&self, last_event_id: &str) -> Result<EventStream, CoreError> {
-        let (req, _) = self.request(Method::Get, None);
-        let req = req.header("accept", EVENT_STREAM).header("last-event-id", last_event_id);
-        let url = req.url.clone();
-        let res = self.http.open(req).await.map_err(|cause| unreachable("GET", &url, cause))?;
-        if !(200..300).contains(&res.status) || !is_event_stream(&res) {
-            let status = res.status;
-            let body = res.collect().await.map(|r| excerpt(&r.text())).unwrap_or_default();
-            return Err(CoreError::Status {
-                what: WHAT.into(),
-                method: "GET".into(),
-                url,
-                expected: "an event stream to resume".into(),
-                got: status,
-                detail: Some(body).filter(|d| !d.is_empty()),
-            });
-        }
-        Ok(EventStream::new(res.body))
     }
 
     fn no_response(&self, method: &str, cut: Option<String>) -> CoreError {
@@ -158,19 +188,21 @@ impl<H: HttpClient> McpClient<H> {
             return Ok(None);
         };
         let handler = self.handler();
+        // Written as text, keys in the order a `Value` would give them: no JSON tree to build.
+        let id = text_of(request_id);
         let reply = match elicit::answer(method, &message["params"], handler.as_ref()) {
-            Ok(result) => json!({ "jsonrpc": "2.0", "id": request_id, "result": result }),
+            Ok(result) => format!(r#"{{"id":{id},"jsonrpc":"2.0","result":{}}}"#, text_of(&result)),
             Err((code, text)) => {
-                json!({ "jsonrpc": "2.0", "id": request_id, "error": { "code": code, "message": text } })
+                format!(r#"{{"error":{{"code":{code},"message":{}}},"id":{id},"jsonrpc":"2.0"}}"#, text_of(&text))
             }
         };
-        self.send_reply(&reply).await?;
+        self.send_reply(reply).await?;
         Ok(None)
     }
 
     /// POSTs the client's response to a server request (the server acknowledges with a 202).
-    async fn send_reply(&self, reply: &Value) -> Result<(), CoreError> {
-        let (req, _) = self.request(Method::Post, Some(reply.to_string()));
+    async fn send_reply(&self, reply: String) -> Result<(), CoreError> {
+        let (req, _) = self.request(Method::Post, Some(reply));
         let url = req.url.clone();
         let res = self.http.send(req).await.map_err(|cause| unreachable("POST", &url, cause))?;
         if res.is_success() {

@@ -3,9 +3,9 @@
 //! `structuredContent` and `isError` as they came. `McpClient`'s `call_tool` and friends give
 //! the text only, which is what the CLI prints.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::McpClient;
+use super::{params, McpClient};
 use crate::error::CoreError;
 use crate::http::HttpClient;
 
@@ -19,8 +19,8 @@ impl<H: HttpClient> McpClient<H> {
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let params = match &cursor {
-                Some(c) => json!({ "cursor": c }),
-                None => json!({}),
+                Some(c) => params(&mut [("cursor", c.as_str().into())]),
+                None => params(&mut []),
             };
             let result = self.call(method, params).await?;
             all.extend(result[key].as_array().into_iter().flatten().cloned());
@@ -34,16 +34,16 @@ impl<H: HttpClient> McpClient<H> {
 
     /// `tools/call`, the whole result (an `isError: true` result is a result, not an error).
     pub async fn call_tool_result(&self, name: &str, arguments: Value) -> Result<Value, CoreError> {
-        self.call("tools/call", json!({ "name": name, "arguments": arguments })).await
+        self.call("tools/call", params(&mut [("name", name.into()), ("arguments", arguments)])).await
     }
 
     /// `resources/read`, the whole result (`contents`: text or base64 blobs).
     pub async fn read_resource_result(&self, uri: &str) -> Result<Value, CoreError> {
-        self.call("resources/read", json!({ "uri": uri })).await
+        self.call("resources/read", params(&mut [("uri", uri.into())])).await
     }
 
     /// `prompts/get` with string arguments, the whole result (`messages`).
     pub async fn get_prompt_result(&self, name: &str, arguments: Value) -> Result<Value, CoreError> {
-        self.call("prompts/get", json!({ "name": name, "arguments": arguments })).await
+        self.call("prompts/get", params(&mut [("name", name.into()), ("arguments", arguments)])).await
     }
 }
