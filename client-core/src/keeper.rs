@@ -10,12 +10,10 @@
 //! passed on unchanged.
 
 use std::cell::{Cell, RefCell};
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
 
-use futures::future::LocalBoxFuture;
+use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use shared::scopes::ScopeSet;
 
 use crate::error::CoreError;
@@ -24,57 +22,7 @@ use crate::mcp::McpClient;
 use crate::scope;
 use crate::token::{self, Session};
 
-type InFlight = Rc<Flight>;
-
-/// The refresh under way, awaited by every caller (single flight; smaller than futures'
-/// `Shared`, which the SPA then leaves out). Whoever awaits it drives it, with a waker that wakes
-/// every waiter: it ends even when the caller that started it has gone away.
-struct Flight {
-    work: RefCell<Option<LocalBoxFuture<'static, Result<Session, CoreError>>>>,
-    done: RefCell<Option<Result<Session, CoreError>>>,
-    waiters: Arc<Waiters>,
-}
-
-#[derive(Default)]
-struct Waiters(Mutex<Vec<Waker>>);
-
-impl Wake for Waiters {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        let waiting = self.0.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default();
-        waiting.into_iter().for_each(Waker::wake);
-    }
-}
-
-impl Flight {
-    fn poll(&self, cx: &mut Context<'_>) -> Poll<Result<Session, CoreError>> {
-        if let Some(done) = &*self.done.borrow() {
-            return Poll::Ready(done.clone());
-        }
-        if let Ok(mut waiting) = self.waiters.0.lock() {
-            if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
-                waiting.push(cx.waker().clone());
-            }
-        }
-        let Ok(mut work) = self.work.try_borrow_mut() else { return Poll::Pending };
-        let Some(running) = work.as_mut() else { return Poll::Pending };
-        let waker = Waker::from(self.waiters.clone());
-        let Poll::Ready(result) = running.as_mut().poll(&mut Context::from_waker(&waker)) else {
-            return Poll::Pending;
-        };
-        *work = None;
-        self.done.replace(Some(result.clone()));
-        self.waiters.wake_by_ref();
-        Poll::Ready(result)
-    }
-
-    async fn wait(&self) -> Result<Session, CoreError> {
-        poll_fn(|cx| self.poll(cx)).await
-    }
-}
+type InFlight = Shared<LocalBoxFuture<'static, Result<Session, CoreError>>>;
 
 /// What happened to the session, for the caller to persist or show.
 pub enum Change<'a> {
@@ -154,7 +102,7 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
             Some(pending) => pending,
             None => self.start(),
         };
-        pending.wait().await
+        pending.await
     }
 
     fn start(&self) -> InFlight {
@@ -164,14 +112,13 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
             keeper.inner.in_flight.replace(None);
             result
         });
-        let flight =
-            Rc::new(Flight { work: RefCell::new(Some(work)), done: RefCell::new(None), waiters: Arc::default() });
-        self.inner.in_flight.replace(Some(flight.clone()));
-        let driver = flight.clone();
+        let shared = work.shared();
+        self.inner.in_flight.replace(Some(shared.clone()));
+        let driver = shared.clone();
         self.inner.hooks.spawn(Box::pin(async move {
-            let _ = driver.wait().await;
+            let _ = driver.await;
         }));
-        flight
+        shared
     }
 
     async fn rotate(&self) -> Result<Session, CoreError> {
@@ -274,7 +221,7 @@ impl<H: HttpClient + 'static> TokenKeeper<H> {
         self.inner.closed.set(true);
         let running = self.inner.in_flight.borrow().clone();
         if let Some(pending) = running {
-            let _ = pending.wait().await;
+            let _ = pending.await;
         }
         self.session()
     }

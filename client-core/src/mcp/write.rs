@@ -13,15 +13,12 @@ pub(super) fn params(pairs: &mut [(&str, Value)]) -> Value {
 }
 
 /// A JSON-RPC request (or, without an id, a notification) as text, byte for byte what
-/// `shared::mcp::JsonRpcRequest` serializes to, without building one.
+/// `shared::mcp::JsonRpcRequest` serializes to (absent members left out), without building one.
 #[inline(always)] // Laid out in `exchange` (a call of its own cost more bytes).
 pub(super) fn message_text(id: Option<u64>, method: &str, params: Option<&Value>) -> String {
-    match (id, params) {
-        (Some(id), Some(params)) => {
-            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":{},"params":{}}}"#, text_of(method), text_of(params))
-        }
-        _ => format!(r#"{{"jsonrpc":"2.0","method":{}}}"#, text_of(method)),
-    }
+    let id = id.map(|id| format!(r#","id":{id}"#)).unwrap_or_default();
+    let params = params.map(|p| format!(r#","params":{}"#, text_of(p))).unwrap_or_default();
+    format!(r#"{{"jsonrpc":"2.0"{id},"method":{}{params}}}"#, text_of(method))
 }
 
 /// Compact JSON text, through the one writer the crate uses for bodies (`serde_json::to_string`).
@@ -48,6 +45,15 @@ mod tests {
         assert_eq!(
             message_text(None, "notifications/initialized", None),
             serde_json::to_string(&note).ok().unwrap_or_default()
+        );
+        // A request without params keeps its id (it would otherwise become a notification and
+        // never be answered), and a notification with params keeps them.
+        let ping = JsonRpcRequest { params: None, ..JsonRpcRequest::call(8, "ping", json!({})) };
+        assert_eq!(message_text(Some(8), "ping", None), serde_json::to_string(&ping).ok().unwrap_or_default());
+        let progress = JsonRpcRequest { id: None, ..JsonRpcRequest::call(0, "notifications/progress", params.clone()) };
+        assert_eq!(
+            message_text(None, "notifications/progress", Some(&params)),
+            serde_json::to_string(&progress).ok().unwrap_or_default()
         );
     }
 }
