@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 use shared::oauth::{
-    AuthorizationServerMetadata, ClientRegistrationResponse,
-    AUTH_METHOD_CLIENT_SECRET_BASIC, AUTH_METHOD_CLIENT_SECRET_POST, AUTH_METHOD_NONE, GRANT_AUTHORIZATION_CODE,
-    GRANT_REFRESH_TOKEN, RESPONSE_TYPE_CODE,
+    AuthorizationServerMetadata, ClientRegistrationResponse, AUTH_METHOD_CLIENT_SECRET_BASIC,
+    AUTH_METHOD_CLIENT_SECRET_POST, AUTH_METHOD_NONE, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN,
+    RESPONSE_TYPE_CODE,
 };
 use shared::scopes::ScopeSet;
 use shared::urls::{self, LoopbackPorts};

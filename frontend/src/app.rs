@@ -20,8 +20,7 @@ pub fn app() -> AnyView {
             "" => home_page(),
             "/callback" => callback_page(router),
             "/console" => console_page(router),
-            _ => view! { <section class="card"><h1>"Page not found"</h1><a href="/">"Home"</a></section> }
-                .into_any(),
+            _ => view! { <section class="card"><h1>"Page not found"</h1><a href="/">"Home"</a></section> }.into_any(),
         }))
     });
     siblings(vec![
