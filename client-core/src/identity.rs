@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 use shared::oauth::{
-    AuthorizationServerMetadata, ClientRegistrationRequest, ClientRegistrationResponse,
-    AUTH_METHOD_CLIENT_SECRET_BASIC, AUTH_METHOD_CLIENT_SECRET_POST, AUTH_METHOD_NONE, GRANT_AUTHORIZATION_CODE,
-    GRANT_REFRESH_TOKEN, RESPONSE_TYPE_CODE,
+    AuthorizationServerMetadata, ClientRegistrationResponse, AUTH_METHOD_CLIENT_SECRET_BASIC,
+    AUTH_METHOD_CLIENT_SECRET_POST, AUTH_METHOD_NONE, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN,
+    RESPONSE_TYPE_CODE,
 };
 use shared::scopes::ScopeSet;
 use shared::urls::{self, LoopbackPorts};
@@ -221,6 +221,21 @@ pub fn registration_auth_method(asm: &AuthorizationServerMetadata) -> &'static s
         .unwrap_or(AUTH_METHOD_NONE)
 }
 
+/// The RFC 7591 request body, written as text: the members are fixed and their values
+/// escaped one by one, where a derived `Serialize` of `ClientRegistrationRequest` put a struct
+/// serializer into the login code of the SPA (the test checks both agree).
+fn registration_body(config: &ClientConfig, auth_method: &str, scope: Option<&str>) -> String {
+    let text = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    let optional = |name: &str, v: Option<&str>| v.map(|v| format!(r#","{name}":{}"#, text(v))).unwrap_or_default();
+    format!(
+        r#"{{"redirect_uris":[{}],"client_name":{},"grant_types":["{GRANT_AUTHORIZATION_CODE}","{GRANT_REFRESH_TOKEN}"],"response_types":["{RESPONSE_TYPE_CODE}"],"token_endpoint_auth_method":"{auth_method}"{}{}}}"#,
+        text(&config.redirect_uri),
+        text(&config.client_name),
+        optional("scope", scope),
+        optional("application_type", config.application_type.as_deref()),
+    )
+}
+
 /// RFC 7591 registration (a public client unless the AS refuses those, see
 /// [`registration_auth_method`]); the answer must be 201 with a `client_id`, the rest optional.
 pub async fn register<H: HttpClient>(
@@ -230,17 +245,7 @@ pub async fn register<H: HttpClient>(
     config: &ClientConfig,
     scope: Option<&str>,
 ) -> Result<Credentials, CoreError> {
-    let request = ClientRegistrationRequest {
-        redirect_uris: vec![config.redirect_uri.clone()],
-        client_name: Some(config.client_name.clone()),
-        grant_types: Some(vec![GRANT_AUTHORIZATION_CODE.to_owned(), GRANT_REFRESH_TOKEN.to_owned()]),
-        response_types: Some(vec![RESPONSE_TYPE_CODE.to_owned()]),
-        token_endpoint_auth_method: Some(registration_auth_method(asm).to_owned()),
-        scope: scope.map(str::to_owned),
-        application_type: config.application_type.clone(),
-        ..ClientRegistrationRequest::default()
-    };
-    let body = serde_json::to_string(&request).map_err(|e| CoreError::message(e.to_string()))?;
+    let body = registration_body(config, registration_auth_method(asm), scope);
     let req = HttpRequest::post(endpoint, JSON, body).header("accept", JSON);
     let res = wire::send(http, REGISTER_WHAT, req).await?;
     if res.status != 201 && res.status != 200 {
@@ -284,6 +289,33 @@ mod tests {
             "response_types_supported": ["code"], "token_endpoint_auth_methods_supported": methods,
         });
         serde_json::from_value(doc).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_registration_body_is_the_derived_request_with_escaped_values() {
+        use shared::oauth::ClientRegistrationRequest;
+        for (scope, application_type) in [(None, None), (Some("mcp:read \"x\""), Some("native"))] {
+            let config = ClientConfig {
+                client_name: "A \"quoted\" \\ name\n".into(),
+                redirect_uri: "http://127.0.0.1:8/cb?a=\"b\"".into(),
+                application_type: application_type.map(str::to_owned),
+                pre_registered: None,
+                metadata_document_url: None,
+            };
+            let derived = ClientRegistrationRequest {
+                redirect_uris: vec![config.redirect_uri.clone()],
+                client_name: Some(config.client_name.clone()),
+                grant_types: Some(vec![GRANT_AUTHORIZATION_CODE.to_owned(), GRANT_REFRESH_TOKEN.to_owned()]),
+                response_types: Some(vec![RESPONSE_TYPE_CODE.to_owned()]),
+                token_endpoint_auth_method: Some("none".into()),
+                scope: scope.map(str::to_owned),
+                application_type: config.application_type.clone(),
+                ..ClientRegistrationRequest::default()
+            };
+            let ours: serde_json::Value =
+                serde_json::from_str(&registration_body(&config, "none", scope)).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(Some(ours), serde_json::to_value(derived).ok());
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod stored;
 pub mod token;
 pub mod trace;
 mod wire;
+mod written;
 
 pub use authorize::{CallbackParams, PendingAuthorization};
 pub use error::CoreError;

@@ -2,7 +2,7 @@
 //! login waiting for its callback), through `shared::fields::Fields`: the members, defaults and
 //! type checks the derive gave, with one shared body of code in the SPA instead of a visitor
 //! per struct. Each reader is a plain function of the members; nested records (the
-//! credentials, a step's exchanges) are read by the same functions.
+//! credentials, a step's exchanges) are read by the same functions (written by `written`).
 
 use serde::{Deserialize, Deserializer};
 use shared::fields::Fields;
@@ -13,8 +13,8 @@ use crate::step::{Step, StepStatus};
 use crate::token::Session;
 use crate::trace::Exchange;
 
-const SOURCES: &[&str] = &["pre_registered", "metadata_document", "dynamic"];
-const SOURCE_VALUES: [CredentialSource; 3] =
+pub(crate) const SOURCES: &[&str] = &["pre_registered", "metadata_document", "dynamic"];
+pub(crate) const SOURCE_VALUES: [CredentialSource; 3] =
     [CredentialSource::PreRegistered, CredentialSource::MetadataDocument, CredentialSource::Dynamic];
 const STATUSES: &[&str] = &["pending", "ok", "error"];
 const STATUS_VALUES: [StepStatus; 3] = [StepStatus::Pending, StepStatus::Ok, StepStatus::Error];

@@ -42,24 +42,32 @@ pub struct Exchange {
 impl Exchange {
     #[must_use]
     pub fn new(req: &HttpRequest, res: Result<&HttpResponse, &TransportError>) -> Self {
+        Self::request(req).answer(res)
+    }
+
+    /// The request's half, taken before the request is sent (so it need not be cloned).
+    fn request(req: &HttpRequest) -> Self {
         let content_type = req.header_value("content-type").unwrap_or_default();
-        let mut ex = Self {
+        Self {
             method: req.method.as_str().to_owned(),
             url: redact_url(&req.url),
             request_headers: kept_headers(&req.headers),
             request_body: req.body.as_deref().map(|b| redact_body(content_type, &String::from_utf8_lossy(b))),
             ..Self::default()
-        };
+        }
+    }
+
+    fn answer(mut self, res: Result<&HttpResponse, &TransportError>) -> Self {
         match res {
             Ok(r) => {
-                ex.status = Some(r.status);
-                ex.response_headers = kept_headers(&r.headers);
-                ex.response_body =
+                self.status = Some(r.status);
+                self.response_headers = kept_headers(&r.headers);
+                self.response_body =
                     (!r.body.is_empty()).then(|| redact_body(r.content_type(), &String::from_utf8_lossy(&r.body)));
             }
-            Err(e) => ex.error = Some(e.to_string()),
+            Err(e) => self.error = Some(e.to_string()),
         }
-        ex
+        self
     }
 
     /// `"POST https://as/token → 200"`.
@@ -206,14 +214,16 @@ impl<H: HttpClient> Recorder<H> {
 
 impl<H: HttpClient> HttpClient for Recorder<H> {
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let res = self.inner.send(req.clone()).await;
-        self.log.borrow_mut().push(Exchange::new(&req, res.as_ref()));
+        let ex = Exchange::request(&req);
+        let res = self.inner.send(req).await;
+        self.log.borrow_mut().push(ex.answer(res.as_ref()));
         res
     }
     async fn open(&self, req: HttpRequest) -> Result<StreamingResponse, TransportError> {
-        let res = self.inner.open(req.clone()).await;
+        let ex = Exchange::request(&req);
+        let res = self.inner.open(req).await;
         let head = res.as_ref().map(StreamingResponse::head).map_err(Clone::clone);
-        self.log.borrow_mut().push(Exchange::new(&req, head.as_ref()));
+        self.log.borrow_mut().push(ex.answer(head.as_ref()));
         res
     }
     async fn sleep(&self, ms: u64) {

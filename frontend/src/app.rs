@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{attr, region, siblings};
+use crate::components::{region, siblings};
 use crate::pages::callback::callback_page;
 use crate::pages::console::console_page;
 use crate::pages::home::home_page;
@@ -20,14 +20,13 @@ pub fn app() -> AnyView {
             "" => home_page(),
             "/callback" => callback_page(router),
             "/console" => console_page(router),
-            _ => view! { <section class="card"><h1>"Page not found"</h1><a {..attr("href", "/")}>"Home"</a></section> }
-                .into_any(),
+            _ => view! { <section class="card"><h1>"Page not found"</h1><a href="/">"Home"</a></section> }.into_any(),
         }))
     });
     siblings(vec![
         view! {
             <header class="topbar">
-                <a {..attr("href", "/")} class="brand">"MCP Auth"</a>
+                <a href="/" class="brand">"MCP Auth"</a>
                 <span class="muted">"OAuth 2.1 + PKCE browser client for protected MCP servers"</span>
             </header>
         }

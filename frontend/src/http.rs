@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use client_core::http::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
+use client_core::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -25,11 +25,7 @@ fn transport_error(e: JsValue) -> TransportError {
 /// `fetch` through web-sys directly (gloo-net's wrapper added ~2 KB of code for the same calls).
 async fn fetch(req: HttpRequest) -> Result<HttpResponse, JsValue> {
     let init = web_sys::RequestInit::new();
-    init.set_method(match req.method {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Delete => "DELETE",
-    });
+    init.set_method(req.method.as_str());
     let headers = web_sys::Headers::new()?;
     for (name, value) in &req.headers {
         headers.append(name, value)?;
@@ -41,14 +37,12 @@ async fn fetch(req: HttpRequest) -> Result<HttpResponse, JsValue> {
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("not running in a browser window"))?;
     let request = web_sys::Request::new_with_str_and_init(&req.url, &init)?;
     let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request)).await?.dyn_into()?;
+    // `Array.from(headers)`: the [name, value] pairs in one call, without the JS iterator protocol.
     let mut names = Vec::new();
-    if let Some(entries) = js_sys::try_iter(&response.headers())? {
-        for entry in entries {
-            let pair: js_sys::Array = entry?.dyn_into()?;
-            let (name, value) = (pair.get(0).as_string(), pair.get(1).as_string());
-            if let (Some(name), Some(value)) = (name, value) {
-                names.push((name.to_ascii_lowercase(), value));
-            }
+    for pair in js_sys::Array::from(&response.headers()).iter() {
+        let pair: js_sys::Array = pair.unchecked_into();
+        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            names.push((name.to_ascii_lowercase(), value));
         }
     }
     let body = js_sys::Uint8Array::new(&JsFuture::from(response.array_buffer()?).await?).to_vec();

@@ -18,8 +18,7 @@ use std::ops::Deref;
 use client_core::identity::{CredentialStore, Credentials};
 use client_core::PendingAuthorization;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
-use shared::fields::Fields;
+use shared::fields::{Fields, Record};
 
 use crate::error::ClientError;
 use crate::flow::Step;
@@ -34,20 +33,19 @@ const REGISTRATION_PREFIX: &str = "mcp-auth.registration:";
 /// Everything `/callback` needs to finish a login started on the home page: the core's pending
 /// authorization (`state`, verifier, client, endpoints) and the steps shown so far.
 ///
-/// Written flat (the core's fields and `timeline` in one JSON object) but read without
-/// `#[serde(flatten)]`, whose buffering deserializer cost the SPA 5.7 KB gzipped: one parse of the
-/// members, which the core's reader and the timeline's each take theirs from (see `with_steps`).
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+/// Flat: the core's members and `timeline` in one JSON object, written by the core's writers
+/// and read without `#[serde(flatten)]` (whose buffering deserializer cost the SPA 5.7 KB
+/// gzipped): one parse of the members, which the core's reader and the timeline's each take
+/// theirs from (see `with_steps`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingFlow {
-    #[serde(flatten)]
     pub authorization: PendingAuthorization,
     /// The steps shown before the redirect, so `/callback` can show the whole story.
-    #[serde(default)]
     pub timeline: Vec<Step>,
 }
 
 /// A `tools/call` refused with 403 `insufficient_scope`, kept across the step-up redirect.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PendingCall {
     pub tool: String,
     pub arguments: serde_json::Value,
@@ -58,13 +56,11 @@ pub struct PendingCall {
 /// A logged-in session: the core's session (tokens, where to use them, the client) and how it
 /// was obtained. `client_id` is repeated at the top level for readers of the record (on load
 /// it is taken from the credentials, where it came from). Read like [`PendingFlow`].
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Session {
-    #[serde(flatten)]
     pub tokens: client_core::Session,
     pub client_id: String,
     /// How this session was obtained, for the console's "how you got here" panel.
-    #[serde(default)]
     pub timeline: Vec<Step>,
 }
 
@@ -80,6 +76,38 @@ impl Deref for Session {
 
     fn deref(&self) -> &client_core::Session {
         &self.tokens
+    }
+}
+
+impl PendingFlow {
+    /// The record's text: the core's members and `timeline` in one object, as the derive
+    /// writes them, through the core's writers (no serializer per struct in the SPA).
+    fn text(&self) -> String {
+        Record::text(self, |flow, r| {
+            flow.authorization.write(r);
+            r.records("timeline", &flow.timeline, Step::write);
+        })
+    }
+}
+
+impl Session {
+    /// The record's text (see [`PendingFlow::text`]).
+    fn text(&self) -> String {
+        Record::text(self, |session, r| {
+            session.tokens.write(r);
+            r.string("client_id", &session.client_id);
+            r.records("timeline", &session.timeline, Step::write);
+        })
+    }
+}
+
+impl PendingCall {
+    fn text(&self) -> String {
+        Record::text(self, |call, r| {
+            r.string("tool", &call.tool);
+            r.raw("arguments", &call.arguments.to_string());
+            r.string("scope", &call.scope);
+        })
     }
 }
 
@@ -159,13 +187,8 @@ fn discard(area: Area, key: &str, e: &serde_json::Error) -> ClientError {
     ClientError::message(format!("The saved record {key} was unreadable and has been discarded ({e})."))
 }
 
-fn save<T: Serialize>(area: Area, key: &str, value: &T) -> Result<(), ClientError> {
-    save_text(area, key, serde_json::to_string(value))
-}
-
-fn save_text(area: Area, key: &str, text: serde_json::Result<String>) -> Result<(), ClientError> {
-    let text = text.map_err(|e| ClientError::message(format!("Could not encode {key} for {} ({e}).", area.name())))?;
-    area.get()?.set_item(key, &text).map_err(|_| {
+fn save_text(area: Area, key: &str, text: &str) -> Result<(), ClientError> {
+    area.get()?.set_item(key, text).map_err(|_| {
         ClientError::message(format!("Could not write {key} to {} (is it full or disabled?).", area.name()))
     })
 }
@@ -185,7 +208,7 @@ pub fn load_pending() -> Result<Option<PendingFlow>, ClientError> {
 }
 
 pub fn save_pending(flow: &PendingFlow) -> Result<(), ClientError> {
-    save(Area::Session, PENDING_KEY, flow)
+    save_text(Area::Session, PENDING_KEY, &flow.text())
 }
 
 pub fn clear_pending() {
@@ -214,7 +237,7 @@ pub fn valid_session(now_ms: i64) -> Option<Session> {
 }
 
 pub fn save_session(session: &Session) -> Result<(), ClientError> {
-    save(Area::Session, SESSION_KEY, session)
+    save_text(Area::Session, SESSION_KEY, &session.text())
 }
 
 pub fn clear_session() {
@@ -222,7 +245,7 @@ pub fn clear_session() {
 }
 
 pub fn save_pending_call(call: &PendingCall) -> Result<(), ClientError> {
-    save(Area::Session, PENDING_CALL_KEY, call)
+    save_text(Area::Session, PENDING_CALL_KEY, &call.text())
 }
 
 /// The call waiting for its retry, removed as it is read: it is retried at most once.
@@ -268,7 +291,7 @@ impl CredentialStore for Registrations {
             return;
         }
         let key = registration_key(&credentials.issuer, &credentials.redirect_uri);
-        if let Err(e) = save(Area::Local, &key, credentials) {
+        if let Err(e) = save_text(Area::Local, &key, &Record::text(credentials, Credentials::write)) {
             leptos::logging::warn!("the client registration could not be stored for reuse: {e}");
         }
     }

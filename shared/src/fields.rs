@@ -12,6 +12,9 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, Error, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+mod record;
+pub use record::Record;
+
 /// The members of one JSON object, taken out one by one by the typed readers below, and the
 /// first error met.
 #[derive(Default)]

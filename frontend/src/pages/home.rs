@@ -52,7 +52,7 @@ pub fn home_page() -> AnyView {
             {has_session.then(|| view! {
                 <p class="banner banner-info">
                     "You already have a session in this tab. "
-                    <a {..attr("href", "/console")} data-testid="open-console">"Open the console"</a>
+                    <a href="/console" data-testid="open-console">"Open the console"</a>
                 </p>
             }.into_any())}
             <form
@@ -62,7 +62,7 @@ pub fn home_page() -> AnyView {
                     connect(mcp_url.get_untracked());
                 })
             >
-                <label {..attr("for", "mcp-url")}>"MCP server URL"</label>
+                <label for="mcp-url">"MCP server URL"</label>
                 <div class="row">
                     <input
                         {..attr("id", "mcp-url")}
