@@ -96,7 +96,7 @@ impl CallbackParams {
     #[must_use]
     pub fn from_query(query: &str) -> Self {
         let mut p = Self::default();
-        for (k, v) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+        for (k, v) in shared::form::parse(query.trim_start_matches('?')) {
             let v = Some(v.into_owned());
             match k.as_ref() {
                 "code" => p.code = v,

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
 use serde_json::{json, Value};
+use shared::base64;
 
 use crate::http::HttpRequest;
 use crate::mcp::{CLIENT_NAME, CLIENT_VERSION};
@@ -111,7 +111,7 @@ fn encode_header_value(s: &str) -> String {
     if plain {
         s.to_owned()
     } else {
-        format!("=?base64?{}?=", base64::engine::general_purpose::STANDARD.encode(s))
+        format!("=?base64?{}?=", base64::standard(s.as_bytes()))
     }
 }
 
@@ -172,17 +172,14 @@ mod tests {
         assert_eq!(
             headers,
             vec![
-                (
-                    "mcp-param-crlf".to_owned(),
-                    format!("=?base64?{}?=", base64::engine::general_purpose::STANDARD.encode("a\r\nX-Evil: 1"))
-                ),
+                ("mcp-param-crlf".to_owned(), "=?base64?YQ0KWC1FdmlsOiAx?=".to_owned()),
                 ("mcp-param-priority".to_owned(), "42".to_owned()),
                 ("mcp-param-region".to_owned(), "us-west1".to_owned()),
             ]
         );
         assert_eq!(
             encode_header_value(" padded "),
-            format!("=?base64?{}?=", base64::engine::general_purpose::STANDARD.encode(" padded "))
+            "=?base64?IHBhZGRlZCA=?=" // " padded "
         );
         assert_eq!(encode_header_value(""), "");
     }

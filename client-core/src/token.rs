@@ -3,12 +3,12 @@
 //! credentials name: `none` (client_id in the form), `client_secret_post`, or
 //! `client_secret_basic` (RFC 6749 §2.3.1: both parts form-urlencoded before base64).
 
-use base64::Engine as _;
 use serde::Serialize;
 use shared::oauth::{
     TokenResponse, AUTH_METHOD_CLIENT_SECRET_BASIC, AUTH_METHOD_CLIENT_SECRET_POST, GRANT_AUTHORIZATION_CODE,
     GRANT_REFRESH_TOKEN, TOKEN_TYPE_BEARER,
 };
+use shared::{base64, form};
 
 use crate::authorize::PendingAuthorization;
 use crate::error::CoreError;
@@ -84,9 +84,9 @@ impl Session {
 fn authenticate(creds: &Credentials, form: &mut Vec<(&'static str, String)>, req: HttpRequest) -> HttpRequest {
     match (creds.token_endpoint_auth_method.as_str(), &creds.client_secret) {
         (AUTH_METHOD_CLIENT_SECRET_BASIC, Some(secret)) => {
-            let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            let pair = format!("{}:{}", enc(&creds.client_id), enc(secret));
-            let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+            // RFC 6749 §2.3.1: each part form-encoded, then the pair in Base64.
+            let pair = format!("{}:{}", form::encode(&creds.client_id), form::encode(secret));
+            let value = format!("Basic {}", base64::standard(pair.as_bytes()));
             req.header("authorization", &value)
         }
         (AUTH_METHOD_CLIENT_SECRET_POST, Some(secret)) => {

@@ -149,11 +149,11 @@ pub fn redact_url(raw: &str) -> String {
 pub fn redact_body(content_type: &str, body: &str) -> String {
     let ct = content_type.to_ascii_lowercase();
     if ct.starts_with("application/x-www-form-urlencoded") {
-        let mut out = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in form_urlencoded::parse(body.as_bytes()) {
-            out.append_pair(&k, if is_secret(&k) { REDACTED } else { &v });
+        let mut out = String::new();
+        for (k, v) in shared::form::parse(body) {
+            shared::form::append_pair(&mut out, &k, if is_secret(&k) { REDACTED } else { &v });
         }
-        return out.finish();
+        return out;
     }
     if ct.starts_with("text/event-stream") {
         return body

@@ -72,9 +72,5 @@ pub fn excerpt(body: &str) -> String {
 }
 
 pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        out.append_pair(k, v);
-    }
-    out.finish()
+    shared::form::encode_pairs(pairs.iter().copied())
 }

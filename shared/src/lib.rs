@@ -6,8 +6,10 @@
 //! On wasm32 it parses URLs with the browser's own `URL` (see [`urls::Url`]), so there it
 //! needs a JavaScript host.
 
+pub mod base64;
 pub mod challenge;
 pub mod fields;
+pub mod form;
 pub mod mcp;
 pub mod oauth;
 pub mod pkce;

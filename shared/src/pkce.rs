@@ -3,9 +3,9 @@
 //! Randomness comes from the caller: [`verifier_from_bytes`] turns 32 random bytes into a
 //! verifier, so this module stays pure.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use sha2::{Digest, Sha256};
+
+use crate::base64::url_safe_no_pad;
 
 /// The only `code_challenge_method` this project accepts (OAuth 2.1 forbids `plain` for us).
 pub const METHOD_S256: &str = "S256";
@@ -13,13 +13,13 @@ pub const METHOD_S256: &str = "S256";
 /// Encodes random bytes as a verifier (32 bytes give the 43 characters RFC 7636 recommends).
 #[must_use]
 pub fn verifier_from_bytes(random: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(random)
+    url_safe_no_pad(random)
 }
 
 /// `BASE64URL(SHA256(ASCII(code_verifier)))`.
 #[must_use]
 pub fn challenge_s256(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    url_safe_no_pad(&Sha256::digest(verifier.as_bytes()))
 }
 
 /// A verifier is 43–128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.

@@ -9,8 +9,7 @@ use super::{attr, banner};
 pub fn login_required(reason: Option<String>, mcp_url: Option<String>) -> AnyView {
     let href = match mcp_url {
         Some(url) => {
-            let query: String = form_urlencoded::Serializer::new(String::new()).append_pair("mcp", &url).finish();
-            format!("/?{query}")
+            format!("/?{}", shared::form::encode_pairs([("mcp", url.as_str())]))
         }
         None => "/".to_owned(),
     };

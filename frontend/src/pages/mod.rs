@@ -8,9 +8,5 @@ pub mod home;
 /// Builds `path?name=value` with proper query encoding.
 #[must_use]
 pub fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in pairs {
-        query.append_pair(name, value);
-    }
-    format!("{path}?{}", query.finish())
+    format!("{path}?{}", shared::form::encode_pairs(pairs.iter().copied()))
 }

@@ -5,8 +5,11 @@
 //! accessors differ per target; every rule in [`crate::urls`] is written once over them and
 //! reads only normalised parts (scheme, host, port, path, query, fragment, origin).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::form;
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
@@ -126,8 +129,8 @@ impl Url {
     }
 
     /// The query's `application/x-www-form-urlencoded` pairs, decoded.
-    pub fn query_pairs(&self) -> form_urlencoded::Parse<'_> {
-        form_urlencoded::parse(self.query().unwrap_or_default().as_bytes())
+    pub fn query_pairs(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+        form::parse(self.query().unwrap_or_default())
     }
 
     /// Replaces the query (`None` removes it with its `?`); the fragment stays.
@@ -138,9 +141,9 @@ impl Url {
     /// Appends form-encoded pairs to the query, after an `&` when it already has some.
     pub fn append_query_pairs<'p>(&mut self, pairs: impl IntoIterator<Item = (&'p str, &'p str)>) {
         let mut query = self.query().unwrap_or_default().to_owned();
-        let mut out = form_urlencoded::Serializer::for_suffix(&mut query, 0);
-        out.extend_pairs(pairs);
-        out.finish();
+        for (name, value) in pairs {
+            form::append_pair(&mut query, name, value);
+        }
         self.set_query(Some(&query));
     }
 
