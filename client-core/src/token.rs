@@ -81,7 +81,7 @@ impl Session {
 }
 
 /// Adds the client authentication to a token/revocation form.
-fn authenticate(creds: &Credentials, form: &mut Vec<(&'static str, String)>, req: HttpRequest) -> HttpRequest {
+fn authenticate<'a>(creds: &'a Credentials, form: &mut Vec<(&str, &'a str)>, req: HttpRequest) -> HttpRequest {
     match (creds.token_endpoint_auth_method.as_str(), &creds.client_secret) {
         (AUTH_METHOD_CLIENT_SECRET_BASIC, Some(secret)) => {
             let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -90,12 +90,12 @@ fn authenticate(creds: &Credentials, form: &mut Vec<(&'static str, String)>, req
             req.header("authorization", &value)
         }
         (AUTH_METHOD_CLIENT_SECRET_POST, Some(secret)) => {
-            form.push(("client_id", creds.client_id.clone()));
-            form.push(("client_secret", secret.clone()));
+            form.push(("client_id", &creds.client_id));
+            form.push(("client_secret", secret));
             req
         }
         _ => {
-            form.push(("client_id", creds.client_id.clone()));
+            form.push(("client_id", &creds.client_id));
             req
         }
     }
@@ -105,11 +105,10 @@ async fn post_form(
     http: &dyn SendBoxed,
     endpoint: &str,
     creds: &Credentials,
-    mut form: Vec<(&'static str, String)>,
+    mut form: Vec<(&str, &str)>,
 ) -> Result<crate::http::HttpResponse, CoreError> {
     let req = authenticate(creds, &mut form, HttpRequest::post(endpoint, FORM, Vec::new()).header("accept", JSON));
-    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let req = HttpRequest { body: Some(wire::form(&pairs).into_bytes()), ..req };
+    let req = HttpRequest { body: Some(wire::form(&form).into_bytes()), ..req };
     wire::send(http, TOKEN_WHAT, req).await
 }
 
@@ -118,7 +117,7 @@ async fn token_request(
     endpoint: &str,
     creds: &Credentials,
     action: &str,
-    form: Vec<(&'static str, String)>,
+    form: Vec<(&str, &str)>,
 ) -> Result<TokenResponse, CoreError> {
     let res = post_form(http, endpoint, creds, form).await?;
     if res.status != 200 {
@@ -144,11 +143,11 @@ pub async fn exchange_code<H: HttpClient>(
     now_ms: i64,
 ) -> Result<Session, CoreError> {
     let form = vec![
-        ("grant_type", GRANT_AUTHORIZATION_CODE.to_owned()),
-        ("code", code.to_owned()),
-        ("redirect_uri", pending.redirect_uri.clone()),
-        ("code_verifier", pending.code_verifier.clone()),
-        ("resource", pending.resource.clone()),
+        ("grant_type", GRANT_AUTHORIZATION_CODE),
+        ("code", code),
+        ("redirect_uri", &pending.redirect_uri),
+        ("code_verifier", &pending.code_verifier),
+        ("resource", &pending.resource),
     ];
     let token = token_request(http, &pending.token_endpoint, &pending.credentials, "Token request", form).await?;
     let session = Session {
@@ -171,7 +170,7 @@ pub async fn exchange_code<H: HttpClient>(
 /// one sent is dead once this returns, so callers must keep the new session and never run two
 /// refreshes at once ([`crate::keeper::TokenKeeper`] makes sure).
 pub async fn refresh<H: HttpClient>(http: &H, session: &Session, now_ms: i64) -> Result<Session, CoreError> {
-    let Some(refresh_token) = session.refresh_token.clone() else {
+    let Some(refresh_token) = session.refresh_token.as_deref() else {
         return Err(CoreError::CannotRefresh(
             "This session has no refresh token (the server did not issue one), so it cannot be renewed. Log in again \
              when the access token expires."
@@ -179,9 +178,9 @@ pub async fn refresh<H: HttpClient>(http: &H, session: &Session, now_ms: i64) ->
         ));
     };
     let form = vec![
-        ("grant_type", GRANT_REFRESH_TOKEN.to_owned()),
+        ("grant_type", GRANT_REFRESH_TOKEN),
         ("refresh_token", refresh_token),
-        ("resource", session.resource.clone()),
+        ("resource", &session.resource),
     ];
     let token = token_request(http, &session.token_endpoint, &session.credentials, "Token refresh", form).await?;
     Ok(session.clone().with_tokens(token, now_ms))
@@ -207,7 +206,7 @@ pub async fn revoke<H: HttpClient>(
         TokenKind::Access => "access_token",
         TokenKind::Refresh => "refresh_token",
     };
-    let form = vec![("token", token.to_owned()), ("token_type_hint", hint.to_owned())];
+    let form = vec![("token", token), ("token_type_hint", hint)];
     let res = post_form(http, endpoint, creds, form).await?;
     if res.status != 200 {
         return Err(wire::oauth_error("Revocation", &res)
