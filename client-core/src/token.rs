@@ -177,11 +177,8 @@ pub async fn refresh<H: HttpClient>(http: &H, session: &Session, now_ms: i64) ->
                 .into(),
         ));
     };
-    let form = vec![
-        ("grant_type", GRANT_REFRESH_TOKEN),
-        ("refresh_token", refresh_token),
-        ("resource", &session.resource),
-    ];
+    let form =
+        vec![("grant_type", GRANT_REFRESH_TOKEN), ("refresh_token", refresh_token), ("resource", &session.resource)];
     let token = token_request(http, &session.token_endpoint, &session.credentials, "Token refresh", form).await?;
     Ok(session.clone().with_tokens(token, now_ms))
 }
