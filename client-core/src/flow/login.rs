@@ -16,23 +16,20 @@ use crate::identity::{self, Choice, Resolved, REGISTER_WHAT};
 use crate::scope;
 use crate::wire;
 
-/// What the login does next. Unboxed: one value per step of one login, and boxing costs the
-/// SPA more code than the moves it saves.
-#[allow(clippy::large_enum_variant)]
+/// What the login does next.
 pub(super) enum Next {
     /// Send the request (to the server `.0` names, for the error when it is unreachable) and
     /// give its answer to [`Login::answer`].
     Send(&'static str, HttpRequest),
-    Done(PendingAuthorization),
+    Done(Box<PendingAuthorization>),
 }
 
 /// What the request in flight asks (with what its answer needs).
-#[allow(clippy::large_enum_variant)] // unboxed, like `Next`
 pub(super) enum Stage {
     Probe(Url),
     Prm(Url),
     Asm,
-    Register(AuthorizationServerMetadata, String),
+    Register(Box<AuthorizationServerMetadata>, String),
 }
 
 /// The login up to the authorization request as data: every answer moves it on in plain code,
@@ -69,7 +66,7 @@ pub(super) async fn drive<H: HttpClient>(
                     Err(e) => Err(e),
                 };
             }
-            Ok(Next::Done(pending)) => return Ok(pending),
+            Ok(Next::Done(pending)) => return Ok(*pending),
             Err(e) => {
                 s.fail(login.step.0, login.step.1, &e);
                 return Err(e);
@@ -209,7 +206,7 @@ impl<'a> Login<'a> {
             }
             Choice::Register(endpoint) => {
                 let req = identity::registration_request(&endpoint, &asm, client, registration_scope.as_deref());
-                self.stage = Stage::Register(asm, endpoint);
+                self.stage = Stage::Register(Box::new(asm), endpoint);
                 Next::Send(REGISTER_WHAT, req)
             }
         };
@@ -225,7 +222,8 @@ impl<'a> Login<'a> {
     ) -> Result<Next, CoreError> {
         self.step = (ids::AUTHORIZE_REDIRECT, TITLE_AUTHORIZE);
         let scope = self.scopes.take().and_then(|(scope, _)| scope);
-        authorize_step(s, asm, creds, &self.mcp_url, &self.resource, scope, self.ctx.random).map(Next::Done)
+        authorize_step(s, asm, creds, &self.mcp_url, &self.resource, scope, self.ctx.random)
+            .map(|p| Next::Done(Box::new(p)))
     }
 }
 
