@@ -12,9 +12,9 @@ use shared::oauth::{
 
 use crate::authorize::PendingAuthorization;
 use crate::error::CoreError;
-use crate::http::{HttpClient, HttpRequest};
+use crate::http::{HttpClient, HttpRequest, HttpResponse};
 use crate::identity::Credentials;
-use crate::wire::{self, SendBoxed, FORM, JSON};
+use crate::wire::{self, FORM, JSON};
 
 pub const TOKEN_WHAT: &str = "the token endpoint";
 
@@ -101,30 +101,24 @@ fn authenticate<'a>(creds: &'a Credentials, form: &mut Vec<(&str, &'a str)>, req
     }
 }
 
-async fn post_form(
-    http: &dyn SendBoxed,
-    endpoint: &str,
-    creds: &Credentials,
-    mut form: Vec<(&str, &str)>,
-) -> Result<crate::http::HttpResponse, CoreError> {
+/// A form POST to `endpoint` with the client authentication.
+fn form_request<'a>(endpoint: &str, creds: &'a Credentials, mut form: Vec<(&str, &'a str)>) -> HttpRequest {
     let req = authenticate(creds, &mut form, HttpRequest::post(endpoint, FORM, Vec::new()).header("accept", JSON));
-    let req = HttpRequest { body: Some(wire::form(&form).into_bytes()), ..req };
-    wire::send(http, TOKEN_WHAT, req).await
+    HttpRequest { body: Some(wire::form(&form).into_bytes()), ..req }
 }
 
-async fn token_request(
-    http: &dyn SendBoxed,
-    endpoint: &str,
-    creds: &Credentials,
-    action: &str,
-    form: Vec<(&str, &str)>,
-) -> Result<TokenResponse, CoreError> {
-    let res = post_form(http, endpoint, creds, form).await?;
-    if res.status != 200 {
-        return Err(wire::oauth_error(action, &res)
-            .unwrap_or_else(|| wire::status_error(TOKEN_WHAT, "POST", endpoint, "200", &res)));
+/// Anything but 200 is the request's error (RFC 6749 §5.2 when the body says).
+fn expect_200(what: &str, action: &str, endpoint: &str, res: &HttpResponse) -> Result<(), CoreError> {
+    if res.status == 200 {
+        return Ok(());
     }
-    let token: TokenResponse = wire::parse(TOKEN_WHAT, endpoint, &res)?;
+    Err(wire::oauth_error(action, res).unwrap_or_else(|| wire::status_error(what, "POST", endpoint, "200", res)))
+}
+
+/// The token endpoint's answer: 200 with a Bearer token.
+fn token_answer(endpoint: &str, action: &str, res: &HttpResponse) -> Result<TokenResponse, CoreError> {
+    expect_200(TOKEN_WHAT, action, endpoint, res)?;
+    let token: TokenResponse = wire::parse(TOKEN_WHAT, endpoint, res)?;
     if !token.token_type.eq_ignore_ascii_case(TOKEN_TYPE_BEARER) {
         return Err(CoreError::Invalid {
             what: TOKEN_WHAT.into(),
@@ -149,7 +143,9 @@ pub async fn exchange_code<H: HttpClient>(
         ("code_verifier", &pending.code_verifier),
         ("resource", &pending.resource),
     ];
-    let token = token_request(http, &pending.token_endpoint, &pending.credentials, "Token request", form).await?;
+    let endpoint = &pending.token_endpoint;
+    let res = wire::send(http, TOKEN_WHAT, form_request(endpoint, &pending.credentials, form)).await?;
+    let token = token_answer(endpoint, "Token request", &res)?;
     let session = Session {
         access_token: String::new(),
         expires_at: 0,
@@ -179,7 +175,9 @@ pub async fn refresh<H: HttpClient>(http: &H, session: &Session, now_ms: i64) ->
     };
     let form =
         vec![("grant_type", GRANT_REFRESH_TOKEN), ("refresh_token", refresh_token), ("resource", &session.resource)];
-    let token = token_request(http, &session.token_endpoint, &session.credentials, "Token refresh", form).await?;
+    let endpoint = &session.token_endpoint;
+    let res = wire::send(http, TOKEN_WHAT, form_request(endpoint, &session.credentials, form)).await?;
+    let token = token_answer(endpoint, "Token refresh", &res)?;
     Ok(session.clone().with_tokens(token, now_ms))
 }
 
@@ -204,10 +202,7 @@ pub async fn revoke<H: HttpClient>(
         TokenKind::Refresh => "refresh_token",
     };
     let form = vec![("token", token), ("token_type_hint", hint)];
-    let res = post_form(http, endpoint, creds, form).await?;
-    if res.status != 200 {
-        return Err(wire::oauth_error("Revocation", &res)
-            .unwrap_or_else(|| wire::status_error("the revocation endpoint", "POST", endpoint, "200", &res)));
-    }
-    Ok(())
+    const WHAT: &str = "the revocation endpoint";
+    let res = wire::send(http, WHAT, form_request(endpoint, creds, form)).await?;
+    expect_200(WHAT, "Revocation", endpoint, &res)
 }
