@@ -3,6 +3,8 @@
 //! the 2026-07-28 order (RFC 8414 and OpenID Connect Discovery, path-aware). Every URL in each
 //! answer must pass `shared::urls::validate_network_url` as it is parsed, and the AS metadata's
 //! `issuer` must equal the issuer it was fetched for, character for character.
+//! Plain code: the requests, and the checks of their answers; `crate::flow`'s login driver sends
+//! them (one await for the whole login).
 
 use serde::de::DeserializeOwned;
 use shared::challenge::BearerChallenge;
