@@ -3,6 +3,8 @@
 //! the 2026-07-28 order (RFC 8414 and OpenID Connect Discovery, path-aware). Every URL in each
 //! answer must pass `shared::urls::validate_network_url` as it is parsed, and the AS metadata's
 //! `issuer` must equal the issuer it was fetched for, character for character.
+//! Plain code: the requests, and the checks of their answers; `crate::flow`'s login driver sends
+//! them (one await for the whole login).
 
 use serde::de::DeserializeOwned;
 use shared::challenge::BearerChallenge;
@@ -12,8 +14,8 @@ use shared::pkce;
 use shared::urls::{self, NetworkUrls, Url};
 
 use crate::error::CoreError;
-use crate::http::{HttpClient, HttpRequest, HttpResponse};
-use crate::wire::{self, SendBoxed, JSON};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::wire::{self, JSON};
 
 /// What the unauthenticated request told us.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,15 +47,17 @@ pub(crate) fn initialize_body() -> String {
 }
 
 /// `POST <mcp>` with an `initialize` body and no token; a protected server answers 401.
-pub async fn probe<H: HttpClient>(http: &H, mcp: &Url) -> Result<(Challenge, HttpResponse), CoreError> {
-    let req = HttpRequest::post(mcp.as_str(), JSON, initialize_body())
-        .header("accept", "application/json, text/event-stream");
-    let res = wire::send(http, "the MCP server", req).await?;
+#[must_use]
+pub fn probe_request(mcp: &Url) -> HttpRequest {
+    HttpRequest::post(mcp.as_str(), JSON, initialize_body()).header("accept", "application/json, text/event-stream")
+}
+
+/// The probe's answer: a 401, whose challenge is read.
+pub fn probe_answer(mcp: &Url, res: &HttpResponse) -> Result<Challenge, CoreError> {
     if res.status != 401 {
         return Err(CoreError::NoOAuth { url: mcp.to_string(), status: res.status });
     }
-    let challenge = challenge_from(mcp, res.header("www-authenticate"))?;
-    Ok((challenge, res))
+    challenge_from(mcp, res.header("www-authenticate"))
 }
 
 /// The challenge of a 401 the caller received itself (e.g. on an MCP request that needed a
@@ -110,42 +114,30 @@ pub fn as_metadata_urls(issuer: &Url) -> Vec<String> {
     }
 }
 
-/// GETs the first of `candidates` that answers 200, parses it and checks its URLs. A document
-/// that parses but is refused stops the search (a poisoned answer is not a missing one).
-async fn first_document<T: DeserializeOwned + NetworkUrls>(
-    http: &dyn SendBoxed,
-    what: &str,
-    base: &str,
-    candidates: &[String],
-) -> Result<(T, String), CoreError> {
-    for url in candidates {
-        let res = wire::send(http, what, HttpRequest::get(url).header("accept", JSON)).await?;
-        if res.status != 200 {
-            continue;
-        }
-        let doc: T = wire::parse(what, url, &res)?;
-        doc.check_network_urls().map_err(|refused| CoreError::Invalid {
-            what: what.to_owned(),
-            url: url.clone(),
-            reason: refused.to_string(),
-        })?;
-        return Ok((doc, url.clone()));
-    }
-    Err(CoreError::NoMetadata { what: what.to_owned(), base: base.to_owned(), tried: candidates.to_vec() })
+/// A metadata GET. The caller tries each candidate URL until one answers 200; a document that
+/// parses but is refused then stops the search (a poisoned answer is not a missing one).
+#[must_use]
+pub fn metadata_request(url: &str) -> HttpRequest {
+    HttpRequest::get(url).header("accept", JSON)
+}
+
+/// A 200's document, parsed, with every URL in it checked.
+pub fn document<T: DeserializeOwned + NetworkUrls>(what: &str, url: &str, res: &HttpResponse) -> Result<T, CoreError> {
+    let doc: T = wire::parse(what, url, res)?;
+    doc.check_network_urls().map_err(|refused| CoreError::Invalid {
+        what: what.to_owned(),
+        url: url.to_owned(),
+        reason: refused.to_string(),
+    })?;
+    Ok(doc)
 }
 
 pub const PRM_WHAT: &str = "the protected resource metadata";
 pub const ASM_WHAT: &str = "the authorization server metadata";
 
-/// Fetches the PRM and checks that it describes `mcp` (RFC 9728 §3.3) and names an AS.
-pub async fn protected_resource_metadata<H: HttpClient>(
-    http: &H,
-    mcp: &Url,
-    challenge: &Challenge,
-) -> Result<(ProtectedResourceMetadata, String), CoreError> {
-    let (prm, url): (ProtectedResourceMetadata, String) =
-        first_document(http, PRM_WHAT, mcp.as_str(), &prm_urls(mcp, challenge)).await?;
-    let invalid = |reason: String| CoreError::Invalid { what: PRM_WHAT.into(), url: url.clone(), reason };
+/// Checks that the PRM (read from `url`) describes `mcp` (RFC 9728 §3.3) and names an AS.
+pub fn check_prm(mcp: &Url, prm: &ProtectedResourceMetadata, url: &str) -> Result<(), CoreError> {
+    let invalid = |reason: String| CoreError::Invalid { what: PRM_WHAT.into(), url: url.to_owned(), reason };
     let ours = urls::canonical_resource(mcp.as_str()).unwrap_or_else(|_| mcp.to_string());
     let theirs = urls::canonical_resource(&prm.resource).unwrap_or_else(|_| prm.resource.clone());
     if !resource_covers(&theirs, &ours) {
@@ -157,7 +149,7 @@ pub async fn protected_resource_metadata<H: HttpClient>(
     if prm.authorization_servers.is_empty() {
         return Err(invalid("authorization_servers is empty, so there is nowhere to log in".into()));
     }
-    Ok((prm, url))
+    Ok(())
 }
 
 /// Whether the PRM's `resource` covers the MCP URL: the same URL, or (RFC 9728 §3.1's root
@@ -176,27 +168,26 @@ pub fn resource_covers(resource: &str, mcp: &str) -> bool {
     base.is_empty() || m.path() == base || m.path().starts_with(&format!("{base}/"))
 }
 
-/// Fetches the issuer's metadata and checks the exact issuer match and PKCE S256 support.
-pub async fn authorization_server_metadata<H: HttpClient>(
-    http: &H,
-    issuer: &str,
-) -> Result<(AuthorizationServerMetadata, String), CoreError> {
-    let issuer_url = urls::validate_network_url(issuer).map_err(|reason| CoreError::BadUrl {
+/// The issuer as a URL its metadata may be fetched from.
+pub fn issuer_url(issuer: &str) -> Result<Url, CoreError> {
+    urls::validate_network_url(issuer).map_err(|reason| CoreError::BadUrl {
         what: "the authorization server's issuer".into(),
         url: issuer.to_owned(),
         reason: reason.to_string(),
-    })?;
-    let (asm, url): (AuthorizationServerMetadata, String) =
-        first_document(http, ASM_WHAT, issuer, &as_metadata_urls(&issuer_url)).await?;
-    check_issuer(&asm, issuer, &url)?;
+    })
+}
+
+/// Checks the issuer's metadata (read from `url`): the exact issuer match and PKCE S256 support.
+pub fn check_asm(asm: &AuthorizationServerMetadata, issuer: &str, url: &str) -> Result<(), CoreError> {
+    check_issuer(asm, issuer, url)?;
     if !asm.code_challenge_methods_supported.iter().any(|m| m == pkce::METHOD_S256) {
         return Err(CoreError::Invalid {
             what: ASM_WHAT.into(),
-            url,
+            url: url.to_owned(),
             reason: "it does not list S256 in code_challenge_methods_supported, so PKCE is not available".into(),
         });
     }
-    Ok((asm, url))
+    Ok(())
 }
 
 /// RFC 8414 §3.3: the `issuer` in the document is identical to the one it was fetched for.

@@ -4,16 +4,17 @@
 //! step is reported to an [`Observer`] as pending, then ok (with a sentence naming the HTTP
 //! status and URL) or error, with the HTTP exchanges it made; the first failure stops the flow.
 
-use shared::urls::Url;
+mod login;
 
 use crate::authorize::{self, CallbackParams, PendingAuthorization};
 use crate::discovery::{self, Challenge};
 use crate::error::CoreError;
 use crate::http::HttpClient;
-use crate::identity::{self, ClientConfig, CredentialStore, Resolved};
+use crate::identity::{self, ClientConfig, CredentialStore};
 use crate::scope;
 use crate::token::{self, Session};
 use crate::trace::Recorder;
+use login::{drive, Login, Next, Stage};
 
 pub use crate::step::{ids, Observer, Quiet, Step, StepStatus};
 
@@ -82,10 +83,11 @@ pub async fn begin_login<H: HttpClient>(
     let mcp =
         discovery::parse_mcp_url(mcp_input).inspect_err(|e| s.fail(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, e))?;
     let pending = format!("POST {mcp} (initialize) without an Authorization header…");
-    let work = async { discovery::probe(&s.http, &mcp).await.map(|(c, _)| (c, mcp.to_string())) };
     s.report(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, StepStatus::Pending, pending);
-    let (challenge, _) = s.finish(ids::UNAUTHENTICATED_REQUEST, TITLE_UNAUTH, work.await, unauthenticated_detail)?;
-    after_challenge(&s, &mcp, challenge, ctx).await
+    let probe = discovery::probe_request(&mcp);
+    let mut login = Login::new(ctx, mcp.to_string(), String::new());
+    login.stage = Stage::Probe(mcp);
+    drive(&s, login, Ok(Next::Send("the MCP server", probe))).await
 }
 
 /// [`begin_login`] for a caller that already holds the 401 (an MCP request of its own was
@@ -98,142 +100,9 @@ pub async fn begin_login_with_challenge<H: HttpClient>(
 ) -> Result<PendingAuthorization, CoreError> {
     let s = Steps { http: Recorder::new(http), obs: ctx.observer };
     let mcp = discovery::parse_mcp_url(mcp_input)?;
-    after_challenge(&s, &mcp, challenge, ctx).await
-}
-
-async fn after_challenge<H: HttpClient>(
-    s: &Steps<'_, H>,
-    mcp: &Url,
-    challenge: Challenge,
-    ctx: LoginContext<'_>,
-) -> Result<PendingAuthorization, CoreError> {
-    let prm_pending = format!("GET {}…", discovery::prm_urls(mcp, &challenge).join(", then "));
-    let work = discovery::protected_resource_metadata(&s.http, mcp, &challenge);
-    s.report(ids::PRM, TITLE_PRM, StepStatus::Pending, prm_pending);
-    let (prm, _) = s.finish(ids::PRM, TITLE_PRM, work.await, prm_detail)?;
-    let issuer = prm.authorization_servers.first().cloned().unwrap_or_default();
-    let asm = as_metadata(s, &issuer).await?;
-    let scope = scope::select(challenge.scope.as_deref(), &prm.scopes_supported, &asm.scopes_supported);
-    let registration_scope = scope::registration_scope(scope.as_deref(), &prm.scopes_supported);
-    let creds = identify(s, &asm, &ctx, registration_scope.as_deref()).await?;
-    authorize_step(s, &asm, creds, mcp.as_str(), &prm.resource, scope, ctx.random)
-}
-
-/// The 401's sentence; `mcp` is the URL's text, carried along with the challenge.
-fn unauthenticated_detail((challenge, mcp): &(Challenge, String)) -> String {
-    let header = match (&challenge.www_authenticate, &challenge.resource_metadata) {
-        (Some(raw), Some(url)) => format!("WWW-Authenticate: {raw}. Protected resource metadata: {url}."),
-        (Some(raw), None) => {
-            format!("WWW-Authenticate: {raw}; no resource_metadata, so the well-known URLs are tried.")
-        }
-        (None, _) => "no WWW-Authenticate header was visible; the well-known URLs are tried.".to_owned(),
-    };
-    let scope_text = challenge.scope.as_deref().map(|s| format!(" Required scope: \"{s}\".")).unwrap_or_default();
-    format!("POST {mcp} without a token → 401. {header}{scope_text}")
-}
-
-fn prm_detail((prm, url): &(shared::oauth::ProtectedResourceMetadata, String)) -> String {
-    format!(
-        "GET {url} → 200. Resource: {}. Authorization server: {}. Scopes supported: {}.",
-        prm.resource,
-        prm.authorization_servers.first().map(String::as_str).unwrap_or_default(),
-        if prm.scopes_supported.is_empty() { "(none listed)".to_owned() } else { prm.scopes_supported.join(" ") }
-    )
-}
-
-fn asm_detail((asm, url): &(shared::oauth::AuthorizationServerMetadata, String)) -> String {
-    format!(
-        "GET {url} → 200. Issuer {} matches exactly; PKCE S256 is supported. Authorization endpoint: {}. Token \
-         endpoint: {}.",
-        asm.issuer, asm.authorization_endpoint, asm.token_endpoint
-    )
-}
-
-async fn as_metadata<H: HttpClient>(
-    s: &Steps<'_, H>,
-    issuer: &str,
-) -> Result<shared::oauth::AuthorizationServerMetadata, CoreError> {
-    let first = Url::parse(issuer).map(|u| discovery::as_metadata_urls(&u).join(", then ")).unwrap_or_default();
-    let work = discovery::authorization_server_metadata(&s.http, issuer);
-    s.report(ids::AS_METADATA, TITLE_ASM, StepStatus::Pending, format!("GET {first}…"));
-    Ok(s.finish(ids::AS_METADATA, TITLE_ASM, work.await, asm_detail)?.0)
-}
-
-async fn identify<H: HttpClient>(
-    s: &Steps<'_, H>,
-    asm: &shared::oauth::AuthorizationServerMetadata,
-    ctx: &LoginContext<'_>,
-    scope: Option<&str>,
-) -> Result<identity::Credentials, CoreError> {
-    let pending = match &asm.registration_endpoint {
-        Some(endpoint) => format!("POST {endpoint} (unless a stored registration fits)…"),
-        None => "Choosing the client identity…".to_owned(),
-    };
-    let work = identity::resolve(&s.http, asm, ctx.client, ctx.store, scope);
-    s.report(ids::REGISTER, TITLE_REGISTER, StepStatus::Pending, pending);
-    Ok(s.finish(ids::REGISTER, TITLE_REGISTER, work.await, identify_detail)?.0)
-}
-
-fn identify_detail((creds, how): &(identity::Credentials, Resolved)) -> String {
-    match how {
-        Resolved::PreRegistered => format!(
-            "Using the pre-registered client_id {} (token endpoint auth: {}); no registration needed.",
-            creds.client_id, creds.token_endpoint_auth_method
-        ),
-        Resolved::MetadataDocument => format!(
-            "The authorization server supports Client ID Metadata Documents: client_id is this app's metadata URL \
-             {}; no registration needed.",
-            creds.client_id
-        ),
-        Resolved::Reused => format!(
-            "Reused the stored client registration from an earlier login, without a new POST {}: client_id {}, \
-             redirect URI {}, grant types {}. If you already allowed this app, the authorization server will not \
-             ask again.",
-            creds.registration_endpoint.as_deref().unwrap_or_default(),
-            creds.client_id,
-            creds.redirect_uri,
-            creds.grant_types.join(", ")
-        ),
-        Resolved::Registered { endpoint } => format!(
-            "POST {endpoint} → 201. Registered with redirect URI {} and grant types {} ({}). client_id: {}. The \
-             registration is kept after the login succeeds, so the next Connect reuses it.",
-            creds.redirect_uri,
-            creds.grant_types.join(", "),
-            if creds.client_secret.is_some() { "with a client secret" } else { "a public client, no secret" },
-            creds.client_id
-        ),
-    }
-}
-
-fn authorize_step<H: HttpClient>(
-    s: &Steps<'_, H>,
-    asm: &shared::oauth::AuthorizationServerMetadata,
-    creds: identity::Credentials,
-    mcp_url: &str,
-    resource: &str,
-    scope: Option<String>,
-    random: &mut dyn FnMut(&mut [u8]),
-) -> Result<PendingAuthorization, CoreError> {
-    s.report(
-        ids::AUTHORIZE_REDIRECT,
-        TITLE_AUTHORIZE,
-        StepStatus::Pending,
-        "Preparing the authorization request…".into(),
-    );
-    let pending = authorize::start(asm, creds, mcp_url, resource, scope, random)
-        .inspect_err(|e| s.fail(ids::AUTHORIZE_REDIRECT, TITLE_AUTHORIZE, e))?;
-    let scope_text = pending.scope.as_deref().map_or("no scope parameter".to_owned(), |s| format!("scope \"{s}\""));
-    s.report(
-        ids::AUTHORIZE_REDIRECT,
-        TITLE_AUTHORIZE,
-        StepStatus::Ok,
-        format!(
-            "Saved state and the PKCE verifier, then sending the browser to {} ({scope_text}, resource {}).",
-            crate::trace::redact_url(&pending.authorization_url),
-            pending.resource
-        ),
-    );
-    Ok(pending)
+    let mut login = Login::new(ctx, mcp.to_string(), String::new());
+    let first = login.challenged(&s, mcp, challenge);
+    drive(&s, login, first).await
 }
 
 /// The callback step alone: checks `state`, `error` and `iss`; returns the code. The caller
@@ -363,8 +232,10 @@ pub async fn begin_step_up<H: HttpClient>(
              after you allow it."
         ),
     );
-    let asm = as_metadata(&s, &session.issuer).await?;
-    let union = union.to_string();
-    let creds = identify(&s, &asm, &ctx, Some(&union)).await?;
-    authorize_step(&s, &asm, creds, &session.mcp_url, &session.resource, Some(union), ctx.random)
+    let union = Some(union.to_string());
+    let mut login = Login::new(ctx, session.mcp_url.clone(), session.issuer.clone());
+    login.resource = session.resource.clone();
+    login.scopes = Some((union.clone(), union));
+    let first = login.metadata(&s);
+    drive(&s, login, first).await
 }

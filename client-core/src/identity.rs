@@ -14,7 +14,7 @@ use shared::scopes::ScopeSet;
 use shared::urls::{self, LoopbackPorts};
 
 use crate::error::CoreError;
-use crate::http::{HttpClient, HttpRequest};
+use crate::http::{HttpRequest, HttpResponse};
 use crate::wire::{self, JSON};
 
 /// How the client got its `client_id`.
@@ -96,7 +96,7 @@ pub struct ClientConfig {
     pub metadata_document_url: Option<String>,
 }
 
-/// How [`resolve`] got the credentials (for the timeline's sentence).
+/// How [`choose`] (or [`registered`]) got the credentials (for the timeline's sentence).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolved {
     PreRegistered,
@@ -105,16 +105,25 @@ pub enum Resolved {
     Registered { endpoint: String },
 }
 
+/// What [`choose`] decided: credentials at hand, or a registration to make at this endpoint.
+/// Unboxed: boxing the credentials cost the SPA 68 bytes gzipped.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Choice {
+    Ready(Credentials, Resolved),
+    Register(String),
+}
+
 /// Picks the identity: pre-registered, else CIMD, else the stored registration if it fits, else
-/// a new dynamic registration for `scope`. Nothing is saved here: the caller saves the
-/// credentials once a login with them worked ([`crate::flow`] does).
-pub async fn resolve<H: HttpClient>(
-    http: &H,
+/// a new dynamic registration for `scope` ([`registration_request`], then [`registered`]).
+/// Nothing is saved here: the caller saves the credentials once a login with them worked
+/// ([`crate::flow`] does).
+pub fn choose(
     asm: &AuthorizationServerMetadata,
     config: &ClientConfig,
     store: &dyn CredentialStore,
     scope: Option<&str>,
-) -> Result<(Credentials, Resolved), CoreError> {
+) -> Result<Choice, CoreError> {
     let base = |client_id: String, source| Credentials {
         issuer: asm.issuer.clone(),
         client_id,
@@ -134,11 +143,12 @@ pub async fn resolve<H: HttpClient>(
             token_endpoint_auth_method: method,
             ..base(pre.client_id.clone(), CredentialSource::PreRegistered)
         };
-        return Ok((creds, Resolved::PreRegistered));
+        return Ok(Choice::Ready(creds, Resolved::PreRegistered));
     }
     if let Some(cimd) = config.metadata_document_url.as_deref().filter(|u| u.starts_with("https://")) {
         if asm.client_id_metadata_document_supported {
-            return Ok((base(cimd.to_owned(), CredentialSource::MetadataDocument), Resolved::MetadataDocument));
+            let creds = base(cimd.to_owned(), CredentialSource::MetadataDocument);
+            return Ok(Choice::Ready(creds, Resolved::MetadataDocument));
         }
     }
     let Some(endpoint) = asm.registration_endpoint.clone() else {
@@ -152,11 +162,11 @@ pub async fn resolve<H: HttpClient>(
         if fits(&stored, asm, &endpoint, config, scope) {
             // This run's redirect URI: a native app's loopback port changes from run to run,
             // and the browser must come back to the port listening now (RFC 8252 §7.3).
-            return Ok((Credentials { redirect_uri: config.redirect_uri.clone(), ..stored }, Resolved::Reused));
+            let creds = Credentials { redirect_uri: config.redirect_uri.clone(), ..stored };
+            return Ok(Choice::Ready(creds, Resolved::Reused));
         }
     }
-    let creds = register(http, &endpoint, asm, config, scope).await?;
-    Ok((creds, Resolved::Registered { endpoint }))
+    Ok(Choice::Register(endpoint))
 }
 
 /// Whether a stored registration can serve this request.
@@ -236,23 +246,32 @@ fn registration_body(config: &ClientConfig, auth_method: &str, scope: Option<&st
     )
 }
 
-/// RFC 7591 registration (a public client unless the AS refuses those, see
-/// [`registration_auth_method`]); the answer must be 201 with a `client_id`, the rest optional.
-pub async fn register<H: HttpClient>(
-    http: &H,
+/// The RFC 7591 registration request (a public client unless the AS refuses those, see
+/// [`registration_auth_method`]).
+#[must_use]
+pub fn registration_request(
+    endpoint: &str,
+    asm: &AuthorizationServerMetadata,
+    config: &ClientConfig,
+    scope: Option<&str>,
+) -> HttpRequest {
+    let body = registration_body(config, registration_auth_method(asm), scope);
+    HttpRequest::post(endpoint, JSON, body).header("accept", JSON)
+}
+
+/// The registration's answer: 201 with a `client_id`, the rest optional.
+pub fn registered(
+    res: &HttpResponse,
     endpoint: &str,
     asm: &AuthorizationServerMetadata,
     config: &ClientConfig,
     scope: Option<&str>,
 ) -> Result<Credentials, CoreError> {
-    let body = registration_body(config, registration_auth_method(asm), scope);
-    let req = HttpRequest::post(endpoint, JSON, body).header("accept", JSON);
-    let res = wire::send(http, REGISTER_WHAT, req).await?;
     if res.status != 201 && res.status != 200 {
-        return Err(wire::oauth_error("Client registration", &res)
-            .unwrap_or_else(|| wire::status_error(REGISTER_WHAT, "POST", endpoint, "201", &res)));
+        return Err(wire::oauth_error("Client registration", res)
+            .unwrap_or_else(|| wire::status_error(REGISTER_WHAT, "POST", endpoint, "201", res)));
     }
-    let got: ClientRegistrationResponse = wire::parse(REGISTER_WHAT, endpoint, &res)?;
+    let got: ClientRegistrationResponse = wire::parse(REGISTER_WHAT, endpoint, res)?;
     if got.client_id.is_empty() {
         return Err(CoreError::Invalid {
             what: REGISTER_WHAT.into(),

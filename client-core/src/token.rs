@@ -12,9 +12,9 @@ use shared::{base64, form};
 
 use crate::authorize::PendingAuthorization;
 use crate::error::CoreError;
-use crate::http::{HttpClient, HttpRequest};
+use crate::http::{HttpClient, HttpRequest, HttpResponse};
 use crate::identity::Credentials;
-use crate::wire::{self, SendBoxed, FORM, JSON};
+use crate::wire::{self, FORM, JSON};
 
 pub const TOKEN_WHAT: &str = "the token endpoint";
 
@@ -81,7 +81,7 @@ impl Session {
 }
 
 /// Adds the client authentication to a token/revocation form.
-fn authenticate(creds: &Credentials, form: &mut Vec<(&'static str, String)>, req: HttpRequest) -> HttpRequest {
+fn authenticate<'a>(creds: &'a Credentials, form: &mut Vec<(&str, &'a str)>, req: HttpRequest) -> HttpRequest {
     match (creds.token_endpoint_auth_method.as_str(), &creds.client_secret) {
         (AUTH_METHOD_CLIENT_SECRET_BASIC, Some(secret)) => {
             // RFC 6749 §2.3.1: each part form-encoded, then the pair in Base64.
@@ -90,42 +90,35 @@ fn authenticate(creds: &Credentials, form: &mut Vec<(&'static str, String)>, req
             req.header("authorization", &value)
         }
         (AUTH_METHOD_CLIENT_SECRET_POST, Some(secret)) => {
-            form.push(("client_id", creds.client_id.clone()));
-            form.push(("client_secret", secret.clone()));
+            form.push(("client_id", &creds.client_id));
+            form.push(("client_secret", secret));
             req
         }
         _ => {
-            form.push(("client_id", creds.client_id.clone()));
+            form.push(("client_id", &creds.client_id));
             req
         }
     }
 }
 
-async fn post_form(
-    http: &dyn SendBoxed,
-    endpoint: &str,
-    creds: &Credentials,
-    mut form: Vec<(&'static str, String)>,
-) -> Result<crate::http::HttpResponse, CoreError> {
+/// A form POST to `endpoint` with the client authentication.
+fn form_request<'a>(endpoint: &str, creds: &'a Credentials, mut form: Vec<(&str, &'a str)>) -> HttpRequest {
     let req = authenticate(creds, &mut form, HttpRequest::post(endpoint, FORM, Vec::new()).header("accept", JSON));
-    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let req = HttpRequest { body: Some(wire::form(&pairs).into_bytes()), ..req };
-    wire::send(http, TOKEN_WHAT, req).await
+    HttpRequest { body: Some(wire::form(&form).into_bytes()), ..req }
 }
 
-async fn token_request(
-    http: &dyn SendBoxed,
-    endpoint: &str,
-    creds: &Credentials,
-    action: &str,
-    form: Vec<(&'static str, String)>,
-) -> Result<TokenResponse, CoreError> {
-    let res = post_form(http, endpoint, creds, form).await?;
-    if res.status != 200 {
-        return Err(wire::oauth_error(action, &res)
-            .unwrap_or_else(|| wire::status_error(TOKEN_WHAT, "POST", endpoint, "200", &res)));
+/// Anything but 200 is the request's error (RFC 6749 §5.2 when the body says).
+fn expect_200(what: &str, action: &str, endpoint: &str, res: &HttpResponse) -> Result<(), CoreError> {
+    if res.status == 200 {
+        return Ok(());
     }
-    let token: TokenResponse = wire::parse(TOKEN_WHAT, endpoint, &res)?;
+    Err(wire::oauth_error(action, res).unwrap_or_else(|| wire::status_error(what, "POST", endpoint, "200", res)))
+}
+
+/// The token endpoint's answer: 200 with a Bearer token.
+fn token_answer(endpoint: &str, action: &str, res: &HttpResponse) -> Result<TokenResponse, CoreError> {
+    expect_200(TOKEN_WHAT, action, endpoint, res)?;
+    let token: TokenResponse = wire::parse(TOKEN_WHAT, endpoint, res)?;
     if !token.token_type.eq_ignore_ascii_case(TOKEN_TYPE_BEARER) {
         return Err(CoreError::Invalid {
             what: TOKEN_WHAT.into(),
@@ -144,13 +137,15 @@ pub async fn exchange_code<H: HttpClient>(
     now_ms: i64,
 ) -> Result<Session, CoreError> {
     let form = vec![
-        ("grant_type", GRANT_AUTHORIZATION_CODE.to_owned()),
-        ("code", code.to_owned()),
-        ("redirect_uri", pending.redirect_uri.clone()),
-        ("code_verifier", pending.code_verifier.clone()),
-        ("resource", pending.resource.clone()),
+        ("grant_type", GRANT_AUTHORIZATION_CODE),
+        ("code", code),
+        ("redirect_uri", &pending.redirect_uri),
+        ("code_verifier", &pending.code_verifier),
+        ("resource", &pending.resource),
     ];
-    let token = token_request(http, &pending.token_endpoint, &pending.credentials, "Token request", form).await?;
+    let endpoint = &pending.token_endpoint;
+    let res = wire::send(http, TOKEN_WHAT, form_request(endpoint, &pending.credentials, form)).await?;
+    let token = token_answer(endpoint, "Token request", &res)?;
     let session = Session {
         access_token: String::new(),
         expires_at: 0,
@@ -171,19 +166,18 @@ pub async fn exchange_code<H: HttpClient>(
 /// one sent is dead once this returns, so callers must keep the new session and never run two
 /// refreshes at once ([`crate::keeper::TokenKeeper`] makes sure).
 pub async fn refresh<H: HttpClient>(http: &H, session: &Session, now_ms: i64) -> Result<Session, CoreError> {
-    let Some(refresh_token) = session.refresh_token.clone() else {
+    let Some(refresh_token) = session.refresh_token.as_deref() else {
         return Err(CoreError::CannotRefresh(
             "This session has no refresh token (the server did not issue one), so it cannot be renewed. Log in again \
              when the access token expires."
                 .into(),
         ));
     };
-    let form = vec![
-        ("grant_type", GRANT_REFRESH_TOKEN.to_owned()),
-        ("refresh_token", refresh_token),
-        ("resource", session.resource.clone()),
-    ];
-    let token = token_request(http, &session.token_endpoint, &session.credentials, "Token refresh", form).await?;
+    let form =
+        vec![("grant_type", GRANT_REFRESH_TOKEN), ("refresh_token", refresh_token), ("resource", &session.resource)];
+    let endpoint = &session.token_endpoint;
+    let res = wire::send(http, TOKEN_WHAT, form_request(endpoint, &session.credentials, form)).await?;
+    let token = token_answer(endpoint, "Token refresh", &res)?;
     Ok(session.clone().with_tokens(token, now_ms))
 }
 
@@ -207,11 +201,8 @@ pub async fn revoke<H: HttpClient>(
         TokenKind::Access => "access_token",
         TokenKind::Refresh => "refresh_token",
     };
-    let form = vec![("token", token.to_owned()), ("token_type_hint", hint.to_owned())];
-    let res = post_form(http, endpoint, creds, form).await?;
-    if res.status != 200 {
-        return Err(wire::oauth_error("Revocation", &res)
-            .unwrap_or_else(|| wire::status_error("the revocation endpoint", "POST", endpoint, "200", &res)));
-    }
-    Ok(())
+    let form = vec![("token", token), ("token_type_hint", hint)];
+    const WHAT: &str = "the revocation endpoint";
+    let res = wire::send(http, WHAT, form_request(endpoint, creds, form)).await?;
+    expect_200(WHAT, "Revocation", endpoint, &res)
 }

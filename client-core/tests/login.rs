@@ -262,3 +262,29 @@ async fn a_prm_for_another_resource_or_no_metadata_stops_before_authorization() 
     let err = login(&fake, &config(), &MemStore::default(), &Steps::default()).await.unwrap_err();
     assert!(matches!(err, CoreError::NoMetadata { ref tried, .. } if tried.len() == 2), "{err}");
 }
+
+/// The login's one driver reports each step pending, then once ok, in flow order; a failure
+/// ends the step under way and nothing after it is reported.
+#[tokio::test]
+async fn every_step_is_reported_once_in_order_and_a_failure_ends_the_step_under_way() {
+    let seen = |steps: &Steps| steps.0.borrow().iter().map(|s| (s.id.clone(), s.status)).collect::<Vec<_>>();
+    let expect = |ids: &[&str], last: StepStatus| {
+        let mut out = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            out.push(((*id).to_owned(), StepStatus::Pending));
+            out.push(((*id).to_owned(), if i + 1 == ids.len() { last } else { StepStatus::Ok }));
+        }
+        out
+    };
+    let fake = Fake::start(Config::default()).await;
+    let steps = Steps::default();
+    login(&fake, &config(), &MemStore::default(), &steps).await.unwrap();
+    let all = ["unauthenticated-request", "prm", "as-metadata", "register", "authorize-redirect", "callback", "token"];
+    assert_eq!(seen(&steps), expect(&all, StepStatus::Ok));
+
+    let fake =
+        Fake::start(Config { claimed_issuer: Some("https://attacker.example.com".into()), ..Config::default() }).await;
+    let steps = Steps::default();
+    login(&fake, &config(), &MemStore::default(), &steps).await.unwrap_err();
+    assert_eq!(seen(&steps), expect(&all[..3], StepStatus::Error));
+}

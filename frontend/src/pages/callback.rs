@@ -20,7 +20,7 @@ pub fn callback_page(router: Router) -> AnyView {
         iss: query("iss"),
     };
     let error = RwSignal::new(None::<String>);
-    let pending = storage::load_pending().unwrap_or_else(|e| {
+    let mut pending = storage::load_pending().unwrap_or_else(|e| {
         error.set(Some(e.to_string()));
         None
     });
@@ -28,7 +28,8 @@ pub fn callback_page(router: Router) -> AnyView {
         Some(p) => super::with_query("/", &[("mcp", &p.authorization.mcp_url)]),
         None => "/".to_owned(),
     };
-    let timeline = Timeline::new(pending.as_ref().map(|p| p.timeline.clone()).unwrap_or_default());
+    // Moved out: from here on the steps live in the timeline.
+    let timeline = Timeline::new(pending.as_mut().map(|p| std::mem::take(&mut p.timeline)).unwrap_or_default());
 
     let finishing = Busy::new();
     run(Some(finishing), async move {
