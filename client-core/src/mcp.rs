@@ -22,8 +22,9 @@ mod results;
 mod whole;
 mod write;
 use reply::{is_event_stream, not_resumed, unreachable, Read, Resume, EVENT_STREAM};
-pub use results::pretty;
 use results::{failure, insufficient_scope, item, items, json_rpc_error, tool_output};
+pub use results::{pretty, pretty_value};
+pub use write::text_of;
 use write::{message_text, params};
 
 pub const CLIENT_NAME: &str = "mcp-auth-client";
@@ -357,7 +358,7 @@ impl<H: HttpClient> McpClient<H> {
     /// `prompts/get`; returns the result (its `messages`) as pretty JSON.
     pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<String, CoreError> {
         let result = self.call("prompts/get", params(&mut [("name", name.into()), ("arguments", arguments)])).await?;
-        Ok(serde_json::to_string_pretty(&result).unwrap_or_default())
+        Ok(pretty_value(&result))
     }
 
     /// Ends the MCP session with `DELETE` (best effort).

@@ -3,6 +3,7 @@
 //! a raw-JSON text area for anything else (objects, arrays, unions). Required fields are marked;
 //! [`collect`] turns what was typed into the JSON `arguments`, or says which field is wrong.
 
+use client_core::mcp::text_of;
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
@@ -38,7 +39,7 @@ pub fn fields_of_schema(schema: &Value) -> Vec<Field> {
         .map(|(name, prop)| {
             let enums: Option<Vec<String>> = prop["enum"]
                 .as_array()
-                .map(|values| values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect());
+                .map(|values| values.iter().map(|v| v.as_str().map_or_else(|| text_of(v), str::to_owned)).collect());
             let kind = match (enums, prop["type"].as_str()) {
                 (Some(values), Some("string") | None) => Kind::Enum(values),
                 (_, Some("string")) => Kind::Text,
@@ -50,7 +51,7 @@ pub fn fields_of_schema(schema: &Value) -> Vec<Field> {
             let initial = match &prop["default"] {
                 Value::Null => String::new(),
                 Value::String(s) if kind != Kind::Json => s.clone(),
-                other => other.to_string(),
+                other => text_of(other),
             };
             Field {
                 name: name.clone(),

@@ -5,7 +5,7 @@
 //! `McpClient::call` instead of one wrapper future each.
 
 use leptos::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::{Mcp, Reporter};
 use crate::error::ClientError;
@@ -49,10 +49,15 @@ pub(super) async fn exec(keeper: &TokenKeeper, client: &McpClient, op: &Op) -> R
             let op = op.clone();
             Box::pin(async move {
                 match op {
-                    Op::Init => c
-                        .initialize()
-                        .await
-                        .map(|info| json!({ "connected": super::connected(&info), "capabilities": info.capabilities })),
+                    Op::Init => c.initialize().await.map(|info| {
+                        // Built by hand: `json!` would serialize the capabilities again, through
+                        // a `to_value` serializer of its own.
+                        let connected = Value::String(super::connected(&info));
+                        Value::Object(Map::from_iter([
+                            ("connected".to_owned(), connected),
+                            ("capabilities".to_owned(), info.capabilities),
+                        ]))
+                    }),
                     Op::List(method, key) => c.list_all(method, key).await.map(Value::from),
                     Op::Call(method, key, id, arguments) => {
                         let mut params = Map::new();
