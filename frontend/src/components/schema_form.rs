@@ -119,14 +119,11 @@ pub fn schema_fields(fields: &[Field], values: &[RwSignal<String>]) -> impl Into
 fn field_view(field: &Field, value: RwSignal<String>) -> AnyView {
     let label = if field.required { format!("{} *", field.name) } else { field.name.clone() };
     let name = field.name.clone();
+    // Every field fires `input` as it changes (a checkbox too, as it is toggled): one event
+    // type and one handler type for all of them.
     let input = match &field.kind {
-        Kind::Boolean => view! {
-            <input {..attr("type", "checkbox")} data-field=name prop:checked=flag(move || value.get() == "true")
-                on:change=handler(move |ev| value.set(event_target_checked(&ev).to_string())) />
-        }
-        .into_any(),
         Kind::Enum(options) => view! {
-            <select data-field=name prop:value=value on:change=typed_into(value)>
+            <select data-field=name prop:value=value on:input=typed_into(value)>
                 <option value="">"—"</option>
                 {options.iter().map(|o| { let label = o.clone(); view! { <option {..attr("value", o.clone())}>{label}</option> }.into_any() }).collect::<Vec<_>>()}
             </select>
@@ -137,12 +134,21 @@ fn field_view(field: &Field, value: RwSignal<String>) -> AnyView {
                 on:input=typed_into(value)></textarea>
         }
         .into_any(),
+        // One `<input>` for a checkbox, text and numbers: a checkbox keeps "true"/"false".
         kind => {
-            let type_ = if matches!(kind, Kind::Text) { "text" } else { "number" };
+            let boolean = matches!(kind, Kind::Boolean);
+            let type_ = match kind {
+                Kind::Boolean => "checkbox",
+                Kind::Text => "text",
+                _ => "number",
+            };
             let step = if matches!(kind, Kind::Number) { "any" } else { "1" };
+            let typed = move |ev: leptos::ev::Event| {
+                value.set(if boolean { event_target_checked(&ev).to_string() } else { event_target_value(&ev) });
+            };
             view! {
                 <input {..attr("step", step)} {..attr("type", type_)} data-field=name prop:value=value
-                    on:input=typed_into(value) />
+                    prop:checked=flag(move || value.get() == "true") on:input=handler(typed) />
             }
             .into_any()
         }
