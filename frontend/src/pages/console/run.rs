@@ -52,11 +52,10 @@ pub(super) async fn exec(keeper: &TokenKeeper, client: &McpClient, op: &Op) -> R
                     Op::Init => c.initialize().await.map(|info| {
                         // Built by hand: `json!` would serialize the capabilities again, through
                         // a `to_value` serializer of its own.
-                        let connected = Value::String(super::connected(&info));
-                        Value::Object(Map::from_iter([
-                            ("connected".to_owned(), connected),
-                            ("capabilities".to_owned(), info.capabilities),
-                        ]))
+                        let mut overview = Map::new();
+                        overview.insert("connected".to_owned(), super::connected(&info).into());
+                        overview.insert("capabilities".to_owned(), info.capabilities);
+                        Value::Object(overview)
                     }),
                     Op::List(method, key) => c.list_all(method, key).await.map(Value::from),
                     Op::Call(method, key, id, arguments) => {
