@@ -116,10 +116,15 @@ impl Runner {
             (Err(ClientError::InsufficientScope { scope, .. }), Op::Call(TOOLS_CALL, _, tool, Some(arguments)))
                 if !retry =>
             {
+                // A task of its own (counted in the same `busy`, which it takes before this one
+                // ends): this future then holds no step-up state across its one await.
                 let call = PendingCall { tool, arguments, scope };
-                if let Err(e) = step_up::reauthorize(&keeper.session(), call, t).await {
-                    reporter.report(&e);
-                }
+                let session = keeper.session();
+                run(Some(self.busy), async move {
+                    if let Err(e) = step_up::reauthorize(&session, call, t).await {
+                        reporter.report(&e);
+                    }
+                });
             }
             (Err(e), _) => {
                 if retry {
