@@ -349,10 +349,12 @@ pub async fn begin_step_up<H: HttpClient>(
     ctx: LoginContext<'_>,
 ) -> Result<PendingAuthorization, CoreError> {
     let s = Steps { http: Recorder::new(http), obs: ctx.observer };
-    let have = session.scope.clone().unwrap_or_default();
     s.report(ids::STEP_UP, TITLE_STEP_UP, StepStatus::Pending, String::new());
+    // Text from here on, borrowed or moved: nothing owned but `union` lives across the awaits.
     let union = scope::step_up(method, session.scope.as_deref(), challenged, attempts)
-        .inspect_err(|e| s.fail(ids::STEP_UP, TITLE_STEP_UP, e))?;
+        .inspect_err(|e| s.fail(ids::STEP_UP, TITLE_STEP_UP, e))?
+        .to_string();
+    let have = session.scope.as_deref().unwrap_or_default();
     s.report(
         ids::STEP_UP,
         TITLE_STEP_UP,
@@ -364,7 +366,6 @@ pub async fn begin_step_up<H: HttpClient>(
         ),
     );
     let asm = as_metadata(&s, &session.issuer).await?;
-    let union = union.to_string();
     let creds = identify(&s, &asm, &ctx, Some(&union)).await?;
     authorize_step(&s, &asm, creds, &session.mcp_url, &session.resource, Some(union), ctx.random)
 }
