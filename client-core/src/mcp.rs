@@ -229,12 +229,13 @@ impl<H: HttpClient> McpClient<H> {
         if self.is_stateless() {
             req = with_standard_headers(req, method, params, &self.conn.borrow().header_params);
         }
-        let url = req.url.clone();
         // The POST, then any resumption of its reply stream (a GET), go through one `open`.
+        // Errors name the URL from the connection (it is the request's): no copy of it lives
+        // across the awaits.
         let (mut session_id, mut resuming) = (None, None::<Resume>);
         let mut message = loop {
             let verb = if resuming.is_some() { "GET" } else { "POST" };
-            let res = self.http.open(req).await.map_err(|cause| unreachable(verb, &url, cause))?;
+            let res = self.http.open(req).await.map_err(|cause| unreachable(verb, &self.url(), cause))?;
             let (ok, status) = ((200..300).contains(&res.status), res.status);
             if resuming.is_none() && method == "initialize" {
                 session_id = res.header(SESSION_HEADER).map(str::to_owned);
@@ -254,11 +255,11 @@ impl<H: HttpClient> McpClient<H> {
                 _ => {
                     let res = res.collect().await;
                     if resuming.is_some() {
-                        return Err(not_resumed(url, status, res));
+                        return Err(not_resumed(self.url(), status, res));
                     }
-                    let res = res.map_err(|cause| unreachable("POST", &url, cause))?;
+                    let res = res.map_err(|cause| unreachable("POST", &self.url(), cause))?;
                     if !ok {
-                        return Err(self.refused(method, &url, had_session, &res));
+                        return Err(self.refused(method, &self.url(), had_session, &res));
                     }
                     let Some(id) = id else {
                         #[cfg(feature = "elicitation")]
