@@ -9,7 +9,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::Value;
-use shared::mcp::{messages_from_body, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
+#[cfg(feature = "stateless")]
+use shared::mcp::messages_from_body;
+use shared::mcp::{PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
 
 use crate::elicit::ElicitationHandler;
 use crate::error::CoreError;
@@ -31,6 +33,7 @@ pub const CLIENT_NAME: &str = "mcp-auth-client";
 pub const CLIENT_VERSION: &str = "0.1.0";
 const ACCEPT: &str = "application/json, text/event-stream";
 const WHAT: &str = "the MCP server";
+#[cfg(feature = "stateless")]
 use crate::stateless::with_standard_headers;
 pub use crate::stateless::STATELESS_VERSIONS;
 
@@ -60,18 +63,26 @@ struct Connection {
     protocol_version: Option<String>,
     next_id: u64,
     /// 2026-07-28 stateless lifecycle: no `initialize`; this version in every request's header
-    /// and `params._meta`.
+    /// and `params._meta`. (This, `next_version` and `header_params` exist only with the
+    /// feature: no drop code for them in the SPA.)
+    #[cfg(feature = "stateless")]
     stateless: Option<String>,
     /// The `WWW-Authenticate` of the last 401, for a caller that logs in on demand.
     last_challenge: Option<String>,
     /// A version the server offered after refusing ours (-32022).
+    #[cfg(feature = "stateless")]
     next_version: Option<String>,
     /// From the last `tools/list` (stateless lifecycle): which parameters of which tool are mirrored into headers (a
     /// BTreeMap: the SPA then needs no SipHash/hashbrown code for this one map).
+    #[cfg(feature = "stateless")]
     header_params: std::collections::BTreeMap<String, Vec<(String, String)>>,
     /// Answers the server's `elicitation/create`; with one, the client declares elicitation.
+    /// (This and the standing stream exist only with the feature: no drop code for them in the
+    /// SPA.)
+    #[cfg(feature = "elicitation")]
     elicitation: Option<ElicitationHandler>,
     /// The session's standing GET stream, on which the server sends its own requests.
+    #[cfg(feature = "elicitation")]
     listener: Option<crate::sse::EventStream>,
 }
 
@@ -95,11 +106,16 @@ impl<H: HttpClient> McpClient<H> {
             session_id: None,
             protocol_version: None,
             next_id: 1,
+            #[cfg(feature = "stateless")]
             stateless: None,
             last_challenge: None,
+            #[cfg(feature = "stateless")]
             next_version: None,
+            #[cfg(feature = "stateless")]
             header_params: std::collections::BTreeMap::new(),
+            #[cfg(feature = "elicitation")]
             elicitation: None,
+            #[cfg(feature = "elicitation")]
             listener: None,
         };
         Self { http, conn: Rc::new(RefCell::new(conn)) }
@@ -189,21 +205,28 @@ impl<H: HttpClient> McpClient<H> {
     }
 
     /// Remembers a version to switch to from a -32022 error's `data.supported`.
+    #[cfg_attr(not(feature = "stateless"), allow(clippy::unused_self, unused_variables))]
     fn note_supported_versions(&self, res: &HttpResponse) {
-        if !self.is_stateless() {
-            return;
+        #[cfg(feature = "stateless")]
+        if self.is_stateless() {
+            let messages = messages_from_body(res.content_type(), &res.text());
+            self.conn.borrow_mut().next_version =
+                messages.iter().find_map(|m| m.get("error")).and_then(crate::stateless::version_to_retry);
         }
-        let mut conn = self.conn.borrow_mut();
-        let messages = messages_from_body(res.content_type(), &res.text());
-        conn.next_version = messages.iter().find_map(|m| m.get("error")).and_then(crate::stateless::version_to_retry);
     }
 
+    #[cfg_attr(not(feature = "stateless"), allow(clippy::unused_self))]
     fn switch_version(&self) -> bool {
-        let mut conn = self.conn.borrow_mut();
-        let Some(next) = conn.next_version.take() else { return false };
-        conn.stateless = Some(next.clone());
-        conn.protocol_version = Some(next);
-        true
+        #[cfg(feature = "stateless")]
+        {
+            let mut conn = self.conn.borrow_mut();
+            let Some(next) = conn.next_version.take() else { return false };
+            conn.stateless = Some(next.clone());
+            conn.protocol_version = Some(next);
+            true
+        }
+        #[cfg(not(feature = "stateless"))]
+        false
     }
 
     /// Sends one message and reads its reply: a request's `result`, or `Null` once a
@@ -226,6 +249,7 @@ impl<H: HttpClient> McpClient<H> {
             other => other,
         };
         let (mut req, had_session) = self.request(Method::Post, Some(message_text(id, method, params)));
+        #[cfg(feature = "stateless")]
         if self.is_stateless() {
             req = with_standard_headers(req, method, params, &self.conn.borrow().header_params);
         }
@@ -287,25 +311,32 @@ impl<H: HttpClient> McpClient<H> {
         if !self.is_stateless() {
             return params;
         }
-        let capabilities = serde_json::from_str(self.capabilities_text()).unwrap_or_default();
-        let version = self.conn.borrow().stateless.clone().unwrap_or_default();
-        crate::stateless::with_meta(params, &version, &capabilities)
+        #[cfg(feature = "stateless")]
+        {
+            let capabilities = serde_json::from_str(self.capabilities_text()).unwrap_or_default();
+            let version = self.conn.borrow().stateless.clone().unwrap_or_default();
+            crate::stateless::with_meta(params, &version, &capabilities)
+        }
+        #[cfg(not(feature = "stateless"))]
+        params
     }
 
     /// The elicitation handler. Always `None` without the `elicitation` feature (the SPA, which
     /// never answers elicitations): the standing stream's code is then left out.
     fn handler(&self) -> Option<ElicitationHandler> {
-        if cfg!(feature = "elicitation") {
-            self.conn.borrow().elicitation.clone()
-        } else {
-            None
-        }
+        #[cfg(feature = "elicitation")]
+        return self.conn.borrow().elicitation.clone();
+        #[cfg(not(feature = "elicitation"))]
+        None
     }
 
     /// Whether this client uses the stateless lifecycle. Always false without the `stateless`
     /// feature (the SPA, which never uses it): the compiler then leaves that code out.
     fn is_stateless(&self) -> bool {
-        cfg!(feature = "stateless") && self.conn.borrow().stateless.is_some()
+        #[cfg(feature = "stateless")]
+        return self.conn.borrow().stateless.is_some();
+        #[cfg(not(feature = "stateless"))]
+        false
     }
 
     /// Starts a fresh MCP session: `initialize`, then `notifications/initialized`.
@@ -371,6 +402,9 @@ impl<H: HttpClient> McpClient<H> {
         let mut conn = self.conn.borrow_mut();
         conn.session_id = None;
         conn.protocol_version = None;
-        conn.listener = None;
+        #[cfg(feature = "elicitation")]
+        {
+            conn.listener = None;
+        }
     }
 }

@@ -119,8 +119,12 @@ impl<H: HttpClient> McpClient<H> {
             stream.parser.retry_ms = from.retry_ms;
         }
         // Only a client with elicitation opens a standing stream.
-        let mut listener = if cfg!(feature = "elicitation") { self.conn.borrow_mut().listener.take() } else { None };
+        #[cfg(feature = "elicitation")]
+        let mut listener = self.conn.borrow_mut().listener.take();
+        #[cfg(not(feature = "elicitation"))]
+        let mut listener = None;
         let result = self.read_stream(id, method, stream, from.map_or(0, |f| f.count), &mut listener).await;
+        #[cfg(feature = "elicitation")]
         if listener.is_some() && self.conn.borrow().listener.is_none() {
             self.conn.borrow_mut().listener = listener;
         }
