@@ -218,10 +218,11 @@ pub async fn begin_step_up<H: HttpClient>(
     ctx: LoginContext<'_>,
 ) -> Result<PendingAuthorization, CoreError> {
     let s = Steps { http: Recorder::new(http), obs: ctx.observer };
-    let have = session.scope.clone().unwrap_or_default();
     s.report(ids::STEP_UP, TITLE_STEP_UP, StepStatus::Pending, String::new());
     let union = scope::step_up(method, session.scope.as_deref(), challenged, attempts)
-        .inspect_err(|e| s.fail(ids::STEP_UP, TITLE_STEP_UP, e))?;
+        .inspect_err(|e| s.fail(ids::STEP_UP, TITLE_STEP_UP, e))?
+        .to_string();
+    let have = session.scope.as_deref().unwrap_or_default();
     s.report(
         ids::STEP_UP,
         TITLE_STEP_UP,
@@ -232,7 +233,7 @@ pub async fn begin_step_up<H: HttpClient>(
              after you allow it."
         ),
     );
-    let union = Some(union.to_string());
+    let union = Some(union);
     let mut login = Login::new(ctx, session.mcp_url.clone(), session.issuer.clone());
     login.resource = session.resource.clone();
     login.scopes = Some((union.clone(), union));

@@ -9,7 +9,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::Value;
-use shared::mcp::{messages_from_body, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
+#[cfg(feature = "stateless")]
+use shared::mcp::messages_from_body;
+use shared::mcp::{PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, SESSION_HEADER};
 
 use crate::elicit::ElicitationHandler;
 use crate::error::CoreError;
@@ -22,14 +24,16 @@ mod results;
 mod whole;
 mod write;
 use reply::{is_event_stream, not_resumed, unreachable, Read, Resume, EVENT_STREAM};
-pub use results::pretty;
 use results::{failure, insufficient_scope, item, items, json_rpc_error, tool_output};
+pub use results::{pretty, pretty_value};
+pub use write::text_of;
 use write::{message_text, params};
 
 pub const CLIENT_NAME: &str = "mcp-auth-client";
 pub const CLIENT_VERSION: &str = "0.1.0";
 const ACCEPT: &str = "application/json, text/event-stream";
 const WHAT: &str = "the MCP server";
+#[cfg(feature = "stateless")]
 use crate::stateless::with_standard_headers;
 pub use crate::stateless::STATELESS_VERSIONS;
 
@@ -59,18 +63,26 @@ struct Connection {
     protocol_version: Option<String>,
     next_id: u64,
     /// 2026-07-28 stateless lifecycle: no `initialize`; this version in every request's header
-    /// and `params._meta`.
+    /// and `params._meta`. (This, `next_version` and `header_params` exist only with the
+    /// feature: no drop code for them in the SPA.)
+    #[cfg(feature = "stateless")]
     stateless: Option<String>,
     /// The `WWW-Authenticate` of the last 401, for a caller that logs in on demand.
     last_challenge: Option<String>,
     /// A version the server offered after refusing ours (-32022).
+    #[cfg(feature = "stateless")]
     next_version: Option<String>,
     /// From the last `tools/list` (stateless lifecycle): which parameters of which tool are mirrored into headers (a
     /// BTreeMap: the SPA then needs no SipHash/hashbrown code for this one map).
+    #[cfg(feature = "stateless")]
     header_params: std::collections::BTreeMap<String, Vec<(String, String)>>,
     /// Answers the server's `elicitation/create`; with one, the client declares elicitation.
+    /// (This and the standing stream exist only with the feature: no drop code for them in the
+    /// SPA.)
+    #[cfg(feature = "elicitation")]
     elicitation: Option<ElicitationHandler>,
     /// The session's standing GET stream, on which the server sends its own requests.
+    #[cfg(feature = "elicitation")]
     listener: Option<crate::sse::EventStream>,
 }
 
@@ -94,11 +106,16 @@ impl<H: HttpClient> McpClient<H> {
             session_id: None,
             protocol_version: None,
             next_id: 1,
+            #[cfg(feature = "stateless")]
             stateless: None,
             last_challenge: None,
+            #[cfg(feature = "stateless")]
             next_version: None,
+            #[cfg(feature = "stateless")]
             header_params: std::collections::BTreeMap::new(),
+            #[cfg(feature = "elicitation")]
             elicitation: None,
+            #[cfg(feature = "elicitation")]
             listener: None,
         };
         Self { http, conn: Rc::new(RefCell::new(conn)) }
@@ -188,21 +205,28 @@ impl<H: HttpClient> McpClient<H> {
     }
 
     /// Remembers a version to switch to from a -32022 error's `data.supported`.
+    #[cfg_attr(not(feature = "stateless"), allow(clippy::unused_self, unused_variables))]
     fn note_supported_versions(&self, res: &HttpResponse) {
-        if !self.is_stateless() {
-            return;
+        #[cfg(feature = "stateless")]
+        if self.is_stateless() {
+            let messages = messages_from_body(res.content_type(), &res.text());
+            self.conn.borrow_mut().next_version =
+                messages.iter().find_map(|m| m.get("error")).and_then(crate::stateless::version_to_retry);
         }
-        let mut conn = self.conn.borrow_mut();
-        let messages = messages_from_body(res.content_type(), &res.text());
-        conn.next_version = messages.iter().find_map(|m| m.get("error")).and_then(crate::stateless::version_to_retry);
     }
 
+    #[cfg_attr(not(feature = "stateless"), allow(clippy::unused_self))]
     fn switch_version(&self) -> bool {
-        let mut conn = self.conn.borrow_mut();
-        let Some(next) = conn.next_version.take() else { return false };
-        conn.stateless = Some(next.clone());
-        conn.protocol_version = Some(next);
-        true
+        #[cfg(feature = "stateless")]
+        {
+            let mut conn = self.conn.borrow_mut();
+            let Some(next) = conn.next_version.take() else { return false };
+            conn.stateless = Some(next.clone());
+            conn.protocol_version = Some(next);
+            true
+        }
+        #[cfg(not(feature = "stateless"))]
+        false
     }
 
     /// Sends one message and reads its reply: a request's `result`, or `Null` once a
@@ -225,15 +249,17 @@ impl<H: HttpClient> McpClient<H> {
             other => other,
         };
         let (mut req, had_session) = self.request(Method::Post, Some(message_text(id, method, params)));
+        #[cfg(feature = "stateless")]
         if self.is_stateless() {
             req = with_standard_headers(req, method, params, &self.conn.borrow().header_params);
         }
-        let url = req.url.clone();
         // The POST, then any resumption of its reply stream (a GET), go through one `open`.
+        // Errors name the URL from the connection (it is the request's): no copy of it lives
+        // across the awaits.
         let (mut session_id, mut resuming) = (None, None::<Resume>);
         let mut message = loop {
             let verb = if resuming.is_some() { "GET" } else { "POST" };
-            let res = self.http.open(req).await.map_err(|cause| unreachable(verb, &url, cause))?;
+            let res = self.http.open(req).await.map_err(|cause| unreachable(verb, &self.url(), cause))?;
             let (ok, status) = ((200..300).contains(&res.status), res.status);
             if resuming.is_none() && method == "initialize" {
                 session_id = res.header(SESSION_HEADER).map(str::to_owned);
@@ -253,11 +279,11 @@ impl<H: HttpClient> McpClient<H> {
                 _ => {
                     let res = res.collect().await;
                     if resuming.is_some() {
-                        return Err(not_resumed(url, status, res));
+                        return Err(not_resumed(self.url(), status, res));
                     }
-                    let res = res.map_err(|cause| unreachable("POST", &url, cause))?;
+                    let res = res.map_err(|cause| unreachable("POST", &self.url(), cause))?;
                     if !ok {
-                        return Err(self.refused(method, &url, had_session, &res));
+                        return Err(self.refused(method, &self.url(), had_session, &res));
                     }
                     let Some(id) = id else {
                         #[cfg(feature = "elicitation")]
@@ -285,25 +311,32 @@ impl<H: HttpClient> McpClient<H> {
         if !self.is_stateless() {
             return params;
         }
-        let capabilities = serde_json::from_str(self.capabilities_text()).unwrap_or_default();
-        let version = self.conn.borrow().stateless.clone().unwrap_or_default();
-        crate::stateless::with_meta(params, &version, &capabilities)
+        #[cfg(feature = "stateless")]
+        {
+            let capabilities = serde_json::from_str(self.capabilities_text()).unwrap_or_default();
+            let version = self.conn.borrow().stateless.clone().unwrap_or_default();
+            crate::stateless::with_meta(params, &version, &capabilities)
+        }
+        #[cfg(not(feature = "stateless"))]
+        params
     }
 
     /// The elicitation handler. Always `None` without the `elicitation` feature (the SPA, which
     /// never answers elicitations): the standing stream's code is then left out.
     fn handler(&self) -> Option<ElicitationHandler> {
-        if cfg!(feature = "elicitation") {
-            self.conn.borrow().elicitation.clone()
-        } else {
-            None
-        }
+        #[cfg(feature = "elicitation")]
+        return self.conn.borrow().elicitation.clone();
+        #[cfg(not(feature = "elicitation"))]
+        None
     }
 
     /// Whether this client uses the stateless lifecycle. Always false without the `stateless`
     /// feature (the SPA, which never uses it): the compiler then leaves that code out.
     fn is_stateless(&self) -> bool {
-        cfg!(feature = "stateless") && self.conn.borrow().stateless.is_some()
+        #[cfg(feature = "stateless")]
+        return self.conn.borrow().stateless.is_some();
+        #[cfg(not(feature = "stateless"))]
+        false
     }
 
     /// Starts a fresh MCP session: `initialize`, then `notifications/initialized`.
@@ -357,7 +390,7 @@ impl<H: HttpClient> McpClient<H> {
     /// `prompts/get`; returns the result (its `messages`) as pretty JSON.
     pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<String, CoreError> {
         let result = self.call("prompts/get", params(&mut [("name", name.into()), ("arguments", arguments)])).await?;
-        Ok(serde_json::to_string_pretty(&result).unwrap_or_default())
+        Ok(pretty_value(&result))
     }
 
     /// Ends the MCP session with `DELETE` (best effort).
@@ -369,6 +402,9 @@ impl<H: HttpClient> McpClient<H> {
         let mut conn = self.conn.borrow_mut();
         conn.session_id = None;
         conn.protocol_version = None;
-        conn.listener = None;
+        #[cfg(feature = "elicitation")]
+        {
+            conn.listener = None;
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! The 2026-07-28 stateless lifecycle's per-request parts (SEP-2575, SEP-2243): the `_meta`
 //! every request carries, the `Mcp-Method` / `Mcp-Name` headers, the `Mcp-Param-*` headers
 //! mirrored from tool parameters annotated `x-mcp-header`, and which version to retry at when a
-//! server refuses ours.
+//! server refuses ours. Without the `stateless` feature (the SPA) only the constants are used.
+#![cfg_attr(not(feature = "stateless"), allow(dead_code))]
 
 use std::collections::BTreeMap;
 

@@ -105,7 +105,7 @@ impl PendingCall {
     fn text(&self) -> String {
         Record::text(self, |call, r| {
             r.string("tool", &call.tool);
-            r.raw("arguments", &call.arguments.to_string());
+            r.raw("arguments", &client_core::mcp::text_of(&call.arguments));
             r.string("scope", &call.scope);
         })
     }

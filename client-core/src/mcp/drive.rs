@@ -76,6 +76,7 @@ impl<H: HttpClient> McpClient<H> {
                         }
                         Step::Call => {}
                     }
+                    #[cfg(feature = "stateless")]
                     if method == "tools/list" && self.is_stateless() {
                         self.conn.borrow_mut().header_params = crate::stateless::header_params(&result);
                     }

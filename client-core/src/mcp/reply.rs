@@ -119,8 +119,12 @@ impl<H: HttpClient> McpClient<H> {
             stream.parser.retry_ms = from.retry_ms;
         }
         // Only a client with elicitation opens a standing stream.
-        let mut listener = if cfg!(feature = "elicitation") { self.conn.borrow_mut().listener.take() } else { None };
+        #[cfg(feature = "elicitation")]
+        let mut listener = self.conn.borrow_mut().listener.take();
+        #[cfg(not(feature = "elicitation"))]
+        let mut listener = None;
         let result = self.read_stream(id, method, stream, from.map_or(0, |f| f.count), &mut listener).await;
+        #[cfg(feature = "elicitation")]
         if listener.is_some() && self.conn.borrow().listener.is_none() {
             self.conn.borrow_mut().listener = listener;
         }
@@ -219,6 +223,28 @@ impl<H: HttpClient> McpClient<H> {
     }
 }
 
+/// The id compared as a number (`as_u64`: an id such as `7.0` or `"7"` is not ours), without
+/// `Value`'s `PartialEq`, which nothing else in the SPA needs.
 fn is_response(message: &Value, id: u64) -> bool {
-    message.get("id") == Some(&Value::from(id)) && (message.get("result").is_some() || message.get("error").is_some())
+    message["id"].as_u64() == Some(id) && (message.get("result").is_some() || message.get("error").is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::is_response;
+
+    #[test]
+    fn a_response_is_matched_by_its_numeric_id_only() {
+        assert!(is_response(&json!({"id": 7, "result": {}}), 7));
+        assert!(is_response(&json!({"id": 7, "error": {"code": 1}}), 7));
+        for other in
+            [json!({"id": 8, "result": {}}), json!({"id": "7", "result": {}}), json!({"id": 7.0, "result": {}})]
+        {
+            assert!(!is_response(&other, 7), "{other}");
+        }
+        assert!(!is_response(&json!({"id": 7, "method": "ping"}), 7), "a request, not a response");
+        assert!(!is_response(&json!([7]), 7));
+    }
 }

@@ -21,8 +21,9 @@ pub(super) fn message_text(id: Option<u64>, method: &str, params: Option<&Value>
     format!(r#"{{"jsonrpc":"2.0"{id},"method":{}{params}}}"#, text_of(method))
 }
 
-/// Compact JSON text, through the one writer the crate uses for bodies (`serde_json::to_string`).
-pub(super) fn text_of<T: serde::Serialize + ?Sized>(value: &T) -> String {
+/// Compact JSON text, through the one writer the crate uses for bodies (`serde_json::to_string`);
+/// the SPA uses it too, rather than `Value`'s Display (a second compact serializer).
+pub fn text_of<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 

@@ -3,23 +3,11 @@
 //! resource link), `resources/read` contents, `prompts/get` messages, and `structuredContent` as
 //! pretty JSON. Long values wrap (`pre.result` in style.css).
 
+use client_core::mcp::{pretty, pretty_value, text_of};
 use leptos::prelude::*;
 use serde_json::Value;
 
 use super::attr;
-
-/// `v` pretty-printed through `Value`'s `{:#}` Display, whose pretty printer the bundle has
-/// anyway: `serde_json::to_string_pretty` instantiated a second one (~1.4 KB of code) for the
-/// same text.
-fn pretty_value(v: &Value) -> String {
-    format!("{v:#}")
-}
-
-/// JSON text pretty-printed (as `client_core::mcp::pretty` does, without its own pretty
-/// printer); other text as it is.
-fn pretty(text: &str) -> String {
-    serde_json::from_str::<Value>(text).map_or_else(|_| text.to_owned(), |v| pretty_value(&v))
-}
 
 fn text_view(text: &str) -> AnyView {
     view! { <pre class="result" data-testid="content-text">{pretty(text)}</pre> }.into_any()
@@ -60,7 +48,7 @@ fn block_view(block: &Value) -> AnyView {
             let note = format!("({mime} data, {} base64 characters)", data.len());
             view! { <p class="muted" data-testid="content-binary">{note}</p> }.into_any()
         }
-        _ => text_view(&block.to_string()),
+        _ => text_view(&text_of(block)),
     }
 }
 

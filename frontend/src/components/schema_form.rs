@@ -3,6 +3,7 @@
 //! a raw-JSON text area for anything else (objects, arrays, unions). Required fields are marked;
 //! [`collect`] turns what was typed into the JSON `arguments`, or says which field is wrong.
 
+use client_core::mcp::text_of;
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
@@ -38,7 +39,7 @@ pub fn fields_of_schema(schema: &Value) -> Vec<Field> {
         .map(|(name, prop)| {
             let enums: Option<Vec<String>> = prop["enum"]
                 .as_array()
-                .map(|values| values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect());
+                .map(|values| values.iter().map(|v| v.as_str().map_or_else(|| text_of(v), str::to_owned)).collect());
             let kind = match (enums, prop["type"].as_str()) {
                 (Some(values), Some("string") | None) => Kind::Enum(values),
                 (_, Some("string")) => Kind::Text,
@@ -50,7 +51,7 @@ pub fn fields_of_schema(schema: &Value) -> Vec<Field> {
             let initial = match &prop["default"] {
                 Value::Null => String::new(),
                 Value::String(s) if kind != Kind::Json => s.clone(),
-                other => other.to_string(),
+                other => text_of(other),
             };
             Field {
                 name: name.clone(),
@@ -118,14 +119,11 @@ pub fn schema_fields(fields: &[Field], values: &[RwSignal<String>]) -> impl Into
 fn field_view(field: &Field, value: RwSignal<String>) -> AnyView {
     let label = if field.required { format!("{} *", field.name) } else { field.name.clone() };
     let name = field.name.clone();
+    // Every field fires `input` as it changes (a checkbox too, as it is toggled): one event
+    // type and one handler type for all of them.
     let input = match &field.kind {
-        Kind::Boolean => view! {
-            <input {..attr("type", "checkbox")} data-field=name prop:checked=flag(move || value.get() == "true")
-                on:change=handler(move |ev| value.set(event_target_checked(&ev).to_string())) />
-        }
-        .into_any(),
         Kind::Enum(options) => view! {
-            <select data-field=name prop:value=value on:change=typed_into(value)>
+            <select data-field=name prop:value=value on:input=typed_into(value)>
                 <option value="">"—"</option>
                 {options.iter().map(|o| { let label = o.clone(); view! { <option {..attr("value", o.clone())}>{label}</option> }.into_any() }).collect::<Vec<_>>()}
             </select>
@@ -136,12 +134,21 @@ fn field_view(field: &Field, value: RwSignal<String>) -> AnyView {
                 on:input=typed_into(value)></textarea>
         }
         .into_any(),
+        // One `<input>` for a checkbox, text and numbers: a checkbox keeps "true"/"false".
         kind => {
-            let type_ = if matches!(kind, Kind::Text) { "text" } else { "number" };
+            let boolean = matches!(kind, Kind::Boolean);
+            let type_ = match kind {
+                Kind::Boolean => "checkbox",
+                Kind::Text => "text",
+                _ => "number",
+            };
             let step = if matches!(kind, Kind::Number) { "any" } else { "1" };
+            let typed = move |ev: leptos::ev::Event| {
+                value.set(if boolean { event_target_checked(&ev).to_string() } else { event_target_value(&ev) });
+            };
             view! {
                 <input {..attr("step", step)} {..attr("type", type_)} data-field=name prop:value=value
-                    on:input=typed_into(value) />
+                    prop:checked=flag(move || value.get() == "true") on:input=handler(typed) />
             }
             .into_any()
         }

@@ -5,7 +5,7 @@
 //! `McpClient::call` instead of one wrapper future each.
 
 use leptos::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::{Mcp, Reporter};
 use crate::error::ClientError;
@@ -49,10 +49,14 @@ pub(super) async fn exec(keeper: &TokenKeeper, client: &McpClient, op: &Op) -> R
             let op = op.clone();
             Box::pin(async move {
                 match op {
-                    Op::Init => c
-                        .initialize()
-                        .await
-                        .map(|info| json!({ "connected": super::connected(&info), "capabilities": info.capabilities })),
+                    Op::Init => c.initialize().await.map(|info| {
+                        // Built by hand: `json!` would serialize the capabilities again, through
+                        // a `to_value` serializer of its own.
+                        let mut overview = Map::new();
+                        overview.insert("connected".to_owned(), super::connected(&info).into());
+                        overview.insert("capabilities".to_owned(), info.capabilities);
+                        Value::Object(overview)
+                    }),
                     Op::List(method, key) => c.list_all(method, key).await.map(Value::from),
                     Op::Call(method, key, id, arguments) => {
                         let mut params = Map::new();
@@ -112,10 +116,15 @@ impl Runner {
             (Err(ClientError::InsufficientScope { scope, .. }), Op::Call(TOOLS_CALL, _, tool, Some(arguments)))
                 if !retry =>
             {
+                // A task of its own (counted in the same `busy`, which it takes before this one
+                // ends): this future then holds no step-up state across its one await.
                 let call = PendingCall { tool, arguments, scope };
-                if let Err(e) = step_up::reauthorize(&keeper.session(), call, t).await {
-                    reporter.report(&e);
-                }
+                let session = keeper.session();
+                run(Some(self.busy), async move {
+                    if let Err(e) = step_up::reauthorize(&session, call, t).await {
+                        reporter.report(&e);
+                    }
+                });
             }
             (Err(e), _) => {
                 if retry {
