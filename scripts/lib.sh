@@ -48,8 +48,10 @@ trunk_cmd() {
 # message: the dev build from `trunk serve` keeps them) and no file/line strings are kept. These are
 # unstable options of the stable compiler, unlocked with RUSTC_BOOTSTRAP for this build only;
 # native builds and `trunk serve` never see them. Needs rustup's rust-src (scripts/setup.sh) or
-# Debian's rust-web-src (the fallback, which builds std from source anyway).
-SPA_SIZE_RUSTFLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+# Debian's rust-web-src (the fallback, which builds std from source anyway). LLVM inlines only
+# what costs nothing (inline thresholds 0): opt-level "z" alone still copies small functions.
+SPA_SIZE_RUSTFLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none
+  -Cllvm-args=-inline-threshold=0 -Cllvm-args=-inlinehint-threshold=0"
 
 # The rustc and std sources the wasm build uses (the Debian fallback's when its shim is in place).
 spa_rustc() { if [ -x "$DEBIAN_SHIM_DIR/cargo" ]; then echo /usr/bin/rustc; else echo rustc; fi; }
