@@ -1,6 +1,5 @@
 //! Scope names and space-separated scope sets (RFC 6749 §3.3).
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 /// Read the caller's own profile, stats and user data through MCP.
@@ -22,29 +21,40 @@ pub fn required_for_tool(tool: &str) -> &'static [&'static str] {
     PRIVILEGED_TOOLS.iter().find(|(name, _)| *name == tool).map_or(MCP_REQUIRED, |(_, needed)| needed)
 }
 
-/// A set of scope tokens, kept sorted so that its string form is canonical.
+/// A set of scope tokens, kept sorted and without duplicates so that its string form is
+/// canonical. A sorted `Vec`: sets hold a handful of tokens, and a `BTreeSet`'s node code cost
+/// the browser client ~1 KB.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ScopeSet(BTreeSet<String>);
+pub struct ScopeSet(Vec<String>);
 
 impl ScopeSet {
     /// Parses a space-separated scope string. Returns `None` when a token contains characters
     /// outside RFC 6749's `scope-token` grammar (`%x21 / %x23-5B / %x5D-7E`).
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        let mut set = BTreeSet::new();
+        let mut set = Self::default();
         for token in s.split(' ').filter(|t| !t.is_empty()) {
             let ok = token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
             if !ok {
                 return None;
             }
-            set.insert(token.to_owned());
+            set.insert(token);
         }
-        Some(Self(set))
+        Some(set)
     }
 
     #[must_use]
     pub fn from_names(names: &[&str]) -> Self {
-        Self(names.iter().map(|s| (*s).to_owned()).collect())
+        let mut set = Self::default();
+        set.extend_names(names);
+        set
+    }
+
+    /// Adds `scope` at its place in the order, unless it is there already.
+    fn insert(&mut self, scope: &str) {
+        if let Err(at) = self.0.binary_search_by(|s| s.as_str().cmp(scope)) {
+            self.0.insert(at, scope.to_owned());
+        }
     }
 
     #[must_use]
@@ -54,12 +64,12 @@ impl ScopeSet {
 
     #[must_use]
     pub fn contains(&self, scope: &str) -> bool {
-        self.0.contains(scope)
+        self.0.binary_search_by(|s| s.as_str().cmp(scope)).is_ok()
     }
 
     #[must_use]
     pub fn is_subset_of(&self, other: &Self) -> bool {
-        self.0.is_subset(&other.0)
+        self.iter().all(|s| other.contains(s))
     }
 
     /// Scopes in `self` that `allowed` does not contain.
@@ -75,19 +85,26 @@ impl ScopeSet {
     /// Every scope in `self` or `other` (what a step-up re-authorization asks for).
     #[must_use]
     pub fn union(&self, other: &Self) -> Self {
-        Self(self.0.union(&other.0).cloned().collect())
+        let mut union = self.clone();
+        other.iter().for_each(|s| union.insert(s));
+        union
     }
 
     /// Adds the scopes named in `names`.
     pub fn extend_names(&mut self, names: &[&str]) {
-        self.0.extend(names.iter().map(|s| (*s).to_owned()));
+        names.iter().for_each(|s| self.insert(s));
     }
 }
 
 impl fmt::Display for ScopeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let joined: Vec<&str> = self.iter().collect();
-        f.write_str(&joined.join(" "))
+        for (i, scope) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(scope)?;
+        }
+        Ok(())
     }
 }
 
@@ -141,5 +158,25 @@ mod tests {
         assert!(ScopeSet::parse("a\\b").is_none());
         assert!(ScopeSet::parse("caf\u{e9}").is_none());
         assert!(ScopeSet::parse("").expect("empty is valid").is_empty());
+    }
+
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    proptest! {
+        /// The sorted `Vec` behaves as the `BTreeSet` it replaced: same canonical string,
+        /// membership, subset and union.
+        #[test]
+        fn behaves_as_a_btreeset(a in proptest::collection::vec("[a-c:]{1,3}", 0..6), b in proptest::collection::vec("[a-c:]{1,3}", 0..6)) {
+            let (sa, sb) = (ScopeSet::parse(&a.join(" ")).expect("valid"), ScopeSet::parse(&b.join(" ")).expect("valid"));
+            let (ta, tb): (BTreeSet<String>, BTreeSet<String>) = (a.iter().cloned().collect(), b.iter().cloned().collect());
+            let joined = |t: &BTreeSet<String>| t.iter().cloned().collect::<Vec<_>>().join(" ");
+            prop_assert_eq!(sa.to_string(), joined(&ta));
+            prop_assert_eq!(sa.is_subset_of(&sb), ta.is_subset(&tb));
+            prop_assert_eq!(sa.union(&sb).to_string(), joined(&ta.union(&tb).cloned().collect()));
+            for token in &b {
+                prop_assert_eq!(sa.contains(token), ta.contains(token));
+            }
+        }
     }
 }
