@@ -302,8 +302,8 @@ mod tests {
         assert!(!f.flag("absent"));
         assert!(f.strings_or_empty("absent").is_empty());
         assert!(f.error.is_none(), "{:?}", f.error);
-        assert_eq!(f.string("s"), "", "a member is read once; absent is missing");
-        assert_eq!(error(f), "missing field `s`");
+        assert_eq!(f.string("s"), "", "a member is read once: it is left null, an error read again");
+        assert_eq!(error(f), "invalid type: null, expected a string");
 
         for (json, read, message) in [
             (
