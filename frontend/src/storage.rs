@@ -129,7 +129,10 @@ fn pending_call_of(text: &str) -> serde_json::Result<PendingCall> {
         _ => Err(serde::de::Error::custom(format_args!("`{key}` must be a string"))),
     };
     let (tool, scope) = (string("tool")?, string("scope")?);
-    let arguments = record.get_mut("arguments").map(serde_json::Value::take).ok_or_else(|| serde::de::Error::missing_field("arguments"))?;
+    let arguments = record
+        .get_mut("arguments")
+        .map(serde_json::Value::take)
+        .ok_or_else(|| serde::de::Error::missing_field("arguments"))?;
     Ok(PendingCall { tool, arguments, scope })
 }
 
