@@ -5,7 +5,7 @@
 //! ([`crate::mcp::messages_from_body`]).
 
 /// One dispatched event (only events with data are dispatched).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Event {
     pub event: Option<String>,
     pub data: String,
@@ -22,7 +22,10 @@ pub struct Parser {
     pub last_event_id: Option<String>,
     /// The server's last `retry` hint, in milliseconds.
     pub retry_ms: Option<u64>,
-    ready: std::collections::VecDeque<Event>,
+    /// Dispatched events, oldest first, and how many of them were popped: a `Vec` read from the
+    /// front (a `VecDeque` is code of its own in the SPA; `remove(0)` would be quadratic).
+    ready: Vec<Event>,
+    popped: usize,
 }
 
 impl Parser {
@@ -41,7 +44,13 @@ impl Parser {
     }
 
     pub fn pop(&mut self) -> Option<Event> {
-        self.ready.pop_front()
+        let event = self.ready.get_mut(self.popped).map(std::mem::take);
+        self.popped += 1;
+        if self.popped >= self.ready.len() {
+            self.ready.clear();
+            self.popped = 0;
+        }
+        event
     }
 
     fn line(&mut self, line: &str) {
@@ -79,7 +88,7 @@ impl Parser {
         let (data, event) = (self.data.take().unwrap_or_default(), self.event.take());
         let data = data.strip_suffix('\n').unwrap_or(&data);
         if !data.is_empty() {
-            self.ready.push_back(Event { event, data: data.to_owned() });
+            self.ready.push(Event { event, data: data.to_owned() });
         }
     }
 }
