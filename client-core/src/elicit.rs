@@ -59,9 +59,13 @@ pub fn input_requests(result: &Value) -> Option<&Map<String, Value>> {
 /// echoed byte for byte (left out when the server sent none).
 #[must_use]
 pub fn retry_params(original: &Value, responses: Map<String, Value>, result: &Value) -> Value {
-    let mut params = original.as_object().cloned().unwrap_or_default();
+    // Copied member by member, leaving out a stale `requestState`: no map removal (B-tree
+    // rebalancing code) and no map clone in the SPA.
+    let mut params = Map::new();
+    for (key, value) in original.as_object().into_iter().flatten().filter(|(key, _)| *key != "requestState") {
+        params.insert(key.clone(), value.clone());
+    }
     params.insert("inputResponses".into(), Value::Object(responses));
-    params.remove("requestState");
     if let Some(state) = result.get("requestState").filter(|s| !s.is_null()) {
         params.insert("requestState".into(), state.clone());
     }
