@@ -78,7 +78,13 @@ fn string(v: Value) -> Result<String, Plain> {
 
 fn strings(v: Value) -> Result<Vec<String>, Plain> {
     match v {
-        Value::Array(items) => items.into_iter().map(string).collect(),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(string(item)?);
+            }
+            Ok(out)
+        }
         other => Err(invalid(&other, "a sequence")),
     }
 }
