@@ -106,15 +106,15 @@ impl Exchange {
 }
 
 fn kept_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .filter(|(n, _)| KEPT_HEADERS.iter().any(|k| n.eq_ignore_ascii_case(k)))
-        .map(|(n, v)| {
+    let mut kept = Vec::new();
+    for (n, v) in headers {
+        if KEPT_HEADERS.iter().any(|k| n.eq_ignore_ascii_case(k)) {
             let n = n.to_ascii_lowercase();
             let v = if n == "authorization" { redact_authorization(v) } else { v.clone() };
-            (n, v)
-        })
-        .collect()
+            kept.push((n, v));
+        }
+    }
+    kept
 }
 
 /// Keeps the scheme (`Bearer`, `Basic`), never the credential.
