@@ -156,14 +156,21 @@ pub fn redact_body(content_type: &str, body: &str) -> String {
         return out;
     }
     if ct.starts_with("text/event-stream") {
-        return body
-            .lines()
-            .map(|line| match line.strip_prefix("data:") {
-                Some(data) => format!("data: {}", redact_json_text(data.trim())),
-                None => line.to_owned(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        // Line by line into one string (the lines joined by `\n`), no list of lines in between.
+        let mut out = String::new();
+        for (i, line) in body.lines().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            match line.strip_prefix("data:") {
+                Some(data) => {
+                    out.push_str("data: ");
+                    out.push_str(&redact_json_text(data.trim()));
+                }
+                None => out.push_str(line),
+            }
+        }
+        return out;
     }
     redact_json_text(body)
 }
