@@ -312,8 +312,13 @@ fn registration_keys() -> Vec<String> {
     let Ok(local) = Area::Local.get() else {
         return Vec::new();
     };
-    let count = local.length().unwrap_or(0);
-    (0..count).filter_map(|i| local.key(i).ok().flatten()).filter(|k| k.starts_with(REGISTRATION_PREFIX)).collect()
+    let mut keys = Vec::new();
+    for i in 0..local.length().unwrap_or(0) {
+        if let Some(key) = local.key(i).ok().flatten().filter(|k| k.starts_with(REGISTRATION_PREFIX)) {
+            keys.push(key);
+        }
+    }
+    keys
 }
 
 /// How many registrations this browser keeps (for the home page).
