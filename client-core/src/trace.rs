@@ -137,9 +137,12 @@ pub fn redact_url(raw: &str) -> String {
     if url.query().is_none() || !url.query_pairs().any(|(k, _)| is_secret(&k)) {
         return raw.to_owned();
     }
-    let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    url.set_query(Some(""));
-    url.append_query_pairs(pairs.iter().map(|(k, v)| (k.as_str(), if is_secret(k) { REDACTED } else { v.as_str() })));
+    // The query rewritten straight from the pairs read, no list of owned pairs in between.
+    let mut query = String::new();
+    for (k, v) in url.query_pairs() {
+        shared::form::append_pair(&mut query, &k, if is_secret(&k) { REDACTED } else { &v });
+    }
+    url.set_query(Some(&query));
     url.to_string()
 }
 
