@@ -106,15 +106,15 @@ impl Exchange {
 }
 
 fn kept_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .filter(|(n, _)| KEPT_HEADERS.iter().any(|k| n.eq_ignore_ascii_case(k)))
-        .map(|(n, v)| {
+    let mut kept = Vec::new();
+    for (n, v) in headers {
+        if KEPT_HEADERS.iter().any(|k| n.eq_ignore_ascii_case(k)) {
             let n = n.to_ascii_lowercase();
             let v = if n == "authorization" { redact_authorization(v) } else { v.clone() };
-            (n, v)
-        })
-        .collect()
+            kept.push((n, v));
+        }
+    }
+    kept
 }
 
 /// Keeps the scheme (`Bearer`, `Basic`), never the credential.
@@ -137,9 +137,12 @@ pub fn redact_url(raw: &str) -> String {
     if url.query().is_none() || !url.query_pairs().any(|(k, _)| is_secret(&k)) {
         return raw.to_owned();
     }
-    let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    url.set_query(Some(""));
-    url.append_query_pairs(pairs.iter().map(|(k, v)| (k.as_str(), if is_secret(k) { REDACTED } else { v.as_str() })));
+    // The query rewritten straight from the pairs read, no list of owned pairs in between.
+    let mut query = String::new();
+    for (k, v) in url.query_pairs() {
+        shared::form::append_pair(&mut query, &k, if is_secret(&k) { REDACTED } else { &v });
+    }
+    url.set_query(Some(&query));
     url.to_string()
 }
 
@@ -156,14 +159,21 @@ pub fn redact_body(content_type: &str, body: &str) -> String {
         return out;
     }
     if ct.starts_with("text/event-stream") {
-        return body
-            .lines()
-            .map(|line| match line.strip_prefix("data:") {
-                Some(data) => format!("data: {}", redact_json_text(data.trim())),
-                None => line.to_owned(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        // Line by line into one string (the lines joined by `\n`), no list of lines in between.
+        let mut out = String::new();
+        for (i, line) in body.lines().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            match line.strip_prefix("data:") {
+                Some(data) => {
+                    out.push_str("data: ");
+                    out.push_str(&redact_json_text(data.trim()));
+                }
+                None => out.push_str(line),
+            }
+        }
+        return out;
     }
     redact_json_text(body)
 }

@@ -124,15 +124,14 @@ fn with_steps<T>(text: &str, read: fn(&mut Fields) -> T) -> serde_json::Result<(
 /// of its type) without a visitor of its own.
 fn pending_call_of(text: &str) -> serde_json::Result<PendingCall> {
     let mut record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)?;
-    let mut string = |key: &str| match record.get_mut(key).map(serde_json::Value::take) {
+    // Taken with `get_mut`, not `remove`: no B-tree removal code in the SPA (see `Fields`).
+    let mut take = |key: &str| record.get_mut(key).map(serde_json::Value::take);
+    let mut string = |key: &str| match take(key) {
         Some(serde_json::Value::String(s)) => Ok(s),
         _ => Err(serde::de::Error::custom(format_args!("`{key}` must be a string"))),
     };
     let (tool, scope) = (string("tool")?, string("scope")?);
-    let arguments = record
-        .get_mut("arguments")
-        .map(serde_json::Value::take)
-        .ok_or_else(|| serde::de::Error::missing_field("arguments"))?;
+    let arguments = take("arguments").ok_or_else(|| serde::de::Error::missing_field("arguments"))?;
     Ok(PendingCall { tool, arguments, scope })
 }
 
@@ -313,8 +312,13 @@ fn registration_keys() -> Vec<String> {
     let Ok(local) = Area::Local.get() else {
         return Vec::new();
     };
-    let count = local.length().unwrap_or(0);
-    (0..count).filter_map(|i| local.key(i).ok().flatten()).filter(|k| k.starts_with(REGISTRATION_PREFIX)).collect()
+    let mut keys = Vec::new();
+    for i in 0..local.length().unwrap_or(0) {
+        if let Some(key) = local.key(i).ok().flatten().filter(|k| k.starts_with(REGISTRATION_PREFIX)) {
+            keys.push(key);
+        }
+    }
+    keys
 }
 
 /// How many registrations this browser keeps (for the home page).

@@ -78,27 +78,30 @@ fn string(v: Value) -> Result<String, Plain> {
 
 fn strings(v: Value) -> Result<Vec<String>, Plain> {
     match v {
-        Value::Array(items) => items.into_iter().map(string).collect(),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(string(item)?);
+            }
+            Ok(out)
+        }
         other => Err(invalid(&other, "a sequence")),
     }
 }
 
-/// A list of `[name, value]` pairs (a Rust `(String, String)` is a two-element array).
+/// A list of `[name, value]` pairs (a Rust `(String, String)` is a two-element array). A
+/// plain loop: a `collect` into `Result` cost the SPA an adapter of its own.
 fn pairs(v: Value) -> Result<Vec<(String, String)>, Plain> {
     let Value::Array(items) = v else { return Err(invalid(&v, "a sequence")) };
-    items
-        .into_iter()
-        .map(|item| match item {
-            Value::Array(pair) if pair.len() == 2 => {
-                let mut pair = pair.into_iter();
-                let name = pair.next().map_or_else(|| Err(Plain::invalid_length(0, &"a pair")), string)?;
-                let value = pair.next().map_or_else(|| Err(Plain::invalid_length(1, &"a pair")), string)?;
-                Ok((name, value))
-            }
-            Value::Array(other) => Err(Plain::invalid_length(other.len(), &"a pair")),
-            other => Err(invalid(&other, "a pair")),
-        })
-        .collect()
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::Array(pair) = item else { return Err(invalid(&item, "a pair")) };
+        match <[Value; 2]>::try_from(pair) {
+            Ok([name, value]) => out.push((string(name)?, string(value)?)),
+            Err(other) => return Err(Plain::invalid_length(other.len(), &"a pair")),
+        }
+    }
+    Ok(out)
 }
 
 impl Fields {
@@ -302,8 +305,12 @@ mod tests {
         assert!(!f.flag("absent"));
         assert!(f.strings_or_empty("absent").is_empty());
         assert!(f.error.is_none(), "{:?}", f.error);
-        assert_eq!(f.string("s"), "", "a member is read once: it is left null, an error read again");
+        // A member is read once (no reader asks twice): taken, it is left `null`.
+        assert_eq!(f.string("s"), "", "a member is read once");
         assert_eq!(error(f), "invalid type: null, expected a string");
+        let mut f = fields("{}").expect("object");
+        assert_eq!(f.string("s"), "", "absent is missing");
+        assert_eq!(error(f), "missing field `s`");
 
         for (json, read, message) in [
             (

@@ -20,6 +20,20 @@ fn quoted(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
 
+/// A JSON array of `values`, each written by `item`: straight into one string, no list of
+/// item texts joined after.
+fn array<T>(values: &[T], item: impl Fn(&T) -> String) -> String {
+    let mut out = String::from("[");
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&item(value));
+    }
+    out.push(']');
+    out
+}
+
 impl Record {
     /// The object's text.
     #[must_use]
@@ -53,14 +67,12 @@ impl Record {
     }
 
     pub fn strings(&mut self, key: &str, values: &[String]) {
-        let items: Vec<String> = values.iter().map(|v| quoted(v)).collect();
-        self.raw(key, &format!("[{}]", items.join(",")));
+        self.raw(key, &array(values, |v| quoted(v)));
     }
 
     /// Name/value pairs as two-element arrays (what the derive writes for a tuple).
     pub fn pairs(&mut self, key: &str, pairs: &[(String, String)]) {
-        let items: Vec<String> = pairs.iter().map(|(n, v)| format!("[{},{}]", quoted(n), quoted(v))).collect();
-        self.raw(key, &format!("[{}]", items.join(",")));
+        self.raw(key, &array(pairs, |(n, v)| format!("[{},{}]", quoted(n), quoted(v))));
     }
 
     /// A nested record, written by `write`.
@@ -70,8 +82,7 @@ impl Record {
 
     /// Nested records in an array.
     pub fn records<T>(&mut self, key: &str, values: &[T], write: fn(&T, &mut Record)) {
-        let items: Vec<String> = values.iter().map(|v| Self::text(v, write)).collect();
-        self.raw(key, &format!("[{}]", items.join(",")));
+        self.raw(key, &array(values, |v| Self::text(v, write)));
     }
 
     /// `value` as an object of its own.
