@@ -7,6 +7,7 @@ use std::time::Duration;
 use client_core::authorize::CallbackParams;
 use client_core::discovery::parse_mcp_url;
 use client_core::identity::CredentialSource;
+use client_core::mcp::pretty_value;
 use client_core::token::{self, TokenKind};
 use client_core::{flow, ClientConfig, McpClient, PreRegistered, Session, TokenKeeper};
 use serde_json::{json, Value};
@@ -210,7 +211,7 @@ pub async fn call(store: Store, opts: &Opts, tool: &str, args: Option<&str>) -> 
         async move { c.call("tools/call", params).await }
     })
     .await?;
-    println!("{}", pretty(&result));
+    println!("{}", pretty_value(&result));
     if result["isError"].as_bool() == Some(true) {
         return Err(CliError::Other(format!("the tool {tool} reported an error")));
     }
@@ -224,7 +225,7 @@ pub async fn read(store: Store, opts: &Opts, uri: &str) -> Result<(), CliError> 
         async move { c.call("resources/read", params).await }
     })
     .await?;
-    println!("{}", pretty(&result));
+    println!("{}", pretty_value(&result));
     Ok(())
 }
 
@@ -261,7 +262,7 @@ pub async fn whoami(store: Store, opts: &Opts) -> Result<(), CliError> {
             Some(s) if !s.is_null() => s.clone(),
             _ => result,
         };
-        println!("server says: {}", pretty(&shown));
+        println!("server says: {}", pretty_value(&shown));
     }
     Ok(())
 }
@@ -298,8 +299,4 @@ pub async fn logout(store: Store, opts: &Opts) -> Result<(), CliError> {
     }
     eprintln!("Logged out of {} (issuer {}).", session.mcp_url, session.issuer);
     Ok(())
-}
-
-fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
 }

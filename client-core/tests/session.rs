@@ -218,10 +218,10 @@ async fn whole_results_follow_every_page_and_keep_what_the_server_said() {
     let names: Vec<_> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["echo", "reverse"], "both pages, in order");
     assert_eq!(mcp.list_tools().await.unwrap().len(), 1, "the plain list is one page");
-    let result = mcp.call_tool_result("echo", serde_json::json!({})).await.unwrap();
+    let result = mcp.call("tools/call", serde_json::json!({"name": "echo", "arguments": {}})).await.unwrap();
     assert_eq!(result["content"][0]["type"], "text", "{result}");
-    let read = mcp.read_resource_result("user://profile").await.unwrap();
+    let read = mcp.call("resources/read", serde_json::json!({"uri": "user://profile"})).await.unwrap();
     assert_eq!(read["contents"][0]["uri"], "user://profile");
-    let prompt = mcp.get_prompt_result("greet", serde_json::json!({})).await.unwrap();
+    let prompt = mcp.call("prompts/get", serde_json::json!({"name": "greet", "arguments": {}})).await.unwrap();
     assert_eq!(prompt["messages"][0]["role"], "user");
 }

@@ -1,7 +1,6 @@
-//! MCP calls that hand back what the server said, whole: for a client that lists and calls
-//! whatever a server offers (the SPA's console) and shows every content block,
-//! `structuredContent` and `isError` as they came. `McpClient`'s `call_tool` and friends give
-//! the text only, which is what the CLI prints.
+//! Listing everything a server offers, every page, as the server said it: for a client that
+//! lists and calls whatever a server offers (the SPA's console). Whole results of a call are
+//! what `McpClient::call` returns; `call_tool` and friends give the text only.
 
 use serde_json::Value;
 
@@ -30,20 +29,5 @@ impl<H: HttpClient> McpClient<H> {
             }
         }
         Ok(all)
-    }
-
-    /// `tools/call`, the whole result (an `isError: true` result is a result, not an error).
-    pub async fn call_tool_result(&self, name: &str, arguments: Value) -> Result<Value, CoreError> {
-        self.call("tools/call", params(&mut [("name", name.into()), ("arguments", arguments)])).await
-    }
-
-    /// `resources/read`, the whole result (`contents`: text or base64 blobs).
-    pub async fn read_resource_result(&self, uri: &str) -> Result<Value, CoreError> {
-        self.call("resources/read", params(&mut [("uri", uri.into())])).await
-    }
-
-    /// `prompts/get` with string arguments, the whole result (`messages`).
-    pub async fn get_prompt_result(&self, name: &str, arguments: Value) -> Result<Value, CoreError> {
-        self.call("prompts/get", params(&mut [("name", name.into()), ("arguments", arguments)])).await
     }
 }
