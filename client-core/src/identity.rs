@@ -15,6 +15,7 @@ use shared::urls::{self, LoopbackPorts};
 
 use crate::error::CoreError;
 use crate::http::{HttpRequest, HttpResponse};
+use crate::mcp::text_of;
 use crate::wire::{self, JSON};
 
 /// How the client got its `client_id`.
@@ -235,12 +236,11 @@ pub fn registration_auth_method(asm: &AuthorizationServerMetadata) -> &'static s
 /// escaped one by one, where a derived `Serialize` of `ClientRegistrationRequest` put a struct
 /// serializer into the login code of the SPA (the test checks both agree).
 fn registration_body(config: &ClientConfig, auth_method: &str, scope: Option<&str>) -> String {
-    let text = |v: &str| serde_json::to_string(v).unwrap_or_default();
-    let optional = |name: &str, v: Option<&str>| v.map(|v| format!(r#","{name}":{}"#, text(v))).unwrap_or_default();
+    let optional = |name: &str, v: Option<&str>| v.map(|v| format!(r#","{name}":{}"#, text_of(v))).unwrap_or_default();
     format!(
         r#"{{"redirect_uris":[{}],"client_name":{},"grant_types":["{GRANT_AUTHORIZATION_CODE}","{GRANT_REFRESH_TOKEN}"],"response_types":["{RESPONSE_TYPE_CODE}"],"token_endpoint_auth_method":"{auth_method}"{}{}}}"#,
-        text(&config.redirect_uri),
-        text(&config.client_name),
+        text_of(&config.redirect_uri),
+        text_of(&config.client_name),
         optional("scope", scope),
         optional("application_type", config.application_type.as_deref()),
     )
